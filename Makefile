@@ -1,0 +1,35 @@
+# Operator desk: every target creates .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
+
+.PHONY: run test lint typecheck check smoke clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the embedded demo backend and open the app logged in
+	$(PY) -m operator_app --demo
+
+test: $(STAMP)  ## the whole test suite, Qt offscreen
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check operator_app tests
+	$(PY) -m ruff format --check operator_app tests
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+check: lint typecheck test
+
+smoke: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m operator_app --smoke
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,10 @@
+"""Size limits both sides enforce. The server refuses anything larger with ``payload_too_large``."""
+
+MAX_MESSAGE_CHARS = 8192
+MAX_COMMENT_CHARS = 2000
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+MAX_REQUEST_BYTES = 256 * 1024  # any JSON body
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one attachment
+MAX_WS_FRAME_BYTES = 64 * 1024  # one websocket frame, either way
+PAGE_LIMIT_MAX = 500

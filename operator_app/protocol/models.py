@@ -1,0 +1,303 @@
+"""Domain objects as they travel on the wire: REST bodies and websocket event payloads.
+
+Times are timezone-aware UTC datetimes (ISO 8601 on the wire). Ids are server integers,
+except ``client_msg_id``, a UUID string the client mints before it sends anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_TAG_CHARS, MAX_TAGS
+
+
+class WireModel(BaseModel):
+    """Base of every wire object: unknown fields are ignored so old clients read new servers."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False, str_strip_whitespace=False)
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class OperatorStatus(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Channel(StrEnum):
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    VIBER = "viber"
+    VK = "vk"
+    WEBCHAT = "webchat"
+    EMAIL = "email"
+    EXTERNAL = "external"
+
+
+class DialogState(StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Author(StrEnum):
+    CLIENT = "client"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+
+
+class MessageKind(StrEnum):
+    MESSAGE = "message"
+    COMMENT = "comment"  # internal: never delivered to the customer's channel
+
+
+class DialogScope(StrEnum):
+    """Which dialogs a list request asks for; the server intersects it with the caller's rights."""
+
+    MINE = "mine"  # assigned to the caller, waiting or active
+    WAITING = "waiting"  # waiting in the caller's queues
+    CLOSED_TODAY = "closed_today"  # closed today, assigned to the caller
+    SUPERVISED = "supervised"  # every dialog of the queues the caller supervises
+    ALL_VISIBLE = "all_visible"  # union of the above, for a full sync
+
+
+class TemplateScope(StrEnum):
+    SHARED = "shared"
+    PERSONAL = "personal"
+
+
+class Operator(WireModel):
+    id: int
+    login: str
+    name: str
+    role: Role
+    status: OperatorStatus
+    capacity: int = 5
+    load: int = 0  # active dialogs assigned now
+    queue_ids: list[int] = Field(default_factory=list)
+    supervised_queue_ids: list[int] = Field(default_factory=list)
+    enabled: bool = True
+
+
+class Queue(WireModel):
+    id: int
+    name: str
+    channels: list[Channel] = Field(default_factory=list)
+    sla_seconds: int = 60  # target first response time
+    member_ids: list[int] = Field(default_factory=list)
+    supervisor_ids: list[int] = Field(default_factory=list)
+    waiting_count: int = 0
+
+
+class ContactIdentity(WireModel):
+    channel: Channel
+    address: str  # phone, @username, e-mail, vk id, webchat session...
+
+
+class Contact(WireModel):
+    id: int
+    name: str
+    identities: list[ContactIdentity] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    note: str = ""
+    created_at: datetime
+
+
+class Attachment(WireModel):
+    id: int
+    name: str
+    mime: str
+    size: int
+    url: str  # relative to the server base URL, needs the bearer token
+
+
+class MessagePreview(WireModel):
+    author: Author
+    kind: MessageKind
+    text: str  # first characters only
+    created_at: datetime
+
+
+class Dialog(WireModel):
+    id: int
+    channel: Channel
+    contact_id: int
+    contact_name: str
+    queue_id: int
+    assignee_id: int | None = None
+    participant_ids: list[int] = Field(default_factory=list)
+    state: DialogState
+    tags: list[str] = Field(default_factory=list)
+    subject: str = ""
+    created_at: datetime
+    updated_at: datetime
+    # when it last entered the queue, or got a client message nobody has answered yet
+    waiting_since: datetime | None = None
+    first_response_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution: str = ""
+    rating: int | None = Field(default=None, ge=1, le=5)
+    last_message: MessagePreview | None = None
+    last_message_id: int | None = None
+    message_count: int = 0
+
+
+class Message(WireModel):
+    id: int
+    dialog_id: int
+    author: Author
+    author_id: int | None = None  # operator id for operator messages and comments
+    author_name: str = ""
+    kind: MessageKind = MessageKind.MESSAGE
+    text: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    client_msg_id: str | None = None
+    created_at: datetime
+
+
+class Template(WireModel):
+    id: int
+    scope: TemplateScope
+    queue_id: int | None = None  # shared templates belong to a queue (None: every queue)
+    owner_id: int | None = None  # personal templates belong to an operator
+    shortcut: str  # without the leading '/'
+    title: str
+    category: str = ""
+    body: str  # may hold {client_name}, {operator_name}, {dialog_id} and custom {variables}
+    pinned: bool = False
+
+
+T = TypeVar("T")
+
+
+class Page(WireModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None  # opaque; pass back to get the next page, None at the end
+
+
+# ---- REST request and response bodies -------------------------------------------------------
+
+
+class LoginRequest(WireModel):
+    login: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    protocol_version: int
+    client_name: str = Field(default="", max_length=64)
+
+
+class LoginResponse(WireModel):
+    token: str
+    expires_at: datetime
+    operator: Operator
+    protocol_version: int
+    server_version: str
+
+
+class ServerInfo(WireModel):
+    """GET /api/v1/info, unauthenticated: lets a client check compatibility before login."""
+
+    server_version: str
+    protocol_version: int
+    min_protocol_version: int
+    name: str = "Operator desk server"
+
+
+class SendMessageRequest(WireModel):
+    client_msg_id: str = Field(min_length=8, max_length=64)
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+    kind: MessageKind = MessageKind.MESSAGE
+    attachment_ids: list[int] = Field(default_factory=list, max_length=10)
+
+
+class SendMessageResponse(WireModel):
+    message: Message
+    cursor: int  # cursor of the message.created event; retries get the same answer
+
+
+class TransferRequest(WireModel):
+    to_operator_id: int | None = None
+    to_queue_id: int | None = None
+    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+
+
+class CloseRequest(WireModel):
+    resolution: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+
+
+class TagsRequest(WireModel):
+    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+
+
+class StatusRequest(WireModel):
+    status: OperatorStatus
+
+
+class CapacityRequest(WireModel):
+    capacity: int = Field(ge=0, le=50)
+
+
+class TypingRequest(WireModel):
+    on: bool = True
+
+
+class TemplateIn(WireModel):
+    scope: TemplateScope = TemplateScope.PERSONAL
+    queue_id: int | None = None
+    shortcut: str = Field(min_length=1, max_length=32, pattern=r"^[\w\-]+$")
+    title: str = Field(min_length=1, max_length=120)
+    category: str = Field(default="", max_length=60)
+    body: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    pinned: bool = False
+
+
+class DialogHistoryItem(WireModel):
+    """A previous dialog of the same contact, for the client card."""
+
+    id: int
+    channel: Channel
+    state: DialogState
+    created_at: datetime
+    closed_at: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    last_text: str = ""
+
+
+class ContactCard(WireModel):
+    contact: Contact
+    dialogs: list[DialogHistoryItem] = Field(default_factory=list)
+
+
+class InboundMessage(WireModel):
+    """A customer's message as a channel connector delivers it (webhook style)."""
+
+    address: str = Field(min_length=1, max_length=256)  # the customer's id on that channel
+    name: str = Field(default="", max_length=120)
+    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+    external_id: str = Field(min_length=1, max_length=128)  # the channel's message id: dedup key
+    queue_id: int | None = None  # route hint; otherwise the channel's default queue
+
+
+class InboundRating(WireModel):
+    address: str = Field(min_length=1, max_length=256)
+    dialog_id: int
+    rating: int = Field(ge=1, le=5)
+
+
+class InboundAccepted(WireModel):
+    dialog_id: int
+    message_id: int
+    duplicate: bool = False
+
+
+def tag_ok(tag: str) -> bool:
+    return 0 < len(tag) <= MAX_TAG_CHARS

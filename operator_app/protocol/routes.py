@@ -1,0 +1,45 @@
+"""URL paths of the REST API and the websocket, relative to the server base URL."""
+
+PREFIX = "/api/v1"
+
+INFO = f"{PREFIX}/info"  # GET, no auth: ServerInfo
+LOGIN = f"{PREFIX}/auth/login"  # POST LoginRequest -> LoginResponse
+LOGOUT = f"{PREFIX}/auth/logout"  # POST, revokes the bearer token
+ME = f"{PREFIX}/me"  # GET -> Operator
+MY_STATUS = f"{PREFIX}/me/status"  # PUT StatusRequest -> Operator
+
+OPERATORS = f"{PREFIX}/operators"  # GET -> list[Operator]
+OPERATOR_STATUS = f"{PREFIX}/operators/{{operator_id}}/status"  # PUT StatusRequest (supervisor)
+OPERATOR_CAPACITY = f"{PREFIX}/operators/{{operator_id}}/capacity"  # PUT CapacityRequest
+QUEUES = f"{PREFIX}/queues"  # GET -> list[Queue]
+
+DIALOGS = f"{PREFIX}/dialogs"  # GET ?scope=&cursor=&limit=&updated_since= -> Page[Dialog]
+DIALOG = f"{PREFIX}/dialogs/{{dialog_id}}"  # GET -> Dialog
+# GET ?before_id=&after_id=&limit= -> Page[Message], items always oldest first.
+#   before_id (or neither): the newest `limit` messages older than it; next_cursor is the
+#   smallest id returned when older ones remain. after_id: the oldest `limit` newer than it;
+#   next_cursor is the largest id returned when newer ones remain.
+# POST SendMessageRequest -> SendMessageResponse
+MESSAGES = f"{PREFIX}/dialogs/{{dialog_id}}/messages"
+TAKE = f"{PREFIX}/dialogs/{{dialog_id}}/take"  # POST -> Dialog
+TRANSFER = f"{PREFIX}/dialogs/{{dialog_id}}/transfer"  # POST TransferRequest -> Dialog
+CLOSE = f"{PREFIX}/dialogs/{{dialog_id}}/close"  # POST CloseRequest -> Dialog
+TAGS = f"{PREFIX}/dialogs/{{dialog_id}}/tags"  # PUT TagsRequest -> Dialog
+TYPING = f"{PREFIX}/dialogs/{{dialog_id}}/typing"  # POST TypingRequest -> 204
+
+CONTACT = f"{PREFIX}/contacts/{{contact_id}}"  # GET -> ContactCard
+
+TEMPLATES = f"{PREFIX}/templates"  # GET -> list[Template]; POST TemplateIn -> Template
+TEMPLATE = f"{PREFIX}/templates/{{template_id}}"  # PUT TemplateIn -> Template; DELETE -> 204
+
+ATTACHMENTS = f"{PREFIX}/attachments"  # POST multipart file -> Attachment
+ATTACHMENT = f"{PREFIX}/attachments/{{attachment_id}}"  # GET -> bytes
+
+# GET ?queue_id=&operator_id=&since=&until=&bucket=hour|day (supervisor)
+REPORTS = f"{PREFIX}/reports"
+
+INBOUND = f"{PREFIX}/channels/{{channel}}/inbound"  # POST InboundMessage, header X-Channel-Secret
+INBOUND_TYPING = f"{PREFIX}/channels/{{channel}}/typing"  # POST {address, on}
+INBOUND_RATING = f"{PREFIX}/channels/{{channel}}/rating"  # POST InboundRating
+
+WS = f"{PREFIX}/ws"  # websocket, see events.py
