@@ -1,0 +1,253 @@
+"""The dialog list: a model over the core's rows for one section, and its delegate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from operator_app.core.service import DeskService, DialogRow, Section
+from operator_app.protocol.models import Author, Channel, DialogState, MessageKind
+
+from . import theme
+from .formatting import elapsed_short, one_line, short_time
+from .i18n import tr
+from .resources import channel_icon
+
+DialogRowRole = Qt.ItemDataRole.UserRole + 1
+DialogIdRole = Qt.ItemDataRole.UserRole + 2
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class DialogListModel(QAbstractListModel):
+    """Rows of one section, refreshed in place: changed rows emit dataChanged, order via layout."""
+
+    def __init__(self, service: DeskService, section: Section) -> None:
+        super().__init__()
+        self.service = service
+        self.section = section
+        self.channel: Channel | None = None
+        self.tag: str | None = None
+        self.text = ""
+        self._rows: list[DialogRow] = []
+        self.refresh()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.dialog.contact_name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _preview_text(row)
+        if role == DialogRowRole:
+            return row
+        if role == DialogIdRole:
+            return row.dialog.id
+        return None
+
+    def dialog_id_at(self, row: int) -> int:
+        return self._rows[row].dialog.id
+
+    def row_of(self, dialog_id: int) -> int:
+        for number, row in enumerate(self._rows):
+            if row.dialog.id == dialog_id:
+                return number
+        return -1
+
+    def set_filter(
+        self, *, channel: Channel | None = None, tag: str | None = None, text: str = ""
+    ) -> None:
+        self.channel, self.tag, self.text = channel, tag, text
+        self.refresh()
+
+    def refresh(self, changed: frozenset[int] | None = None) -> None:
+        new_rows = self.service.dialogs(
+            self.section, channel=self.channel, tag=self.tag, text=self.text
+        )
+        self._apply(new_rows, changed)
+
+    def _apply(self, new_rows: list[DialogRow], changed: frozenset[int] | None) -> None:
+        old_ids = [r.dialog.id for r in self._rows]
+        new_ids = [r.dialog.id for r in new_rows]
+        if old_ids == new_ids:
+            for number, (old, new) in enumerate(zip(self._rows, new_rows, strict=True)):
+                if old != new or (changed is not None and new.dialog.id in changed):
+                    self._rows[number] = new
+                    index = self.index(number)
+                    self.dataChanged.emit(index, index)
+            return
+        self._remove_missing(set(new_ids))
+        present = {r.dialog.id for r in self._rows}
+        added = [r for r in new_rows if r.dialog.id not in present]
+        if added:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+        self._reorder(new_rows)
+
+    def _remove_missing(self, keep: set[int]) -> None:
+        for number in range(len(self._rows) - 1, -1, -1):
+            if self._rows[number].dialog.id not in keep:
+                self.beginRemoveRows(QModelIndex(), number, number)
+                del self._rows[number]
+                self.endRemoveRows()
+
+    def _reorder(self, new_rows: list[DialogRow]) -> None:
+        if [r.dialog.id for r in self._rows] == [r.dialog.id for r in new_rows]:
+            self._rows = list(new_rows)
+            if self._rows:
+                self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_position = {r.dialog.id: n for n, r in enumerate(self._rows)}
+        new_position = {r.dialog.id: n for n, r in enumerate(new_rows)}
+        for persistent in self.persistentIndexList():
+            dialog_id = self._rows[persistent.row()].dialog.id
+            self.changePersistentIndex(persistent, self.index(new_position[dialog_id]))
+        del old_position
+        self._rows = list(new_rows)
+        self.layoutChanged.emit()
+
+
+def _preview_text(row: DialogRow) -> str:
+    preview = row.dialog.last_message
+    if preview is None:
+        return ""
+    prefix = ""
+    if preview.kind == MessageKind.COMMENT:
+        prefix = "🔒 "
+    elif preview.author == Author.OPERATOR:
+        prefix = tr("You: ")
+    return prefix + one_line(preview.text)
+
+
+def sla_color(row: DialogRow, now: datetime) -> QColor | None:
+    """Colour of the waiting timer against the queue's SLA, None when nobody is waiting."""
+    since = row.dialog.waiting_since
+    if since is None or row.dialog.state == DialogState.CLOSED:
+        return None
+    waited = (now - since).total_seconds()
+    sla = max(row.queue_sla_seconds, 1)
+    t = theme.current()
+    if waited >= sla:
+        return t.color("sla_breach")
+    if waited >= sla / 2:
+        return t.color("sla_warn")
+    return t.color("sla_ok")
+
+
+class DialogDelegate(QStyledItemDelegate):
+    """Channel icon, name, time; preview, waiting timer and unread badge. Plain text only."""
+
+    ROW_HEIGHT = 64
+    ICON = 32
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.now = lambda: datetime.now(UTC)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        return QSize(280, self.ROW_HEIGHT)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
+        row: DialogRow | None = index.data(DialogRowRole)
+        if row is None:
+            return
+        t = theme.current()
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        state = option.state  # type: ignore[attr-defined]
+        if state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(rect, t.color("selection"))
+        elif state & QStyle.StateFlag.State_MouseOver:
+            painter.fillRect(rect, t.color("alt_base"))
+        pad = 10
+        icon_rect = QRect(rect.left() + pad, rect.top() + 10, self.ICON, self.ICON)
+        channel_icon(row.dialog.channel).paint(painter, icon_rect)
+
+        base_font = QFont(option.font)  # type: ignore[attr-defined]
+        bold = QFont(base_font)
+        bold.setBold(row.unread > 0)
+        small = QFont(base_font)
+        small.setPointSizeF(max(base_font.pointSizeF() - 1, 7))
+        left = icon_rect.right() + 10
+        right = rect.right() - pad
+        top_line = QRect(left, rect.top() + 9, right - left, 20)
+        bottom_line = QRect(left, rect.top() + 33, right - left, 20)
+
+        time_text = short_time(row.dialog.updated_at, self.now())
+        painter.setFont(small)
+        painter.setPen(t.color("muted"))
+        time_width = QFontMetrics(small).horizontalAdvance(time_text) + 4
+        painter.drawText(
+            top_line, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, time_text
+        )
+
+        painter.setFont(bold)
+        painter.setPen(t.color("text"))
+        name_rect = top_line.adjusted(0, 0, -time_width - 6, 0)
+        name = QFontMetrics(bold).elidedText(
+            one_line(row.dialog.contact_name), Qt.TextElideMode.ElideRight, name_rect.width()
+        )
+        painter.drawText(
+            name_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
+        )
+
+        right_edge = bottom_line.right()
+        if row.unread:
+            right_edge = self._paint_badge(painter, bottom_line, str(min(row.unread, 99)), small)
+        color = sla_color(row, self.now())
+        if color is not None and row.dialog.waiting_since is not None:
+            waited = elapsed_short(self.now() - row.dialog.waiting_since)
+            painter.setFont(small)
+            width = QFontMetrics(small).horizontalAdvance(waited) + 14
+            timer_rect = QRect(right_edge - width, bottom_line.top() + 1, width, 18)
+            painter.setPen(Qt.PenStyle.NoPen)
+            fill = QColor(color)
+            fill.setAlpha(40)
+            painter.setBrush(fill)
+            painter.drawRoundedRect(timer_rect, 9, 9)
+            painter.setPen(color)
+            painter.drawText(timer_rect, Qt.AlignmentFlag.AlignCenter, waited)
+            right_edge = timer_rect.left() - 6
+
+        preview_rect = QRect(left, bottom_line.top(), right_edge - left, bottom_line.height())
+        painter.setFont(base_font)
+        painter.setPen(t.color("muted"))
+        prefix_draft = tr("Draft: ") if row.has_draft else ""
+        preview = QFontMetrics(base_font).elidedText(
+            prefix_draft + _preview_text(row), Qt.TextElideMode.ElideRight, preview_rect.width()
+        )
+        painter.drawText(
+            preview_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, preview
+        )
+        painter.restore()
+
+    def _paint_badge(self, painter: QPainter, line: QRect, text: str, font: QFont) -> int:
+        t = theme.current()
+        painter.setFont(font)
+        width = max(20, QFontMetrics(font).horizontalAdvance(text) + 10)
+        badge = QRect(line.right() - width, line.top() + 1, width, 18)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.color("badge"))
+        painter.drawRoundedRect(badge, 9, 9)
+        painter.setPen(t.color("accent_text"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        return badge.left() - 6

@@ -1,0 +1,456 @@
+"""The operator's main window: top bar, dialog list, chat tabs, client card."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from operator_app.core.connection import ConnectionState, Phase
+from operator_app.core.service import (
+    ActionError,
+    DeskService,
+    MessagesChanged,
+    OfflineError,
+    Section,
+    TypingChanged,
+)
+from operator_app.protocol.models import OperatorStatus
+
+from .bridge import CoreBridge
+from .chat_tab import ChatTab
+from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
+from .i18n import N_, tr
+from .labels import STATUS_LABELS
+from .resources import icon
+from .tasks import TaskRunner
+
+logger = logging.getLogger(__name__)
+
+SECTIONS: list[tuple[Section, str]] = [
+    (Section.MINE, N_("Mine")),
+    (Section.WAITING, N_("Waiting")),
+    (Section.CLOSED_TODAY, N_("Closed today")),
+]
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, service: DeskService) -> None:
+        super().__init__()
+        self.service = service
+        self.runner = TaskRunner(on_error=self.show_error)
+        self.bridge = CoreBridge(service, self)
+        self.models = {section: DialogListModel(service, section) for section, _ in SECTIONS}
+        self.tabs_by_dialog: dict[int, ChatTab] = {}
+        self.recently_closed: list[int] = []
+        self.setWindowTitle(tr("Operator desk"))
+        self.setWindowIcon(icon("app"))
+        self.resize(1280, 800)
+        self._build()
+        self._connect()
+        self._install_shortcuts()
+        self.on_connection(service.connection)
+        self.refresh_me()
+        self._tick = QTimer(self, interval=1000)
+        self._tick.timeout.connect(self._every_second)
+        self._tick.start()
+
+    # ---- layout ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self._build_top_bar())
+        column.addWidget(self._build_banner())
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
+        self.splitter.addWidget(self._build_list_panel())
+        self.splitter.addWidget(self._build_center())
+        self.splitter.addWidget(self._build_card_panel())
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([330, 680, 270])
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _build_top_bar(self) -> QFrame:
+        bar = QFrame(self)
+        bar.setObjectName("topBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(12, 6, 12, 6)
+        self.me_label = QLabel(bar)
+        self.me_label.setObjectName("title")
+        self.me_label.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(self.me_label)
+        row.addStretch(1)
+        self.load_label = QLabel(bar)
+        self.load_label.setToolTip(tr("Active dialogs / capacity"))
+        row.addWidget(self.load_label)
+        self.connection_label = QLabel(bar)
+        self.connection_label.setObjectName("muted")
+        row.addWidget(self.connection_label)
+        self.status_combo = QComboBox(bar)
+        for status, label in STATUS_LABELS.items():
+            self.status_combo.addItem(icon(f"status-{status.value}"), tr(label), status)
+        self.status_combo.setToolTip(tr("Your status (Ctrl+Shift+S cycles)"))
+        self.status_combo.activated.connect(self._status_chosen)
+        row.addWidget(self.status_combo)
+        return bar
+
+    def _build_banner(self) -> QFrame:
+        self.banner = QFrame(self)
+        self.banner.setObjectName("offlineBanner")
+        row = QHBoxLayout(self.banner)
+        row.setContentsMargins(12, 6, 12, 6)
+        self.banner_label = QLabel(self.banner)
+        row.addWidget(self.banner_label, 1)
+        self.retry_button = QPushButton(icon("retry"), tr("Retry now"), self.banner)
+        self.retry_button.setToolTip(tr("Reconnect at once (F5)"))
+        self.retry_button.clicked.connect(self.service.retry_connection_now)
+        row.addWidget(self.retry_button)
+        self.banner.hide()
+        return self.banner
+
+    def _build_list_panel(self) -> QWidget:
+        panel = QWidget(self)
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.section_bar = QTabBar(panel)
+        self.section_bar.setExpanding(True)
+        for _section, label in SECTIONS:
+            self.section_bar.addTab(tr(label))
+        column.addWidget(self.section_bar)
+        self.filter_edit = QLineEdit(panel)
+        self.filter_edit.setPlaceholderText(tr("Filter by name or text (Ctrl+F)"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setContentsMargins(8, 6, 8, 6)
+        column.addWidget(self.filter_edit)
+        self.dialog_view = QListView(panel)
+        self.dialog_view.setObjectName("dialogList")
+        self.dialog_view.setItemDelegate(DialogDelegate(self.dialog_view))
+        self.dialog_view.setMouseTracking(True)
+        self.dialog_view.setUniformItemSizes(True)
+        self.dialog_view.setModel(self.models[Section.MINE])
+        column.addWidget(self.dialog_view, 1)
+        panel.setMinimumWidth(260)
+        return panel
+
+    def _build_center(self) -> QWidget:
+        self.center = QStackedWidget(self)
+        empty = QLabel(tr("Choose a dialog on the left, or press Ctrl+K"), self.center)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setObjectName("muted")
+        self.chat_tabs = QTabWidget(self.center)
+        self.chat_tabs.setTabsClosable(True)
+        self.chat_tabs.setMovable(True)
+        self.chat_tabs.setDocumentMode(True)
+        self.chat_tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.center.addWidget(empty)
+        self.center.addWidget(self.chat_tabs)
+        return self.center
+
+    def _build_card_panel(self) -> QFrame:
+        panel = QFrame(self)
+        panel.setObjectName("panel")
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(12, 12, 12, 12)
+        title = QLabel(tr("Client"), panel)
+        title.setObjectName("title")
+        column.addWidget(title)
+        self.card_label = QLabel(panel)
+        self.card_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.card_label.setWordWrap(True)
+        self.card_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.card_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        column.addWidget(self.card_label, 1)
+        panel.setMinimumWidth(220)
+        return panel
+
+    # ---- wiring ----------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        self.section_bar.currentChanged.connect(self._section_chosen)
+        self.filter_edit.textChanged.connect(self._filter_changed)
+        self.dialog_view.activated.connect(self._dialog_activated)
+        self.dialog_view.clicked.connect(self._dialog_activated)
+        self.chat_tabs.tabCloseRequested.connect(self.close_tab)
+        self.chat_tabs.currentChanged.connect(self._tab_changed)
+        self.bridge.dialogs_changed.connect(self.on_dialogs_changed)
+        self.bridge.messages_changed.connect(self.on_messages_changed)
+        self.bridge.history_reset.connect(self._history_reset)
+        self.bridge.connection_changed.connect(self.on_connection)
+        self.bridge.typing_changed.connect(self.on_typing)
+        self.bridge.directory_changed.connect(self._directory_changed)
+        self.bridge.notice.connect(self.on_notice)
+
+    def _install_shortcuts(self) -> None:
+        def add(keys: str, slot: object, tip: str = "") -> QAction:
+            action = QAction(tip or keys, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+            return action
+
+        add("Ctrl+Tab", lambda: self._cycle_tab(1))
+        add("Ctrl+Shift+Tab", lambda: self._cycle_tab(-1))
+        add("Ctrl+W", lambda: self.close_tab(self.chat_tabs.currentIndex()))
+        add("Ctrl+Shift+T", self.reopen_closed_tab)
+        add("Ctrl+F", self.filter_edit.setFocus)
+        add("F5", self.service.retry_connection_now)
+        for number in range(1, 10):
+            add(f"Alt+{number}", lambda n=number: self._jump_to_tab(n - 1))
+
+    # ---- dialogs and tabs ------------------------------------------------------------------
+
+    def current_section(self) -> Section:
+        return SECTIONS[self.section_bar.currentIndex()][0]
+
+    def _section_chosen(self, index: int) -> None:
+        model = self.models[SECTIONS[index][0]]
+        model.set_filter(text=self.filter_edit.text())
+        self.dialog_view.setModel(model)
+
+    def _filter_changed(self, text: str) -> None:
+        self.models[self.current_section()].set_filter(text=text)
+
+    def _dialog_activated(self, index: QModelIndex) -> None:
+        dialog_id = index.data(DialogIdRole)
+        if dialog_id is not None:
+            self.open_dialog(int(dialog_id))
+
+    def open_dialog(self, dialog_id: int) -> ChatTab:
+        tab = self.tabs_by_dialog.get(dialog_id)
+        if tab is None:
+            tab = ChatTab(self.service, dialog_id, self.runner)
+            tab.transfer_requested.connect(self.transfer_dialog)
+            tab.close_requested.connect(self.close_dialog)
+            self.tabs_by_dialog[dialog_id] = tab
+            row = self.service.dialog(dialog_id)
+            title = row.dialog.contact_name if row else f"#{dialog_id}"
+            self.chat_tabs.addTab(tab, title[:24])
+            self.runner.start(self.service.open_dialog(dialog_id), key=f"open:{dialog_id}")
+        self.center.setCurrentWidget(self.chat_tabs)
+        self.chat_tabs.setCurrentWidget(tab)
+        tab.composer.setFocus()
+        self._update_card(dialog_id)
+        return tab
+
+    def close_tab(self, index: int) -> None:
+        tab = self.chat_tabs.widget(index)
+        if not isinstance(tab, ChatTab):
+            return
+        tab.shutdown()
+        self.chat_tabs.removeTab(index)
+        del self.tabs_by_dialog[tab.dialog_id]
+        self.recently_closed.append(tab.dialog_id)
+        tab.deleteLater()
+        if self.chat_tabs.count() == 0:
+            self.center.setCurrentIndex(0)
+
+    def reopen_closed_tab(self) -> None:
+        while self.recently_closed:
+            dialog_id = self.recently_closed.pop()
+            if self.service.dialog(dialog_id) is not None:
+                self.open_dialog(dialog_id)
+                return
+
+    def _cycle_tab(self, step: int) -> None:
+        count = self.chat_tabs.count()
+        if count:
+            self.chat_tabs.setCurrentIndex((self.chat_tabs.currentIndex() + step) % count)
+
+    def _jump_to_tab(self, index: int) -> None:
+        if index < self.chat_tabs.count():
+            self.chat_tabs.setCurrentIndex(index)
+
+    def _tab_changed(self, index: int) -> None:
+        tab = self.chat_tabs.widget(index)
+        if isinstance(tab, ChatTab):
+            self.service.mark_read(tab.dialog_id)
+            self._update_card(tab.dialog_id)
+            self._update_tab_title(tab)
+
+    def current_tab(self) -> ChatTab | None:
+        tab = self.chat_tabs.currentWidget()
+        return tab if isinstance(tab, ChatTab) else None
+
+    def _update_tab_title(self, tab: ChatTab) -> None:
+        row = self.service.dialog(tab.dialog_id)
+        if row is None:
+            return
+        index = self.chat_tabs.indexOf(tab)
+        name = row.dialog.contact_name[:24]
+        unread = row.unread if tab is not self.current_tab() else 0
+        self.chat_tabs.setTabText(index, f"{name} ({unread})" if unread else name)
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    def transfer_dialog(self, dialog_id: int) -> None:
+        from .transfer import TransferDialog
+
+        chooser = TransferDialog(self.service, dialog_id, self)
+        if chooser.exec():
+            target = chooser.choice()
+            if target is not None:
+                self.runner.start(
+                    self.service.transfer(
+                        dialog_id,
+                        to_operator_id=target.operator_id,
+                        to_queue_id=target.queue_id,
+                        comment=target.comment,
+                    )
+                )
+
+    def close_dialog(self, dialog_id: int) -> None:
+        from .close_dialog import CloseDialog
+
+        form = CloseDialog(self)
+        if form.exec():
+            self.runner.start(
+                self.service.close_dialog(dialog_id, resolution=form.resolution(), tags=form.tags())
+            )
+
+    def _status_chosen(self, index: int) -> None:
+        status = self.status_combo.itemData(index)
+        self.runner.start(self.service.set_status(OperatorStatus(status)), key="status")
+
+    # ---- updates from the core -------------------------------------------------------------
+
+    def on_dialogs_changed(self, ids: frozenset[int]) -> None:
+        for model in self.models.values():
+            model.refresh(ids)
+        for dialog_id in ids & self.tabs_by_dialog.keys():
+            tab = self.tabs_by_dialog[dialog_id]
+            tab.refresh_header()
+            self._update_tab_title(tab)
+        self._update_section_counts()
+        current = self.current_tab()
+        if current is not None and current.dialog_id in ids:
+            self._update_card(current.dialog_id)
+        self.refresh_me()
+
+    def on_messages_changed(self, change: MessagesChanged) -> None:
+        tab = self.tabs_by_dialog.get(change.dialog_id)
+        if tab is None:
+            return
+        tab.on_messages_changed(change)
+        if tab is self.current_tab() and self.isActiveWindow():
+            self.service.mark_read(change.dialog_id)
+
+    def on_typing(self, change: TypingChanged) -> None:
+        tab = self.tabs_by_dialog.get(change.dialog_id)
+        if tab is not None:
+            tab.on_typing(change)
+
+    def _history_reset(self, dialog_id: int) -> None:
+        tab = self.tabs_by_dialog.get(dialog_id)
+        if tab is not None:
+            tab.model.reload()
+
+    def _directory_changed(self, what: str) -> None:
+        if what == "me":
+            self.refresh_me()
+
+    def on_connection(self, state: ConnectionState) -> None:
+        labels = {
+            Phase.CONNECTING: tr("Connecting…"),
+            Phase.ONLINE: tr("Online"),
+            Phase.RECONNECTING: tr("Reconnecting"),
+            Phase.OFFLINE: tr("Offline"),
+        }
+        self.connection_label.setText("● " + labels[state.phase])
+        self.banner.setVisible(state.phase in (Phase.RECONNECTING, Phase.OFFLINE))
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        state = self.service.connection
+        if state.phase == Phase.ONLINE:
+            return
+        text = tr("No connection to the server. The cached dialogs stay available.")
+        wait = state.retry_in(time.monotonic())
+        if state.phase == Phase.RECONNECTING and wait is not None:
+            text += " " + tr("Reconnecting in {n} s.").format(n=max(int(wait + 0.999), 0))
+        elif state.phase == Phase.OFFLINE and state.reason:
+            text += " " + state.reason
+        self.banner_label.setText(text)
+
+    def on_notice(self, level: str, text: str) -> None:
+        self.statusBar().showMessage(text, 15000 if level != "error" else 0)
+
+    def show_error(self, error: BaseException) -> None:
+        if isinstance(error, ActionError | OfflineError):
+            self.statusBar().showMessage(str(error), 15000)
+            return
+        logger.error("action failed", exc_info=error)
+        self.statusBar().showMessage(tr("Something went wrong: {e}").format(e=error), 15000)
+
+    def refresh_me(self) -> None:
+        me = self.service.me
+        if me is None:
+            return
+        self.me_label.setText(me.name)
+        self.load_label.setText(tr("Load {load}/{cap}").format(load=me.load, cap=me.capacity))
+        index = self.status_combo.findData(me.status)
+        if index >= 0 and index != self.status_combo.currentIndex():
+            self.status_combo.setCurrentIndex(index)
+
+    def _update_section_counts(self) -> None:
+        for number, (section, label) in enumerate(SECTIONS):
+            count = self.models[section].rowCount()
+            self.section_bar.setTabText(number, f"{tr(label)} {count}" if count else tr(label))
+
+    def _update_card(self, dialog_id: int) -> None:
+        row = self.service.dialog(dialog_id)
+        if row is None:
+            self.card_label.setText("")
+            return
+        dialog = row.dialog
+        lines = [dialog.contact_name, f"{tr('Channel')}: {dialog.channel.value}"]
+        if dialog.tags:
+            lines.append(f"{tr('Tags')}: {', '.join(dialog.tags)}")
+        lines.append(f"{tr('Dialog')} #{dialog.id}")
+        self.card_label.setText("\n".join(lines))
+
+    def _every_second(self) -> None:
+        self.dialog_view.viewport().update()  # waiting timers
+        if self.banner.isVisible():
+            self._update_banner()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def showEvent(self, event: object) -> None:  # type: ignore[override]
+        super().showEvent(event)  # type: ignore[arg-type]
+        self._update_section_counts()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for tab in self.tabs_by_dialog.values():
+            tab.shutdown()
+        self._tick.stop()
+        self.bridge.detach()
+        super().closeEvent(event)
+        self.closed.emit()

@@ -1,0 +1,3 @@
+from tests.ui.conftest import qloop
+
+__all__ = ["qloop"]
