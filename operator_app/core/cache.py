@@ -1,0 +1,894 @@
+"""The local cache: one SQLite file per server profile and operator, the UI's source of truth.
+
+Every method runs on the caller's thread and is bounded (indexed, paged). Writes that belong
+together go through ``transaction()``; the sync engine stores the applied cursor in the same
+transaction as the event, so a crash never leaves them apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import sqlite_utils
+
+from operator_app import APP_ID
+from operator_app.protocol.models import (
+    Attachment,
+    Author,
+    Contact,
+    ContactCard,
+    Dialog,
+    DialogState,
+    Message,
+    MessageKind,
+    Operator,
+    Queue,
+    Template,
+)
+
+from .rows import DeliveryState, DialogRow, MessageRow, SearchHit, Section
+from .schema import MIGRATIONS, PENDING_BASE, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+# Errors that mean the file itself is damaged (not merely locked or unreadable right now).
+_CORRUPTION_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+_MAX_SEARCH_TERMS = 8
+_TERM = re.compile(r"\w+")
+
+
+class CacheError(Exception):
+    """The cache cannot be used now (locked, unreadable directory, disk full...)."""
+
+
+class CacheCorrupt(CacheError):
+    """The file is damaged or written by a newer app: it must be moved aside and rebuilt."""
+
+
+@dataclass(frozen=True, slots=True)
+class DialogChange:
+    """What an upsert did to one dialog row."""
+
+    changed: bool
+    previous: Dialog | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChange:
+    row: MessageRow | None  # None: nothing changed
+    inserted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    seq: int
+    client_msg_id: str
+    dialog_id: int
+    kind: MessageKind
+    text: str
+    attachment_paths: tuple[str, ...]
+    attachment_ids: tuple[int, ...] | None  # None: not uploaded yet
+    attempts: int
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_ID)) / "cache"
+
+
+def cache_path_for(base_url: str, login: str, directory: Path | None = None) -> Path:
+    """One file per server and operator; the name is readable, the hash keeps it unique."""
+    digest = hashlib.sha256(f"{base_url}\n{login}".encode()).hexdigest()[:12]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{login}@{base_url.split('://')[-1]}")[:60]
+    return (directory or default_cache_dir()) / f"{readable}-{digest}.sqlite3"
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def fts_query(text: str) -> str:
+    """Turn what the operator typed into a safe FTS5 query: every word, as a prefix, ANDed."""
+    folded = text.casefold().replace("ё", "е")
+    terms = _TERM.findall(folded)[:_MAX_SEARCH_TERMS]
+    # A one-letter prefix would expand to half the vocabulary: match it as a whole word.
+    return " ".join(f'"{term}"*' if len(term) > 1 else f'"{term}"' for term in terms)
+
+
+class Cache:
+    """The open cache file. Create with ``Cache.open``."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.path = path
+        self.db = sqlite_utils.Database(connection)
+        self.conn = connection
+        self.notices: list[str] = []  # for the operator, e.g. "the cache was rebuilt"
+        self._depth = 0
+
+    # ---- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, verify: bool = True) -> Cache:
+        """Open or create the file; a damaged one is moved aside and rebuilt (see ``notices``)."""
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            return cls(_connect(path, verify=verify), path)
+        except CacheCorrupt as exc:
+            moved = _move_aside(path)
+            log.warning("cache %s is damaged (%s), moved to %s", path, exc, moved)
+            cache = cls(_connect(path, verify=False), path)
+            cache.notices.append(
+                f"The local cache was damaged and has been rebuilt from the server "
+                f"(the old file was kept as {moved.name})."
+            )
+            return cache
+
+    @classmethod
+    def in_memory(cls) -> Cache:
+        return cls(_connect(Path(":memory:"), verify=False), Path(":memory:"))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write; nested calls join the outer transaction."""
+        if self._depth == 0:
+            self.conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    # ---- meta: cursor, me -----------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        value = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction():
+            if value is None:
+                self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self.conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    @property
+    def cursor(self) -> int | None:
+        value = self.get_meta("cursor")
+        return None if value is None else int(value)
+
+    def set_cursor(self, cursor: int | None) -> None:
+        self.set_meta("cursor", None if cursor is None else str(cursor))
+
+    def advance_cursor(self, cursor: int) -> bool:
+        """Store a newer cursor; False (and no change) when it is not newer."""
+        current = self.cursor
+        if current is not None and cursor <= current:
+            return False
+        self.set_cursor(cursor)
+        return True
+
+    def me(self) -> Operator | None:
+        raw = self.get_meta("me")
+        return None if raw is None else Operator.model_validate_json(raw)
+
+    def set_me(self, operator: Operator) -> bool:
+        raw = operator.model_dump_json()
+        if raw == self.get_meta("me"):
+            return False
+        self.set_meta("me", raw)
+        return True
+
+    # ---- directory: operators, queues, templates ------------------------------------------
+
+    def operators(self) -> list[Operator]:
+        rows = self.conn.execute("SELECT data FROM operators ORDER BY id")
+        return [Operator.model_validate_json(data) for (data,) in rows]
+
+    def queues(self) -> list[Queue]:
+        rows = self.conn.execute("SELECT data FROM queues ORDER BY id")
+        return [Queue.model_validate_json(data) for (data,) in rows]
+
+    def templates(self) -> list[Template]:
+        rows = self.conn.execute("SELECT data FROM templates ORDER BY id")
+        return [Template.model_validate_json(data) for (data,) in rows]
+
+    def queue(self, queue_id: int) -> Queue | None:
+        data = self._one("SELECT data FROM queues WHERE id = ?", (queue_id,))
+        return None if data is None else Queue.model_validate_json(data)
+
+    def operator(self, operator_id: int) -> Operator | None:
+        data = self._one("SELECT data FROM operators WHERE id = ?", (operator_id,))
+        return None if data is None else Operator.model_validate_json(data)
+
+    def upsert_operator(self, operator: Operator) -> bool:
+        return self._upsert_data("operators", operator.id, operator.model_dump_json())
+
+    def upsert_queue(self, queue: Queue) -> bool:
+        return self._upsert_data("queues", queue.id, queue.model_dump_json(), queue.sla_seconds)
+
+    def upsert_template(self, template: Template) -> bool:
+        return self._upsert_data("templates", template.id, template.model_dump_json())
+
+    def delete_template(self, template_id: int) -> bool:
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM templates WHERE id = ?", (template_id,))
+        return cur.rowcount > 0
+
+    def replace_operators(self, operators: Iterable[Operator]) -> bool:
+        return self._replace("operators", [(o.id, o.model_dump_json()) for o in operators])
+
+    def replace_queues(self, queues: Iterable[Queue]) -> bool:
+        return self._replace("queues", [(q.id, q.sla_seconds, q.model_dump_json()) for q in queues])
+
+    def replace_templates(self, templates: Iterable[Template]) -> bool:
+        return self._replace("templates", [(t.id, t.model_dump_json()) for t in templates])
+
+    def _upsert_data(self, table: str, row_id: int, data: str, sla: int | None = None) -> bool:
+        if self._one(f"SELECT data FROM {table} WHERE id = ?", (row_id,)) == data:
+            return False
+        with self.transaction():
+            if table == "queues":
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO queues(id, sla_seconds, data) VALUES (?, ?, ?)",
+                    (row_id, sla, data),
+                )
+            else:
+                self.conn.execute(
+                    f"INSERT OR REPLACE INTO {table}(id, data) VALUES (?, ?)", (row_id, data)
+                )
+        return True
+
+    def _replace(self, table: str, rows: list[tuple[Any, ...]]) -> bool:
+        columns = "id, sla_seconds, data" if table == "queues" else "id, data"
+        before = self.conn.execute(f"SELECT {columns} FROM {table} ORDER BY id").fetchall()
+        after = sorted(rows, key=lambda row: int(row[0]))
+        if before == after:
+            return False
+        marks = ", ".join("?" * len(after[0])) if after else ""
+        with self.transaction():
+            self.conn.execute(f"DELETE FROM {table}")
+            if after:
+                self.conn.executemany(f"INSERT INTO {table}({columns}) VALUES ({marks})", after)
+        return True
+
+    # ---- dialogs --------------------------------------------------------------------------
+
+    def upsert_dialog(self, dialog: Dialog) -> DialogChange:
+        """Store a dialog unless the stored one is newer; returns what changed."""
+        stored = self.conn.execute(
+            "SELECT data, updated_ts FROM dialogs WHERE id = ?", (dialog.id,)
+        ).fetchone()
+        data = dialog.model_dump_json()
+        previous = None if stored is None else Dialog.model_validate_json(stored[0])
+        if stored is not None and (stored[0] == data or dialog.updated_at.timestamp() < stored[1]):
+            return DialogChange(False, previous)
+        preview = dialog.last_message.text if dialog.last_message else ""
+        values = {
+            "id": dialog.id,
+            "state": dialog.state.value,
+            "assignee_id": dialog.assignee_id,
+            "queue_id": dialog.queue_id,
+            "channel": dialog.channel.value,
+            "contact_name": dialog.contact_name,
+            "filter_text": f"{dialog.contact_name}\n{dialog.subject}\n{preview}".casefold(),
+            "updated_ts": dialog.updated_at.timestamp(),
+            "activity_ts": (
+                dialog.last_message.created_at if dialog.last_message else dialog.updated_at
+            ).timestamp(),
+            "waiting_ts": _ts(dialog.waiting_since),
+            "closed_ts": _ts(dialog.closed_at),
+            "data": data,
+        }
+        with self.transaction():
+            if stored is None:
+                client_last = (
+                    dialog.last_message is not None and dialog.last_message.author == Author.CLIENT
+                )
+                values["unread"] = int(client_last and dialog.state != DialogState.CLOSED)
+                values["counted_upto"] = dialog.last_message_id or 0
+                names = ", ".join(values)
+                marks = ", ".join(f":{name}" for name in values)
+                self.conn.execute(f"INSERT INTO dialogs({names}) VALUES ({marks})", values)
+            else:
+                sets = ", ".join(f"{name} = :{name}" for name in values if name != "id")
+                self.conn.execute(f"UPDATE dialogs SET {sets} WHERE id = :id", values)
+            self._check_history_window(dialog)
+        return DialogChange(True, previous)
+
+    def _check_history_window(self, dialog: Dialog) -> None:
+        """The cached window must reach the newest message; if it does not, a gap opened."""
+        if dialog.last_message_id is None:
+            return
+        cached = self._one("SELECT 1 FROM messages WHERE server_id = ?", (dialog.last_message_id,))
+        if cached is None:
+            self.conn.execute(
+                "UPDATE dialogs SET hist_from = NULL, hist_complete = 0 "
+                "WHERE id = ? AND hist_from IS NOT NULL",
+                (dialog.id,),
+            )
+
+    def forget_dialog(self, dialog_id: int) -> None:
+        """Drop a dialog we may no longer see, unless unsent messages still wait in it."""
+        if self._one("SELECT 1 FROM outbox WHERE dialog_id = ?", (dialog_id,)):
+            return
+        self._drop_dialogs([dialog_id])
+
+    def get_dialog(self, dialog_id: int) -> Dialog | None:
+        data = self._one("SELECT data FROM dialogs WHERE id = ?", (dialog_id,))
+        return None if data is None else Dialog.model_validate_json(data)
+
+    def dialog_row(self, dialog_id: int) -> DialogRow | None:
+        rows = self._dialog_rows("d.id = ?", [dialog_id], "d.id", 1)
+        return rows[0] if rows else None
+
+    def open_dialog_ids(self) -> list[int]:
+        rows = self.conn.execute("SELECT id FROM dialogs WHERE state != 'closed'")
+        return [dialog_id for (dialog_id,) in rows]
+
+    def latest_dialog_update(self) -> datetime | None:
+        value = self._one("SELECT max(updated_ts) FROM dialogs")
+        return None if value is None else datetime.fromtimestamp(value, UTC)
+
+    def list_dialogs(
+        self,
+        section: Section,
+        me: Operator | None,
+        *,
+        midnight: datetime,
+        channel: str | None = None,
+        tag: str | None = None,
+        text: str = "",
+        limit: int = 500,
+    ) -> list[DialogRow]:
+        if me is None:
+            return []
+        where, params, order = _section_filter(section, me, midnight)
+        if channel is not None:
+            where += " AND d.channel = ?"
+            params.append(channel)
+        if tag:
+            where += " AND EXISTS (SELECT 1 FROM json_each(d.data, '$.tags') WHERE value = ?)"
+            params.append(tag)
+        if text.strip():
+            where += " AND instr(d.filter_text, ?) > 0"
+            params.append(text.strip().casefold())
+        return self._dialog_rows(where, params, order, limit)
+
+    def _dialog_rows(
+        self, where: str, params: list[Any], order: str, limit: int
+    ) -> list[DialogRow]:
+        sql = f"""
+            SELECT d.data, d.unread,
+                   EXISTS (SELECT 1 FROM drafts r WHERE r.dialog_id = d.id AND r.text != ''),
+                   coalesce(q.sla_seconds, 60)
+            FROM dialogs d LEFT JOIN queues q ON q.id = d.queue_id
+            WHERE {where} ORDER BY {order} LIMIT ?"""
+        rows = self.conn.execute(sql, [*params, max(0, limit)])
+        return [
+            DialogRow(Dialog.model_validate_json(data), unread, bool(draft), sla)
+            for data, unread, draft, sla in rows
+        ]
+
+    def mark_read(self, dialog_id: int) -> bool:
+        dialog = self.get_dialog(dialog_id)
+        if dialog is None:
+            return False
+        newest = self._one("SELECT max(server_id) FROM messages WHERE dialog_id = ?", (dialog_id,))
+        upto = max(dialog.last_message_id or 0, newest or 0)
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE dialogs SET unread = 0, counted_upto = max(counted_upto, ?) "
+                "WHERE id = ? AND unread != 0",
+                (upto, dialog_id),
+            )
+        return cur.rowcount > 0
+
+    def history_window(self, dialog_id: int) -> tuple[int | None, bool]:
+        """(smallest cached server id of the window ending at the newest message, complete)."""
+        row = self.conn.execute(
+            "SELECT hist_from, hist_complete FROM dialogs WHERE id = ?", (dialog_id,)
+        ).fetchone()
+        return (None, False) if row is None else (row[0], bool(row[1]))
+
+    def set_history_window(self, dialog_id: int, low: int | None, complete: bool) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE dialogs SET hist_from = ?, hist_complete = ? WHERE id = ?",
+                (low, int(complete), dialog_id),
+            )
+
+    def reset_history(self, dialog_ids: Iterable[int]) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE dialogs SET hist_from = NULL, hist_complete = 0 WHERE id = ?",
+                [(dialog_id,) for dialog_id in dialog_ids],
+            )
+
+    # ---- messages -------------------------------------------------------------------------
+
+    def apply_server_message(self, message: Message) -> MessageChange:
+        """Store a message from the server; an acknowledgement turns the pending row sent."""
+        if self._one("SELECT 1 FROM messages WHERE server_id = ?", (message.id,)) is not None:
+            if message.client_msg_id is not None:  # a late ack of an echoed message
+                with self.transaction():
+                    self.conn.execute(
+                        "DELETE FROM outbox WHERE client_msg_id = ?", (message.client_msg_id,)
+                    )
+            return MessageChange(None, False)
+        values = _message_values(message)
+        with self.transaction():
+            local = None
+            if message.client_msg_id is not None:
+                local = self._one(
+                    "SELECT id FROM messages WHERE client_msg_id = ?", (message.client_msg_id,)
+                )
+            if local is not None:
+                sets = ", ".join(f"{name} = :{name}" for name in values if name != "key")
+                self.conn.execute(
+                    f"UPDATE messages SET {sets} WHERE id = :local", values | {"local": local}
+                )
+                self.conn.execute(
+                    "DELETE FROM outbox WHERE client_msg_id = ?", (message.client_msg_id,)
+                )
+            else:
+                names = ", ".join(values)
+                marks = ", ".join(f":{name}" for name in values)
+                self.conn.execute(f"INSERT INTO messages({names}) VALUES ({marks})", values)
+                if message.author == Author.CLIENT:
+                    self.conn.execute(
+                        "UPDATE dialogs SET unread = unread + 1, counted_upto = ? "
+                        "WHERE id = ? AND counted_upto < ?",
+                        (message.id, message.dialog_id, message.id),
+                    )
+        return MessageChange(self.message(values["key"]), local is None)
+
+    def apply_history_page(self, dialog_id: int, messages: Sequence[Message]) -> int:
+        """Store a page of history; returns how many rows were new."""
+        added = 0
+        with self.transaction():
+            for message in messages:
+                if message.dialog_id == dialog_id and self._insert_history(message):
+                    added += 1
+        return added
+
+    def _insert_history(self, message: Message) -> bool:
+        # History never touches unread counters nor the outbox: it is the past.
+        if self._one("SELECT 1 FROM messages WHERE server_id = ?", (message.id,)) is not None:
+            return False
+        if message.client_msg_id is not None and self._one(
+            "SELECT 1 FROM messages WHERE client_msg_id = ?", (message.client_msg_id,)
+        ):
+            self.apply_server_message(message)
+            return False
+        values = _message_values(message)
+        names = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        self.conn.execute(f"INSERT INTO messages({names}) VALUES ({marks})", values)
+        return True
+
+    def message(self, key: str) -> MessageRow | None:
+        row = self.conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE key = ?", (key,))
+        found = row.fetchone()
+        return None if found is None else _message_row(found)
+
+    def messages(
+        self, dialog_id: int, *, before_key: str | None = None, limit: int = 200
+    ) -> list[MessageRow]:
+        """A page of the timeline, oldest first; local (pending/failed) rows come last."""
+        bound = PENDING_BASE * 4
+        if before_key is not None:
+            found = self._one(
+                "SELECT id FROM messages WHERE key = ? AND dialog_id = ?", (before_key, dialog_id)
+            )
+            if found is None:
+                return []
+            bound = found
+        rows = self.conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE dialog_id = ? AND id < ? "
+            "ORDER BY id DESC LIMIT ?",
+            (dialog_id, bound, max(0, limit)),
+        ).fetchall()
+        return [_message_row(row) for row in reversed(rows)]
+
+    def messages_with_server_ids(self, server_ids: Sequence[int]) -> list[MessageRow]:
+        rows: list[MessageRow] = []
+        for start in range(0, len(server_ids), 500):
+            chunk = [int(i) for i in server_ids[start : start + 500]]
+            marks = ", ".join("?" * len(chunk))
+            found = self.conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE server_id IN ({marks}) ORDER BY id",
+                chunk,
+            )
+            rows += [_message_row(row) for row in found]
+        return rows
+
+    def oldest_cached_server_id(self, dialog_id: int) -> int | None:
+        value = self._one(
+            "SELECT min(server_id) FROM messages WHERE dialog_id = ? AND server_id IS NOT NULL",
+            (dialog_id,),
+        )
+        return None if value is None else int(value)
+
+    # ---- outbox ---------------------------------------------------------------------------
+
+    def add_pending(
+        self,
+        *,
+        client_msg_id: str,
+        dialog_id: int,
+        kind: MessageKind,
+        text: str,
+        attachment_paths: Sequence[str],
+        author_id: int | None,
+        author_name: str,
+        created_at: datetime,
+    ) -> MessageRow:
+        """The local echo and its outbox entry, in one transaction, before any network call."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO outbox(client_msg_id, dialog_id, kind, text, attachment_paths) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (client_msg_id, dialog_id, kind.value, text, json.dumps(list(attachment_paths))),
+            )
+            seq = int(cur.lastrowid or 0)
+            self.conn.execute(
+                "INSERT INTO messages(id, key, client_msg_id, dialog_id, author, author_id, "
+                "author_name, kind, text, attachments, created_at, state) "
+                "VALUES (?, ?, ?, ?, 'operator', ?, ?, ?, ?, '[]', ?, 'pending')",
+                (
+                    PENDING_BASE + seq,
+                    client_msg_id,
+                    client_msg_id,
+                    dialog_id,
+                    author_id,
+                    author_name,
+                    kind.value,
+                    text,
+                    created_at.isoformat(),
+                ),
+            )
+        row = self.message(client_msg_id)
+        assert row is not None
+        return row
+
+    def outbox_heads(self) -> list[OutboxItem]:
+        """The oldest sendable entry of every dialog: per-dialog order is the send order."""
+        rows = self.conn.execute(
+            "SELECT seq, client_msg_id, dialog_id, kind, text, attachment_paths, attachment_ids, "
+            "attempts FROM outbox WHERE seq IN "
+            "(SELECT min(seq) FROM outbox WHERE failed = 0 GROUP BY dialog_id) ORDER BY seq"
+        )
+        return [
+            OutboxItem(
+                seq=seq,
+                client_msg_id=cmid,
+                dialog_id=dialog_id,
+                kind=MessageKind(kind),
+                text=text,
+                attachment_paths=tuple(json.loads(paths)),
+                attachment_ids=None if ids is None else tuple(json.loads(ids)),
+                attempts=attempts,
+            )
+            for seq, cmid, dialog_id, kind, text, paths, ids, attempts in rows
+        ]
+
+    def outbox_size(self) -> int:
+        return int(self._one("SELECT count(*) FROM outbox WHERE failed = 0"))
+
+    def note_attempt(self, client_msg_id: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE client_msg_id = ?",
+                (client_msg_id,),
+            )
+
+    def set_uploaded(self, client_msg_id: str, attachment_ids: Sequence[int]) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outbox SET attachment_ids = ? WHERE client_msg_id = ?",
+                (json.dumps(list(attachment_ids)), client_msg_id),
+            )
+
+    def mark_failed(self, client_msg_id: str, reason: str) -> MessageRow | None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outbox SET failed = 1 WHERE client_msg_id = ?", (client_msg_id,)
+            )
+            self.conn.execute(
+                "UPDATE messages SET state = 'failed', error = ? "
+                "WHERE client_msg_id = ? AND state != 'sent'",
+                (reason, client_msg_id),
+            )
+        return self.message(client_msg_id)
+
+    def requeue(self, key: str) -> MessageRow | None:
+        """failed -> pending; None when there is no such failed message."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE messages SET state = 'pending', error = '' "
+                "WHERE key = ? AND state = 'failed'",
+                (key,),
+            )
+            if cur.rowcount == 0:
+                return None
+            self.conn.execute("UPDATE outbox SET failed = 0 WHERE client_msg_id = ?", (key,))
+        return self.message(key)
+
+    # ---- drafts ---------------------------------------------------------------------------
+
+    def draft(self, dialog_id: int) -> str:
+        value = self._one("SELECT text FROM drafts WHERE dialog_id = ?", (dialog_id,))
+        return "" if value is None else str(value)
+
+    def save_draft(self, dialog_id: int, text: str, now: datetime) -> bool:
+        """Returns True when whether the dialog has a draft changed."""
+        had = bool(self.draft(dialog_id))
+        with self.transaction():
+            if text:
+                self.conn.execute(
+                    "INSERT INTO drafts(dialog_id, text, updated_ts) VALUES (?, ?, ?) "
+                    "ON CONFLICT(dialog_id) DO UPDATE SET text = excluded.text, "
+                    "updated_ts = excluded.updated_ts",
+                    (dialog_id, text, now.timestamp()),
+                )
+            else:
+                self.conn.execute("DELETE FROM drafts WHERE dialog_id = ?", (dialog_id,))
+        return had != bool(text)
+
+    # ---- contacts -------------------------------------------------------------------------
+
+    def contact_card(self, contact_id: int) -> ContactCard | None:
+        card = self._one("SELECT card FROM contacts WHERE id = ?", (contact_id,))
+        return None if card is None else ContactCard.model_validate_json(card)
+
+    def put_contact_card(self, card: ContactCard, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO contacts(id, card, fetched_ts) VALUES (?, ?, ?)",
+                (card.contact.id, card.model_dump_json(), now.timestamp()),
+            )
+
+    def update_contact(self, contact: Contact) -> bool:
+        card = self.contact_card(contact.id)
+        if card is None or card.contact == contact:
+            return False
+        card.contact = contact
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE contacts SET card = ? WHERE id = ?", (card.model_dump_json(), contact.id)
+            )
+        return True
+
+    # ---- search ---------------------------------------------------------------------------
+
+    def search(self, query: str, *, limit: int = 100) -> list[SearchHit]:
+        """Full-text search over cached messages, newest first (rowid order, never rank)."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self.conn.execute(
+            """SELECT m.dialog_id, coalesce(d.contact_name, ''), m.key, m.created_at,
+                      snippet(messages_fts, 0, char(2), char(3), '…', 16)
+               FROM messages_fts
+               JOIN messages m ON m.id = messages_fts.rowid
+               LEFT JOIN dialogs d ON d.id = m.dialog_id
+               WHERE messages_fts MATCH ?
+               ORDER BY messages_fts.rowid DESC LIMIT ?""",
+            (match, max(0, limit)),
+        )
+        return [
+            SearchHit(dialog_id, name, key, datetime.fromisoformat(created), snippet)
+            for dialog_id, name, key, created, snippet in rows
+        ]
+
+    # ---- retention ------------------------------------------------------------------------
+
+    def prune(self, *, older_than: datetime | None, max_messages: int | None) -> int:
+        """Drop the oldest closed dialogs (never one with unsent messages); returns dialogs."""
+        dropped = 0
+        if older_than is not None:
+            closed = self._closed_dialogs("AND closed_ts < ?", [older_than.timestamp()], 10_000)
+            dropped += self._drop_dialogs([dialog_id for dialog_id, _ in closed])
+        while max_messages is not None:
+            excess = int(self._one("SELECT count(*) FROM messages")) - max_messages
+            chosen: list[int] = []
+            for dialog_id, size in self._closed_dialogs("", [], 200) if excess > 0 else []:
+                chosen.append(dialog_id)
+                excess -= size
+                if excess <= 0:
+                    break
+            if not chosen:
+                break
+            dropped += self._drop_dialogs(chosen)
+        return dropped
+
+    def _closed_dialogs(self, extra: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
+        """(id, cached messages) of closed dialogs, oldest closed first."""
+        rows = self.conn.execute(
+            "SELECT id, (SELECT count(*) FROM messages m WHERE m.dialog_id = dialogs.id) "
+            f"FROM dialogs WHERE state = 'closed' {extra} "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dialog_id = dialogs.id) "
+            "ORDER BY closed_ts LIMIT ?",
+            [*params, limit],
+        )
+        return [(int(dialog_id), int(size)) for dialog_id, size in rows]
+
+    def _drop_dialogs(self, ids: list[int]) -> int:
+        with self.transaction():
+            for dialog_id in ids:
+                self.conn.execute("DELETE FROM messages WHERE dialog_id = ?", (dialog_id,))
+                self.conn.execute("DELETE FROM drafts WHERE dialog_id = ?", (dialog_id,))
+                self.conn.execute("DELETE FROM dialogs WHERE id = ?", (dialog_id,))
+        return len(ids)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+_MESSAGE_COLUMNS = (
+    "key, server_id, dialog_id, author, author_id, author_name, kind, text, attachments, "
+    "created_at, state, error"
+)
+
+
+def _message_values(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "key": message.client_msg_id or f"s{message.id}",
+        "server_id": message.id,
+        "client_msg_id": message.client_msg_id,
+        "dialog_id": message.dialog_id,
+        "author": message.author.value,
+        "author_id": message.author_id,
+        "author_name": message.author_name,
+        "kind": message.kind.value,
+        "text": message.text,
+        "attachments": json.dumps([a.model_dump(mode="json") for a in message.attachments]),
+        "created_at": message.created_at.isoformat(),
+        "state": DeliveryState.SENT.value,
+        "error": "",
+    }
+
+
+def _message_row(row: tuple[Any, ...]) -> MessageRow:
+    key, server_id, dialog_id, author, author_id, name, kind, text, attachments, created = row[:10]
+    return MessageRow(
+        key=key,
+        server_id=server_id,
+        dialog_id=dialog_id,
+        author=Author(author),
+        author_id=author_id,
+        author_name=name,
+        kind=MessageKind(kind),
+        text=text,
+        attachments=tuple(Attachment.model_validate(a) for a in json.loads(attachments)),
+        created_at=datetime.fromisoformat(created),
+        state=DeliveryState(row[10]),
+        error=row[11],
+    )
+
+
+def _section_filter(
+    section: Section, me: Operator, midnight: datetime
+) -> tuple[str, list[Any], str]:
+    def ids(values: list[int]) -> str:
+        return ", ".join(str(int(v)) for v in values) or "NULL"
+
+    if section == Section.MINE:
+        return (
+            "d.assignee_id = ? AND d.state IN ('waiting', 'active')",
+            [me.id],
+            "d.activity_ts DESC",
+        )
+    if section == Section.WAITING:
+        return (
+            f"d.queue_id IN ({ids(me.queue_ids)}) AND d.state = 'waiting' "
+            "AND d.assignee_id IS NULL",
+            [],
+            "d.waiting_ts ASC",
+        )
+    if section == Section.CLOSED_TODAY:
+        return (
+            "d.assignee_id = ? AND d.state = 'closed' AND d.closed_ts >= ?",
+            [me.id, midnight.timestamp()],
+            "d.closed_ts DESC",
+        )
+    return (
+        f"d.queue_id IN ({ids(me.supervised_queue_ids)}) AND d.state != 'closed'",
+        [],
+        "d.activity_ts DESC",
+    )
+
+
+def _connect(path: Path, *, verify: bool) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise CacheError(f"cannot open {path}: {exc}") from exc
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        if verify:
+            result = conn.execute("PRAGMA quick_check(1)").fetchone()
+            if result is None or result[0] != "ok":
+                raise CacheCorrupt(f"quick_check: {result[0] if result else 'no answer'}")
+        _migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _CORRUPTION_CODES:
+            raise CacheCorrupt(str(exc)) from exc
+        raise CacheError(f"cannot use {path}: {exc}") from exc
+    except CacheCorrupt:
+        conn.close()
+        raise
+    if str(path) != ":memory:":
+        path.chmod(0o600)  # customer conversations: readable by this user only
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise CacheCorrupt(f"schema version {version} is newer than this app ({SCHEMA_VERSION})")
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[target - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        log.info("cache migrated to schema version %d", target)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements, keeping trigger bodies whole."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.replace(target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(target.with_name(target.name + suffix))
+    return target

@@ -1,0 +1,445 @@
+"""DeskService: the one facade the UI uses. Reads come from the cache, synchronously and
+bounded; actions go to the server; changes are pushed to subscribers on the loop thread.
+
+Lifecycle: ``await start()`` (never raises for network trouble), then reads and actions, then
+``await close()``. See docs/client-core.md for the whole contract.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from operator_app.net.api import ApiClient
+from operator_app.net.errors import NetError
+from operator_app.net.realtime import (
+    Backoff,
+    ConnectionState,
+    Phase,
+    RealtimeConnection,
+    ws_url_for,
+)
+from operator_app.protocol.errors import ErrorCode
+from operator_app.protocol.limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS
+from operator_app.protocol.models import (
+    Channel,
+    CloseRequest,
+    ContactCard,
+    MessageKind,
+    Operator,
+    OperatorStatus,
+    Queue,
+    Template,
+    TemplateIn,
+    TransferRequest,
+)
+
+from . import templates as template_rendering
+from .cache import Cache
+from .changes import (
+    Assigned,
+    Change,
+    ConnectionChanged,
+    DialogsChanged,
+    DirectoryChanged,
+    HistoryReset,
+    MessagesChanged,
+    Notice,
+    TypingChanged,
+)
+from .credentials import CredentialStore
+from .errors import ActionError, OfflineError, guarded
+from .outbox import Outbox
+from .profiles import ServerProfile
+from .rows import DeliveryState, DialogRow, MessageRow, RenderedTemplate, SearchHit, Section
+from .sync import SyncEngine, local_midnight
+from .tasks import TaskSet
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+__all__ = [
+    "ActionError",
+    "Assigned",
+    "Change",
+    "ConnectionChanged",
+    "DeliveryState",
+    "DeskService",
+    "DialogRow",
+    "DialogsChanged",
+    "DirectoryChanged",
+    "HistoryReset",
+    "MessageRow",
+    "MessagesChanged",
+    "Notice",
+    "OfflineError",
+    "RenderedTemplate",
+    "SearchHit",
+    "Section",
+    "TypingChanged",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeskService:
+    def __init__(
+        self,
+        *,
+        profile: ServerProfile,
+        cache: Cache,
+        api: ApiClient,
+        realtime_factory: Callable[..., RealtimeConnection] = RealtimeConnection,
+        clock: Callable[[], datetime] = utcnow,
+        credentials: CredentialStore | None = None,
+        retention_days: int | None = None,
+        retention_max_messages: int | None = None,
+        outbox_backoff: Backoff | None = None,
+        heartbeat_seconds: float = 15.0,
+    ) -> None:
+        self.profile = profile
+        self.cache = cache
+        self.api = api
+        self.credentials = credentials or CredentialStore(profile.base_url)
+        self.connection = ConnectionState(Phase.OFFLINE, reason="not started")
+        self._realtime_factory = realtime_factory
+        self._clock = clock
+        self._retention = (retention_days, retention_max_messages)
+        self._heartbeat = heartbeat_seconds
+        self._listeners: list[Callable[[Change], None]] = []
+        self._tasks = TaskSet()
+        self._realtime: RealtimeConnection | None = None
+        self._started = False
+        self.sync = SyncEngine(cache, api, self._emit_all)
+        self.outbox = Outbox(
+            cache,
+            api,
+            on_sent=self.sync.apply_message,
+            on_failed=self._message_failed,
+            backoff=outbox_backoff,
+        )
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def me(self) -> Operator | None:
+        return self.cache.me()
+
+    @property
+    def needs_login(self) -> bool:
+        """No token: the UI asks for the password and calls ``login``."""
+        return not self.api.token
+
+    async def start(self) -> None:
+        """Open from the cache at once, then connect and sync in the background."""
+        if self._started:
+            return
+        self._started = True
+        for text in self.cache.notices:
+            self._emit(Notice("warning", text))
+        self._prune()
+        if not self.api.token and self.profile.login:
+            self.api.token = self.credentials.get_token(self.profile.login)
+        if not self.credentials.available:
+            self._emit(Notice("warning", self.credentials.unavailable_reason()))
+        self._realtime = self._realtime_factory(
+            ws_url_for(self.api.base_url),
+            token=lambda: self.api.token,
+            since_cursor=lambda: self.cache.cursor,
+            on_frame=self.sync.on_frame,
+            on_state=self._on_connection_state,
+            ssl=self.api.ssl_context,
+            heartbeat_seconds=self._heartbeat,
+        )
+        self._tasks.spawn(self._realtime.run(), "realtime")
+        self._tasks.spawn(self.outbox.run(), "outbox")
+
+    async def close(self) -> None:
+        """Stop background work and the socket; the cache stays consistent (and open)."""
+        if self._realtime is not None:
+            await self._realtime.stop()
+        await self.sync.close()
+        await self._tasks.cancel_all()
+        self._started = False
+        await self.api.aclose()
+
+    async def login(self, password: str) -> Operator:
+        """Log in with the profile's login; the token goes to the keyring when there is one."""
+        answer = await guarded(self.api.login(self.profile.login, password))
+        if not self.credentials.set_token(self.profile.login, answer.token):
+            self._emit(Notice("warning", self.credentials.unavailable_reason()))
+        if self.cache.set_me(answer.operator):
+            self._emit(DirectoryChanged("me"))
+        self.retry_connection_now()
+        return answer.operator
+
+    async def logout(self) -> None:
+        """Server logout (best effort when offline); the token leaves the keyring and memory."""
+        try:
+            await self.api.logout()
+        except NetError as exc:
+            log.info("logout: the server was not told (%s); the token is dropped anyway", exc)
+        self.credentials.delete_token(self.profile.login)
+        self.api.token = None
+        if self._realtime is not None:
+            await self._realtime.stop()
+
+    def wipe_cache(self) -> None:
+        """Delete the local cache file. Call it after ``close()``: the service is done then."""
+        if self._started:
+            raise RuntimeError("close the service before wiping its cache")
+        path = self.cache.path
+        self.cache.close()
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            file.unlink(missing_ok=True)
+
+    # ---- notifications --------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _emit(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a change listener failed on %s", type(change).__name__)
+
+    def _emit_all(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            self._emit(change)
+
+    def _on_connection_state(self, state: ConnectionState) -> None:
+        self.connection = state
+        if state.phase is Phase.ONLINE:
+            self.outbox.wake()
+        self._emit(ConnectionChanged(state))
+
+    def _message_failed(self, row: MessageRow) -> None:
+        self._emit(MessagesChanged(row.dialog_id, (), (row,)))
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    def dialogs(
+        self,
+        section: Section,
+        *,
+        channel: Channel | None = None,
+        tag: str | None = None,
+        text: str = "",
+        limit: int = 500,
+    ) -> list[DialogRow]:
+        return self.cache.list_dialogs(
+            section,
+            self.me,
+            midnight=local_midnight(self._clock()),
+            channel=None if channel is None else channel.value,
+            tag=tag,
+            text=text,
+            limit=limit,
+        )
+
+    def dialog(self, dialog_id: int) -> DialogRow | None:
+        return self.cache.dialog_row(dialog_id)
+
+    def messages(
+        self, dialog_id: int, *, before_key: str | None = None, limit: int = 200
+    ) -> list[MessageRow]:
+        return self.cache.messages(dialog_id, before_key=before_key, limit=limit)
+
+    def has_older(self, dialog_id: int) -> bool:
+        return self.sync.has_older(dialog_id)
+
+    def search(self, query: str, *, limit: int = 100) -> list[SearchHit]:
+        return self.cache.search(query, limit=limit)
+
+    def templates(self) -> list[Template]:
+        return self.cache.templates()
+
+    def operators(self) -> list[Operator]:
+        return self.cache.operators()
+
+    def queues(self) -> list[Queue]:
+        return self.cache.queues()
+
+    def draft(self, dialog_id: int) -> str:
+        return self.cache.draft(dialog_id)
+
+    def save_draft(self, dialog_id: int, text: str) -> None:
+        if self.cache.save_draft(dialog_id, text, self._clock()):
+            self._emit(DialogsChanged(frozenset({dialog_id})))
+
+    def mark_read(self, dialog_id: int) -> None:
+        if self.cache.mark_read(dialog_id):
+            self._emit(DialogsChanged(frozenset({dialog_id})))
+
+    def render_template(
+        self, template: Template, dialog_id: int, extra: Mapping[str, str] = {}
+    ) -> RenderedTemplate:
+        values: dict[str, str] = {"dialog_id": str(dialog_id)}
+        me = self.me
+        if me is not None:
+            values["operator_name"] = me.name
+        dialog = self.cache.get_dialog(dialog_id)
+        if dialog is not None:
+            values["client_name"] = dialog.contact_name
+            queue = self.cache.queue(dialog.queue_id)
+            if queue is not None:
+                values["queue_name"] = queue.name
+        return template_rendering.render(template, {**values, **extra})
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def send(
+        self,
+        dialog_id: int,
+        text: str,
+        kind: MessageKind = MessageKind.MESSAGE,
+        attachment_paths: Sequence[Path] = (),
+    ) -> MessageRow:
+        """Write the pending row (local echo) and wake the outbox; returns at once."""
+        limit = MAX_COMMENT_CHARS if kind == MessageKind.COMMENT else MAX_MESSAGE_CHARS
+        if not text.strip() and not attachment_paths:
+            raise ActionError(ErrorCode.BAD_REQUEST, "The message is empty.")
+        if len(text) > limit:
+            raise ActionError(
+                ErrorCode.PAYLOAD_TOO_LARGE, f"The text is {len(text)} characters; at most {limit}."
+            )
+        if len(attachment_paths) > 10:
+            raise ActionError(ErrorCode.PAYLOAD_TOO_LARGE, "At most 10 attachments per message.")
+        me = self.me
+        row = self.cache.add_pending(
+            client_msg_id=uuid.uuid4().hex,
+            dialog_id=dialog_id,
+            kind=kind,
+            text=text,
+            attachment_paths=[str(Path(p).resolve()) for p in attachment_paths],
+            author_id=None if me is None else me.id,
+            author_name="" if me is None else me.name,
+            created_at=self._clock(),
+        )
+        self._emit(MessagesChanged(dialog_id, (row,), ()))
+        self.outbox.wake()
+        return row
+
+    def retry(self, message_key: str) -> None:
+        """failed -> pending again, and try at once."""
+        row = self.cache.requeue(message_key)
+        if row is None:
+            raise ActionError(ErrorCode.NOT_FOUND, "There is no failed message to retry.")
+        self._emit(MessagesChanged(row.dialog_id, (), (row,)))
+        self.outbox.wake()
+
+    async def load_older(self, dialog_id: int) -> int:
+        return await guarded(self.sync.load_older(dialog_id))
+
+    async def open_dialog(self, dialog_id: int) -> None:
+        """Make sure the newest page is cached (fetched only if missing) and mark it read."""
+        self.mark_read(dialog_id)
+        try:
+            await self.sync.ensure_newest_page(dialog_id)
+        except NetError as exc:
+            log.info("open_dialog %d: history not refreshed (%s)", dialog_id, exc)
+        self.mark_read(dialog_id)
+
+    async def take(self, dialog_id: int) -> None:
+        self.sync.apply_dialog(await guarded(self.api.take(dialog_id)))
+
+    async def transfer(
+        self,
+        dialog_id: int,
+        *,
+        to_operator_id: int | None = None,
+        to_queue_id: int | None = None,
+        comment: str = "",
+    ) -> None:
+        body = _build(
+            TransferRequest,
+            to_operator_id=to_operator_id,
+            to_queue_id=to_queue_id,
+            comment=comment,
+        )
+        self.sync.apply_dialog(await guarded(self.api.transfer(dialog_id, body)))
+
+    async def close_dialog(
+        self, dialog_id: int, *, resolution: str = "", tags: Sequence[str] = ()
+    ) -> None:
+        body = _build(CloseRequest, resolution=resolution, tags=list(tags))
+        self.sync.apply_dialog(await guarded(self.api.close_dialog(dialog_id, body)))
+
+    async def set_status(self, status: OperatorStatus) -> None:
+        operator = await guarded(self.api.set_my_status(status))
+        if self.cache.set_me(operator):
+            self._emit(DirectoryChanged("me"))
+        if self.cache.upsert_operator(operator):
+            self._emit(DirectoryChanged("operators"))
+
+    async def set_typing(self, dialog_id: int, on: bool) -> None:
+        """Best effort: typing is ephemeral, so failures are dropped silently."""
+        if self._realtime is not None and await self._realtime.send_typing(dialog_id, on):
+            return
+        try:
+            await self.api.typing(dialog_id, on)
+        except NetError as exc:
+            log.debug("typing not sent: %s", exc)
+
+    async def contact_card(self, contact_id: int) -> ContactCard | None:
+        """The cached card, refreshed from the server when it answers."""
+        try:
+            card = await self.api.contact(contact_id)
+        except NetError as exc:
+            log.info("contact %d: using the cached card (%s)", contact_id, exc)
+            return self.cache.contact_card(contact_id)
+        self.cache.put_contact_card(card, self._clock())
+        return card
+
+    async def save_template(self, body: TemplateIn, template_id: int | None = None) -> Template:
+        if template_id is None:
+            saved = await guarded(self.api.create_template(body))
+        else:
+            saved = await guarded(self.api.update_template(template_id, body))
+        if self.cache.upsert_template(saved):
+            self._emit(DirectoryChanged("templates"))
+        return saved
+
+    async def delete_template(self, template_id: int) -> None:
+        await guarded(self.api.delete_template(template_id))
+        if self.cache.delete_template(template_id):
+            self._emit(DirectoryChanged("templates"))
+
+    def retry_connection_now(self) -> None:
+        if self._realtime is not None:
+            self._realtime.retry_now()
+        self.outbox.wake()
+
+    # ---- housekeeping ---------------------------------------------------------------------
+
+    def _prune(self) -> None:
+        days, max_messages = self._retention
+        older_than = None if days is None else self._clock() - timedelta(days=days)
+        dropped = self.cache.prune(older_than=older_than, max_messages=max_messages)
+        if dropped:
+            log.info("retention: dropped %d closed dialogs from the cache", dropped)
+
+
+def _build(model: type[M], **fields: Any) -> M:
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ActionError(ErrorCode.VALIDATION_ERROR, str(first.get("msg", exc))) from exc

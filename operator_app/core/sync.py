@@ -1,0 +1,325 @@
+"""The sync engine: applies websocket frames and REST answers to the cache, idempotently.
+
+Cursor rules. The stored cursor is the last event applied, written in the same transaction as
+the event. A first start (no cursor) and ``resync_required`` both take the server's head cursor
+at once and owe a *snapshot* (a paged REST walk of every visible dialog plus the directory);
+that debt is stored too (meta ``snapshot_owed``), so a snapshot cut short by the network is
+retried at the next hello instead of forgotten. Events keep being applied meanwhile: dialog
+rows only move forward in ``updated_at`` and messages are keyed by id, so the order in which a
+snapshot and live events land does not matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+from operator_app.net.api import ApiClient
+from operator_app.net.errors import ApiError, NetError
+from operator_app.protocol.errors import ErrorCode
+from operator_app.protocol.events import (
+    ContactUpdated,
+    DialogUpdated,
+    EphemeralFrame,
+    ErrorFrame,
+    Event,
+    EventFrame,
+    HelloFrame,
+    MessageCreated,
+    OperatorUpdated,
+    QueueUpdated,
+    ReplayDoneFrame,
+    ResyncRequiredFrame,
+    ServerFrame,
+    TemplateChanged,
+    TemplateDeleted,
+)
+from operator_app.protocol.models import Dialog, DialogScope, DialogState, Message
+
+from .cache import Cache
+from .changes import (
+    Assigned,
+    Change,
+    DialogsChanged,
+    DirectoryChanged,
+    HistoryReset,
+    MessagesChanged,
+    Notice,
+    TypingChanged,
+)
+from .tasks import TaskSet
+
+log = logging.getLogger(__name__)
+
+DIALOG_PAGE = 200
+HISTORY_PAGE = 50
+# Open dialogs the snapshot no longer lists are fetched one by one, at most this many.
+MAX_STALE_REFETCH = 200
+SNAPSHOT_TASK = "sync-snapshot"
+
+
+class SyncEngine:
+    def __init__(
+        self, cache: Cache, api: ApiClient, emit: Callable[[Sequence[Change]], None]
+    ) -> None:
+        self.cache = cache
+        self.api = api
+        self._emit = emit
+        self._tasks = TaskSet()
+        self._history_locks: dict[int, asyncio.Lock] = {}
+        self._directory_fresh = False  # refreshed once per session, then kept by events
+        self.snapshots_done = 0
+
+    @property
+    def my_id(self) -> int | None:
+        me = self.cache.me()
+        return None if me is None else me.id
+
+    async def close(self) -> None:
+        await self._tasks.cancel_all()
+
+    # ---- frames ---------------------------------------------------------------------------
+
+    async def on_frame(self, frame: ServerFrame) -> None:
+        """Called by the realtime connection for each frame, in order."""
+        if isinstance(frame, EventFrame):
+            self.apply_event(frame.cursor, frame.event)
+        elif isinstance(frame, EphemeralFrame):
+            typing = frame.event
+            self._emit([TypingChanged(typing.dialog_id, typing.who, typing.operator_id, typing.on)])
+        elif isinstance(frame, HelloFrame):
+            self._on_hello(frame)
+        elif isinstance(frame, ReplayDoneFrame):
+            self.cache.advance_cursor(frame.cursor)
+        elif isinstance(frame, ResyncRequiredFrame):
+            log.info("sync: resync required (%s)", frame.reason)
+            self._owe_snapshot(frame.head_cursor)
+            self._start_snapshot()
+        elif isinstance(frame, ErrorFrame):
+            log.info("sync: the server reported %s: %s", frame.code, frame.message)
+            self._emit([Notice("error", frame.message)])
+
+    def _on_hello(self, hello: HelloFrame) -> None:
+        if self.cache.cursor is None:
+            self._owe_snapshot(hello.head_cursor)
+        if self.cache.get_meta("snapshot_owed"):
+            self._start_snapshot()
+        elif not self._directory_fresh:
+            self._tasks.spawn(self._refresh_directory_quietly(), "sync-directory")
+
+    def _owe_snapshot(self, head_cursor: int) -> None:
+        with self.cache.transaction():
+            self.cache.set_cursor(head_cursor)
+            self.cache.set_meta("snapshot_owed", "1")
+
+    def _start_snapshot(self) -> None:
+        if not self._tasks.running(SNAPSHOT_TASK):
+            self._tasks.spawn(self._snapshot_quietly(), SNAPSHOT_TASK)
+
+    # ---- events ---------------------------------------------------------------------------
+
+    def apply_event(self, cursor: int, event: Event) -> None:
+        """Apply one durable event and store its cursor in the same transaction."""
+        stored = self.cache.cursor
+        if stored is not None and cursor <= stored:
+            return  # already applied: a replay after a reconnect
+        with self.cache.transaction():
+            changes = self._apply(event)
+            self.cache.set_cursor(cursor)
+        self._emit(changes)
+
+    def _apply(self, event: Event) -> list[Change]:
+        if isinstance(event, MessageCreated):
+            return self._apply_message(event.message) + self._apply_dialog(event.dialog)
+        if isinstance(event, DialogUpdated):
+            return self._apply_dialog(event.dialog)
+        if isinstance(event, OperatorUpdated):
+            changes: list[Change] = []
+            if event.operator.id == self.my_id and self.cache.set_me(event.operator):
+                changes.append(DirectoryChanged("me"))
+            if self.cache.upsert_operator(event.operator):
+                changes.append(DirectoryChanged("operators"))
+            return changes
+        if isinstance(event, QueueUpdated):
+            return [DirectoryChanged("queues")] if self.cache.upsert_queue(event.queue) else []
+        if isinstance(event, TemplateChanged):
+            changed = self.cache.upsert_template(event.template)
+            return [DirectoryChanged("templates")] if changed else []
+        if isinstance(event, TemplateDeleted):
+            changed = self.cache.delete_template(event.template_id)
+            return [DirectoryChanged("templates")] if changed else []
+        if isinstance(event, ContactUpdated):
+            self.cache.update_contact(event.contact)
+            return []
+        return []  # an event kind this client does not know: nothing to do
+
+    def _apply_message(self, message: Message) -> list[Change]:
+        change = self.cache.apply_server_message(message)
+        if change.row is None:
+            return []
+        if change.inserted:
+            return [MessagesChanged(message.dialog_id, (change.row,), ())]
+        return [MessagesChanged(message.dialog_id, (), (change.row,))]
+
+    def _apply_dialog(self, dialog: Dialog, *, by_me: bool = False) -> list[Change]:
+        change = self.cache.upsert_dialog(dialog)
+        if not change.changed:
+            return []
+        changes: list[Change] = [DialogsChanged(frozenset({dialog.id}))]
+        me = self.my_id
+        was_mine = change.previous is not None and change.previous.assignee_id == me
+        if (
+            not by_me
+            and me is not None
+            and dialog.assignee_id == me
+            and not was_mine
+            and dialog.state != DialogState.CLOSED
+        ):
+            changes.append(Assigned(dialog.id))
+        return changes
+
+    # ---- answers of actions ---------------------------------------------------------------
+
+    def apply_dialog(self, dialog: Dialog, *, by_me: bool = True) -> None:
+        """Apply a dialog from a REST answer at once; the websocket echo then changes nothing."""
+        with self.cache.transaction():
+            changes = self._apply_dialog(dialog, by_me=by_me)
+        self._emit(changes)
+
+    def apply_message(self, message: Message) -> None:
+        with self.cache.transaction():
+            changes = self._apply_message(message)
+        self._emit(changes)
+
+    # ---- snapshot: the REST walk after a first start or a resync --------------------------
+
+    async def _snapshot_quietly(self) -> None:
+        try:
+            await self.snapshot()
+        except NetError as exc:
+            log.info("sync: snapshot interrupted (%s); retrying at the next connection", exc)
+
+    async def _refresh_directory_quietly(self) -> None:
+        try:
+            await self.refresh_directory()
+        except NetError as exc:
+            log.info("sync: directory refresh interrupted: %s", exc)
+
+    async def refresh_directory(self) -> None:
+        me = await self.api.me()
+        operators = await self.api.operators()
+        queues = await self.api.queues()
+        templates = await self.api.templates()
+        changes: list[Change] = []
+        if self.cache.set_me(me):
+            changes.append(DirectoryChanged("me"))
+        if self.cache.replace_operators(operators):
+            changes.append(DirectoryChanged("operators"))
+        if self.cache.replace_queues(queues):
+            changes.append(DirectoryChanged("queues"))
+        if self.cache.replace_templates(templates):
+            changes.append(DirectoryChanged("templates"))
+        self._directory_fresh = True
+        self._emit(changes)
+
+    async def snapshot(self) -> None:
+        """Re-fetch the directory and every visible dialog; reset histories that fell behind."""
+        windows_before = self._cached_windows()
+        await self.refresh_directory()
+        seen: set[int] = set()
+        cursor: str | None = None
+        while True:
+            page = await self.api.dialogs(DialogScope.ALL_VISIBLE, cursor=cursor, limit=DIALOG_PAGE)
+            self._apply_dialogs(page.items)
+            seen.update(d.id for d in page.items)
+            cursor = page.next_cursor
+            if cursor is None or not page.items:
+                break
+        await self._refetch_stale(set(self.cache.open_dialog_ids()) - seen)
+        self.cache.set_meta("snapshot_owed", None)
+        self.snapshots_done += 1
+        reset = [i for i in windows_before if self.cache.history_window(i) == (None, False)]
+        self._emit([HistoryReset(dialog_id) for dialog_id in reset])
+
+    def _cached_windows(self) -> list[int]:
+        rows = self.cache.conn.execute(
+            "SELECT id FROM dialogs WHERE hist_from IS NOT NULL OR hist_complete = 1"
+        )
+        return [dialog_id for (dialog_id,) in rows]
+
+    def _apply_dialogs(self, dialogs: Iterable[Dialog]) -> None:
+        changes: list[Change] = []
+        with self.cache.transaction():
+            for dialog in dialogs:
+                changes += self._apply_dialog(dialog)
+        self._emit(_merge_dialog_changes(changes))
+
+    async def _refetch_stale(self, dialog_ids: set[int]) -> None:
+        """Open dialogs we no longer see in any list: learn their fate one by one."""
+        for dialog_id in sorted(dialog_ids)[:MAX_STALE_REFETCH]:
+            try:
+                dialog = await self.api.dialog(dialog_id)
+            except ApiError as exc:
+                if exc.code in (ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND):
+                    self.cache.forget_dialog(dialog_id)
+                    self._emit([DialogsChanged(frozenset({dialog_id}))])
+                    continue
+                raise
+            self._apply_dialogs([dialog])
+
+    # ---- history --------------------------------------------------------------------------
+
+    def has_older(self, dialog_id: int) -> bool:
+        _, complete = self.cache.history_window(dialog_id)
+        return not complete
+
+    async def ensure_newest_page(self, dialog_id: int) -> int:
+        async with self._history_lock(dialog_id):
+            low, complete = self.cache.history_window(dialog_id)
+            if low is not None or complete:
+                return 0
+            page = await self.api.messages(dialog_id, limit=HISTORY_PAGE)
+            return self._store_history(dialog_id, page.items, page.next_cursor is None)
+
+    async def load_older(self, dialog_id: int) -> int:
+        low, complete = self.cache.history_window(dialog_id)
+        if complete:
+            return 0
+        if low is None:
+            return await self.ensure_newest_page(dialog_id)
+        async with self._history_lock(dialog_id):
+            low, complete = self.cache.history_window(dialog_id)
+            if complete or low is None:
+                return 0
+            page = await self.api.messages(dialog_id, before_id=low, limit=HISTORY_PAGE)
+            return self._store_history(dialog_id, page.items, page.next_cursor is None)
+
+    def _store_history(self, dialog_id: int, items: list[Message], complete: bool) -> int:
+        before_low, _ = self.cache.history_window(dialog_id)
+        ids = [m.id for m in items if m.dialog_id == dialog_id]
+        with self.cache.transaction():
+            added = self.cache.apply_history_page(dialog_id, items)
+            lows = [v for v in (before_low, min(ids) if ids else None) if v is not None]
+            self.cache.set_history_window(dialog_id, min(lows) if lows else 0, complete)
+        if added:
+            rows = tuple(self.cache.messages_with_server_ids(ids))
+            self._emit([MessagesChanged(dialog_id, rows, ())])
+        return added
+
+    def _history_lock(self, dialog_id: int) -> asyncio.Lock:
+        return self._history_locks.setdefault(dialog_id, asyncio.Lock())
+
+
+def _merge_dialog_changes(changes: list[Change]) -> list[Change]:
+    """One DialogsChanged for a whole page, other changes kept as they are."""
+    ids = frozenset().union(*(c.ids for c in changes if isinstance(c, DialogsChanged)))
+    rest = [c for c in changes if not isinstance(c, DialogsChanged)]
+    return ([DialogsChanged(ids)] if ids else []) + rest
+
+
+def local_midnight(now: datetime) -> datetime:
+    """Start of the operator's local day, for "closed today"."""
+    local = now.astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,287 @@
+"""The cache on real SQLite files: schema, migrations, corruption, dialogs, messages, outbox."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from core_factories import T0, dialog, message, operator, queue
+
+from operator_app.core.cache import Cache, CacheError, cache_path_for
+from operator_app.core.rows import DeliveryState, Section
+from operator_app.core.schema import PENDING_BASE, SCHEMA_VERSION
+from operator_app.protocol.models import Author, DialogState, MessageKind
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    opened = Cache.open(tmp_path / "c.sqlite3")
+    opened.set_me(operator(1))
+    opened.replace_queues([queue(10)])
+    return opened
+
+
+def pending(cache: Cache, dialog_id: int = 1, text: str = "reply", cmid: str = "cmid-0001") -> str:
+    row = cache.add_pending(
+        client_msg_id=cmid,
+        dialog_id=dialog_id,
+        kind=MessageKind.MESSAGE,
+        text=text,
+        attachment_paths=[],
+        author_id=1,
+        author_name="Anna",
+        created_at=T0,
+    )
+    return row.key
+
+
+def test_new_file_has_schema_wal_and_private_mode(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "c.sqlite3"
+    cache = Cache.open(path)
+    assert cache.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert cache.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert cache.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert path.stat().st_mode & 0o777 == 0o600
+    tables = set(cache.db.table_names())
+    assert {"dialogs", "messages", "outbox", "drafts", "meta", "templates"} <= tables
+
+
+def test_reopen_keeps_data_and_does_not_migrate_again(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    first = Cache.open(path)
+    first.set_cursor(42)
+    first.close()
+    again = Cache.open(path)
+    assert again.cursor == 42
+    assert again.notices == []
+
+
+@pytest.mark.allow_warnings
+def test_garbage_file_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    path.write_bytes(b"this is not a database at all" * 200)
+    cache = Cache.open(path)
+    assert cache.cursor is None
+    assert len(cache.notices) == 1 and "rebuilt" in cache.notices[0]
+    aside = list(tmp_path.glob("c.sqlite3.corrupt-*"))
+    assert len(aside) == 1
+    assert aside[0].read_bytes().startswith(b"this is not")
+
+
+@pytest.mark.allow_warnings
+def test_truncated_file_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    cache = Cache.open(path)
+    with cache.transaction():
+        for i in range(1, 400):
+            cache.apply_server_message(message(i, text="x" * 300))
+    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.truncate(size // 2)
+    rebuilt = Cache.open(path)
+    assert rebuilt.notices
+    assert rebuilt.messages(1) == []
+
+
+@pytest.mark.allow_warnings
+def test_file_from_a_newer_app_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    cache = Cache.open(path)
+    assert cache.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert cache.notices
+
+
+def test_unopenable_location_is_an_error_not_a_rebuild(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises((CacheError, OSError)):
+        Cache.open(blocker / "c.sqlite3")
+    assert blocker.read_text() == "x"
+
+
+def test_path_per_server_and_login(tmp_path: Path) -> None:
+    a = cache_path_for("https://a.example", "anna", tmp_path)
+    b = cache_path_for("https://a.example", "olga", tmp_path)
+    c = cache_path_for("https://b.example", "anna", tmp_path)
+    assert len({a, b, c}) == 3
+    assert a.parent == tmp_path and "anna" in a.name
+
+
+def test_dialog_updates_only_move_forward(cache: Cache) -> None:
+    assert cache.upsert_dialog(dialog(1, minutes=5, subject="new")).changed
+    assert not cache.upsert_dialog(dialog(1, minutes=1, subject="old")).changed
+    assert not cache.upsert_dialog(dialog(1, minutes=5, subject="new")).changed
+    stored = cache.get_dialog(1)
+    assert stored is not None and stored.subject == "new"
+
+
+def test_sections(cache: Cache) -> None:
+    midnight = T0.replace(hour=0)
+    cache.upsert_dialog(dialog(1, assignee_id=1, state=DialogState.ACTIVE))
+    cache.upsert_dialog(dialog(2, state=DialogState.WAITING))
+    cache.upsert_dialog(dialog(3, state=DialogState.WAITING, queue_id=99))
+    cache.upsert_dialog(dialog(4, assignee_id=1, state=DialogState.CLOSED, minutes=3))
+    cache.upsert_dialog(dialog(5, assignee_id=2, state=DialogState.ACTIVE, queue_id=77))
+    me = operator(1, supervised_queue_ids=[77])
+
+    def ids(section: Section) -> list[int]:
+        rows = cache.list_dialogs(section, me, midnight=midnight)
+        return [row.dialog.id for row in rows]
+
+    assert ids(Section.MINE) == [1]
+    assert ids(Section.WAITING) == [2]
+    assert ids(Section.CLOSED_TODAY) == [4]
+    assert ids(Section.SUPERVISED) == [5]
+    tomorrow = midnight + timedelta(days=1)
+    assert cache.list_dialogs(Section.CLOSED_TODAY, me, midnight=tomorrow) == []
+
+
+def test_filters_and_row_fields(cache: Cache) -> None:
+    midnight = T0.replace(hour=0)
+    me = operator(1)
+    cache.upsert_dialog(dialog(1, assignee_id=1, tags=["vip"], contact_name="Иван Петров"))
+    cache.upsert_dialog(dialog(2, assignee_id=1, contact_name="John"))
+    cache.save_draft(2, "half typed", T0)
+    assert [
+        r.dialog.id for r in cache.list_dialogs(Section.MINE, me, midnight=midnight, tag="vip")
+    ] == [1]
+    found = cache.list_dialogs(Section.MINE, me, midnight=midnight, text="ИВАН")
+    assert [r.dialog.id for r in found] == [1]
+    rows = {r.dialog.id: r for r in cache.list_dialogs(Section.MINE, me, midnight=midnight)}
+    assert rows[2].has_draft and not rows[1].has_draft
+    assert rows[1].queue_sla_seconds == 90
+    assert cache.list_dialogs(Section.MINE, me, midnight=midnight, channel="email") == []
+    assert cache.list_dialogs(Section.MINE, None, midnight=midnight) == []
+
+
+def test_unread_counts_client_messages_once_and_resets(cache: Cache) -> None:
+    cache.upsert_dialog(dialog(1, assignee_id=1))
+    for _ in range(2):  # the same events twice
+        cache.apply_server_message(message(11))
+        cache.apply_server_message(message(12))
+        cache.apply_server_message(message(13, author=Author.OPERATOR))
+    row = cache.dialog_row(1)
+    assert row is not None and row.unread == 2
+    assert cache.mark_read(1)
+    row = cache.dialog_row(1)
+    assert row is not None and row.unread == 0
+    cache.apply_server_message(message(14))
+    row = cache.dialog_row(1)
+    assert row is not None and row.unread == 1
+
+
+def test_pending_then_ack_keeps_key_and_moves_to_server_order(cache: Cache) -> None:
+    cache.apply_server_message(message(5))
+    key = pending(cache, cmid="cmid-aaaa")
+    cache.apply_server_message(message(6))  # a client message arrives before the ack
+    rows = cache.messages(1)
+    assert [r.key for r in rows] == ["s5", "s6", key]
+    assert rows[-1].state == DeliveryState.PENDING and rows[-1].server_id is None
+    assert cache.outbox_size() == 1
+    change = cache.apply_server_message(
+        message(7, text="reply", author=Author.OPERATOR, client_msg_id="cmid-aaaa")
+    )
+    assert change.row is not None and not change.inserted
+    assert change.row.key == key and change.row.server_id == 7
+    assert change.row.state == DeliveryState.SENT
+    assert cache.outbox_size() == 0
+    again = cache.apply_server_message(
+        message(7, text="reply", author=Author.OPERATOR, client_msg_id="cmid-aaaa")
+    )
+    assert again.row is None
+    assert [r.key for r in cache.messages(1)] == ["s5", "s6", key]
+
+
+def test_paging_before_key(cache: Cache) -> None:
+    for i in range(1, 11):
+        cache.apply_server_message(message(i))
+    newest = cache.messages(1, limit=4)
+    assert [r.server_id for r in newest] == [7, 8, 9, 10]
+    older = cache.messages(1, before_key=newest[0].key, limit=4)
+    assert [r.server_id for r in older] == [3, 4, 5, 6]
+    assert cache.messages(1, before_key="nope") == []
+
+
+def test_outbox_heads_keep_order_per_dialog(cache: Cache) -> None:
+    pending(cache, 1, "a1", "cmid-a1xx")
+    pending(cache, 2, "b1", "cmid-b1xx")
+    pending(cache, 1, "a2", "cmid-a2xx")
+    heads = cache.outbox_heads()
+    assert [h.text for h in heads] == ["a1", "b1"]
+    cache.mark_failed("cmid-a1xx", "dialog closed")
+    assert [h.text for h in cache.outbox_heads()] == ["b1", "a2"]
+    failed = cache.message("cmid-a1xx")
+    assert failed is not None and failed.state == DeliveryState.FAILED
+    assert failed.error == "dialog closed"
+    requeued = cache.requeue("cmid-a1xx")
+    assert requeued is not None and requeued.state == DeliveryState.PENDING
+    assert [h.text for h in cache.outbox_heads()] == ["a1", "b1"]
+    assert cache.requeue("cmid-a1xx") is None  # not failed any more
+
+
+def test_pending_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    cache = Cache.open(path)
+    pending(cache, 3, "typed offline", "cmid-keep")
+    cache.close()
+    again = Cache.open(path)
+    assert [h.client_msg_id for h in again.outbox_heads()] == ["cmid-keep"]
+    row = again.messages(3)[0]
+    assert row.text == "typed offline" and row.state == DeliveryState.PENDING
+
+
+def test_history_window_resets_when_newest_message_is_missing(cache: Cache) -> None:
+    cache.upsert_dialog(dialog(1, minutes=1, last=message(3)))
+    cache.apply_history_page(1, [message(2), message(3)])
+    cache.set_history_window(1, 2, False)
+    cache.apply_server_message(message(4))
+    cache.upsert_dialog(dialog(1, minutes=2, last=message(4)))
+    assert cache.history_window(1) == (2, False)
+    cache.upsert_dialog(dialog(1, minutes=3, last=message(9)))  # 5..9 never seen
+    assert cache.history_window(1) == (None, False)
+
+
+def test_drafts(cache: Cache) -> None:
+    assert cache.draft(1) == ""
+    assert cache.save_draft(1, "Здравствуйте", T0)
+    assert not cache.save_draft(1, "Здравствуйте!", T0)
+    assert cache.draft(1) == "Здравствуйте!"
+    assert cache.save_draft(1, "", T0)
+    assert cache.draft(1) == ""
+
+
+def test_retention_prunes_oldest_closed_dialogs_only(cache: Cache) -> None:
+    for dialog_id in range(1, 6):
+        state = DialogState.CLOSED if dialog_id <= 3 else DialogState.ACTIVE
+        cache.upsert_dialog(dialog(dialog_id, state=state, minutes=dialog_id, assignee_id=1))
+        for n in range(3):
+            cache.apply_server_message(message(dialog_id * 10 + n, dialog_id))
+    pending(cache, 1, "still unsent", "cmid-prune")
+    dropped = cache.prune(older_than=T0 + timedelta(minutes=10), max_messages=None)
+    assert dropped == 2  # 2 and 3; 1 keeps its unsent message
+    assert cache.get_dialog(1) is not None and cache.get_dialog(2) is None
+    assert cache.get_dialog(4) is not None
+    assert cache.search("hello", limit=100)  # FTS stayed consistent
+    count = cache.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert count == 3 + 1 + 6
+
+
+def test_retention_by_size(cache: Cache) -> None:
+    for dialog_id in range(1, 4):
+        cache.upsert_dialog(dialog(dialog_id, state=DialogState.CLOSED, minutes=dialog_id))
+        for n in range(5):
+            cache.apply_server_message(message(dialog_id * 10 + n, dialog_id))
+    cache.prune(older_than=None, max_messages=10)
+    remaining = [d for d in (1, 2, 3) if cache.get_dialog(d) is not None]
+    assert remaining == [2, 3]
+
+
+def test_pending_ids_sort_after_server_ids() -> None:
+    assert PENDING_BASE > 2**40
