@@ -118,7 +118,7 @@ class _Offline(Exception):
     """Retrying cannot help: wait for retry_now()."""
 
     def __init__(self, error: NetError) -> None:
-        super().__init__(str(error))
+        super().__init__(error.message if isinstance(error, ApiError) else str(error))
         self.error = error
 
 
