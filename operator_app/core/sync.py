@@ -163,15 +163,20 @@ class SyncEngine:
             return [MessagesChanged(message.dialog_id, (change.row,), ())]
         return [MessagesChanged(message.dialog_id, (), (change.row,))]
 
-    def _apply_dialog(self, dialog: Dialog, *, by_me: bool = False) -> list[Change]:
+    def _apply_dialog(
+        self, dialog: Dialog, *, by_me: bool = False, snapshot: bool = False
+    ) -> list[Change]:
         change = self.cache.upsert_dialog(dialog)
         if not change.changed:
             return []
         changes: list[Change] = [DialogsChanged(frozenset({dialog.id}))]
         me = self.my_id
         was_mine = change.previous is not None and change.previous.assignee_id == me
+        # A snapshot announces only changes of dialogs we knew: a first start is no news.
+        unknown_before = snapshot and change.previous is None
         if (
             not by_me
+            and not unknown_before
             and me is not None
             and dialog.assignee_id == me
             and not was_mine
@@ -253,7 +258,7 @@ class SyncEngine:
         changes: list[Change] = []
         with self.cache.transaction():
             for dialog in dialogs:
-                changes += self._apply_dialog(dialog)
+                changes += self._apply_dialog(dialog, snapshot=True)
         self._emit(_merge_dialog_changes(changes))
 
     async def _refetch_stale(self, dialog_ids: set[int]) -> None:

@@ -1,0 +1,198 @@
+"""The sync engine against a fake server: idempotent events, snapshots, resync, history."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from core_factories import dialog, message, operator
+from core_fakes import FakeApi
+
+from operator_app.core.cache import Cache
+from operator_app.core.changes import (
+    Assigned,
+    Change,
+    DialogsChanged,
+    DirectoryChanged,
+    HistoryReset,
+    MessagesChanged,
+    TypingChanged,
+)
+from operator_app.core.sync import SyncEngine
+from operator_app.protocol.events import (
+    DialogUpdated,
+    EphemeralFrame,
+    EventFrame,
+    HelloFrame,
+    MessageCreated,
+    OperatorUpdated,
+    ReplayDoneFrame,
+    ResyncRequiredFrame,
+    TemplateDeleted,
+    Typing,
+)
+from operator_app.protocol.models import DialogState
+
+
+class Harness:
+    def __init__(self, tmp_path: Path) -> None:
+        self.cache = Cache.open(tmp_path / "c.sqlite3")
+        self.api = FakeApi()
+        self.changes: list[Change] = []
+        self.engine = SyncEngine(self.cache, self.api.as_client(), self.changes.extend)
+
+    async def hello(self, head: int) -> None:
+        await self.engine.on_frame(
+            HelloFrame(protocol_version=1, server_version="t", operator_id=1, head_cursor=head)
+        )
+        await self.settle()
+
+    async def settle(self) -> None:
+        for _ in range(50):
+            await asyncio.sleep(0)
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Harness:
+    return Harness(tmp_path)
+
+
+@pytest.mark.asyncio
+async def test_first_hello_takes_head_cursor_and_snapshots(harness: Harness) -> None:
+    harness.api.dialog_list = [dialog(i, assignee_id=1) for i in range(1, 451)]
+    await harness.hello(head=77)
+    assert harness.cache.cursor == 77
+    assert harness.cache.get_meta("snapshot_owed") is None
+    assert harness.api.calls.count("dialogs") == 3  # pages of 200
+    me = harness.cache.me()
+    assert me is not None and me.id == 1
+    assert len(harness.cache.open_dialog_ids()) == 450
+    dialog_ids = frozenset().union(
+        *(c.ids for c in harness.changes if isinstance(c, DialogsChanged))
+    )
+    assert len(dialog_ids) == 450
+    assert not any(isinstance(c, Assigned) for c in harness.changes)  # a snapshot is no news
+
+
+@pytest.mark.asyncio
+async def test_interrupted_snapshot_is_owed_until_the_next_hello(harness: Harness) -> None:
+    harness.api.down = True
+    await harness.hello(head=5)
+    assert harness.cache.get_meta("snapshot_owed") == "1"
+    harness.api.down = False
+    harness.api.dialog_list = [dialog(1)]
+    await harness.hello(head=9)
+    assert harness.cache.get_meta("snapshot_owed") is None
+    assert harness.cache.cursor == 5  # events since 5 are replayed by the server
+    assert harness.cache.get_dialog(1) is not None
+
+
+@pytest.mark.asyncio
+async def test_events_are_idempotent_and_stored_with_their_cursor(harness: Harness) -> None:
+    harness.cache.set_me(operator(1))
+    harness.cache.set_cursor(10)
+    msg = message(5, 1, "привет")
+    frame = EventFrame(
+        cursor=11, event=MessageCreated(message=msg, dialog=dialog(1, last=msg, minutes=1))
+    )
+    await harness.engine.on_frame(frame)
+    assert harness.cache.cursor == 11
+    first = list(harness.changes)
+    assert any(isinstance(c, MessagesChanged) and c.inserted for c in first)
+    await harness.engine.on_frame(frame)  # replayed
+    renumbered = EventFrame(cursor=12, event=frame.event)  # same event, new cursor
+    await harness.engine.on_frame(renumbered)
+    assert harness.changes == first
+    assert harness.cache.cursor == 12
+    assert len(harness.cache.messages(1)) == 1
+    row = harness.cache.dialog_row(1)
+    assert row is not None and row.unread == 1
+    await harness.engine.on_frame(ReplayDoneFrame(cursor=11))
+    assert harness.cache.cursor == 12  # never backwards
+
+
+@pytest.mark.asyncio
+async def test_assigned_only_when_someone_else_gives_it_to_me(harness: Harness) -> None:
+    harness.cache.set_me(operator(1))
+    harness.cache.set_cursor(0)
+    await harness.engine.on_frame(EventFrame(cursor=1, event=DialogUpdated(dialog=dialog(1))))
+    moved = dialog(1, assignee_id=1, state=DialogState.ACTIVE, minutes=1)
+    await harness.engine.on_frame(EventFrame(cursor=2, event=DialogUpdated(dialog=moved)))
+    assert Assigned(1) in harness.changes
+    harness.changes.clear()
+    harness.engine.apply_dialog(dialog(2, assignee_id=1, state=DialogState.ACTIVE), by_me=True)
+    assert not any(isinstance(c, Assigned) for c in harness.changes)
+
+
+@pytest.mark.asyncio
+async def test_directory_events(harness: Harness) -> None:
+    harness.cache.set_me(operator(1))
+    harness.cache.set_cursor(0)
+    renamed = operator(1, name="Анна")
+    await harness.engine.on_frame(EventFrame(cursor=1, event=OperatorUpdated(operator=renamed)))
+    me = harness.cache.me()
+    assert me is not None and me.name == "Анна"
+    assert DirectoryChanged("me") in harness.changes
+    await harness.engine.on_frame(EventFrame(cursor=2, event=TemplateDeleted(template_id=99)))
+    assert DirectoryChanged("templates") not in harness.changes  # nothing to delete
+
+
+@pytest.mark.asyncio
+async def test_typing_is_passed_on_without_touching_the_cursor(harness: Harness) -> None:
+    harness.cache.set_cursor(3)
+    await harness.engine.on_frame(EphemeralFrame(event=Typing(dialog_id=4, who="client")))
+    assert harness.changes == [TypingChanged(4, "client", None, True)]
+    assert harness.cache.cursor == 3
+
+
+@pytest.mark.asyncio
+async def test_history_is_fetched_lazily_and_never_twice(harness: Harness) -> None:
+    history = [message(i, 1) for i in range(1, 121)]
+    harness.api.history[1] = history
+    harness.cache.upsert_dialog(dialog(1, last=history[-1]))
+    assert harness.engine.has_older(1)
+    assert await harness.engine.ensure_newest_page(1) == 50
+    assert await harness.engine.ensure_newest_page(1) == 0
+    assert [r.server_id for r in harness.cache.messages(1, limit=1)] == [120]
+    assert await harness.engine.load_older(1) == 50
+    assert await harness.engine.load_older(1) == 20
+    assert not harness.engine.has_older(1)
+    assert await harness.engine.load_older(1) == 0
+    fetches = [c for c in harness.api.calls if c.startswith("messages:")]
+    assert fetches == ["messages:1:None", "messages:1:71", "messages:1:21"]
+    assert len(harness.cache.messages(1, limit=500)) == 120
+
+
+@pytest.mark.asyncio
+async def test_resync_resets_histories_that_fell_behind(harness: Harness) -> None:
+    harness.cache.set_me(operator(1))
+    old = [message(i, 1) for i in range(1, 4)]
+    harness.api.history[1] = list(old)
+    harness.cache.upsert_dialog(dialog(1, assignee_id=1, last=old[-1]))
+    await harness.engine.ensure_newest_page(1)
+    assert harness.cache.history_window(1) == (1, True)
+    missed = message(9, 1, "while away")
+    harness.api.dialog_list = [dialog(1, assignee_id=1, last=missed, minutes=5)]
+    harness.cache.set_cursor(50)
+    await harness.engine.on_frame(ResyncRequiredFrame(head_cursor=80))
+    await harness.settle()
+    assert harness.cache.cursor == 80
+    assert HistoryReset(1) in harness.changes
+    assert harness.cache.history_window(1) == (None, False)
+    harness.api.history[1] = [*old, missed]
+    await harness.engine.ensure_newest_page(1)
+    assert [r.text for r in harness.cache.messages(1)][-1] == "while away"
+
+
+@pytest.mark.asyncio
+async def test_snapshot_learns_the_fate_of_dialogs_no_longer_listed(harness: Harness) -> None:
+    harness.cache.set_me(operator(1))
+    harness.cache.upsert_dialog(dialog(1, assignee_id=1))
+    harness.cache.upsert_dialog(dialog(2, assignee_id=1))
+    transferred = dialog(2, assignee_id=7, state=DialogState.ACTIVE, minutes=3)
+    harness.api.dialog_list = [transferred]  # 1 is gone entirely; 2 no longer listed...
+    await harness.engine.snapshot()
+    assert harness.cache.get_dialog(1) is None
+    stored = harness.cache.get_dialog(2)
+    assert stored is not None and stored.assignee_id == 7
