@@ -246,6 +246,10 @@ class CapacityRequest(WireModel):
     capacity: int = Field(ge=0, le=50)
 
 
+class EnabledRequest(WireModel):
+    enabled: bool
+
+
 class TypingRequest(WireModel):
     on: bool = True
 
@@ -291,6 +295,11 @@ class InboundRating(WireModel):
     address: str = Field(min_length=1, max_length=256)
     dialog_id: int
     rating: int = Field(ge=1, le=5)
+
+
+class InboundTyping(WireModel):
+    address: str = Field(min_length=1, max_length=256)
+    on: bool = True
 
 
 class InboundAccepted(WireModel):

@@ -11,6 +11,8 @@ MY_STATUS = f"{PREFIX}/me/status"  # PUT StatusRequest -> Operator
 OPERATORS = f"{PREFIX}/operators"  # GET -> list[Operator]
 OPERATOR_STATUS = f"{PREFIX}/operators/{{operator_id}}/status"  # PUT StatusRequest (supervisor)
 OPERATOR_CAPACITY = f"{PREFIX}/operators/{{operator_id}}/capacity"  # PUT CapacityRequest
+# PUT EnabledRequest -> Operator (admin). Disabling revokes tokens and closes websockets (4005).
+OPERATOR_ENABLED = f"{PREFIX}/operators/{{operator_id}}/enabled"
 QUEUES = f"{PREFIX}/queues"  # GET -> list[Queue]
 
 DIALOGS = f"{PREFIX}/dialogs"  # GET ?scope=&cursor=&limit=&updated_since= -> Page[Dialog]
@@ -39,7 +41,7 @@ ATTACHMENT = f"{PREFIX}/attachments/{{attachment_id}}"  # GET -> bytes
 REPORTS = f"{PREFIX}/reports"
 
 INBOUND = f"{PREFIX}/channels/{{channel}}/inbound"  # POST InboundMessage, header X-Channel-Secret
-INBOUND_TYPING = f"{PREFIX}/channels/{{channel}}/typing"  # POST {address, on}
+INBOUND_TYPING = f"{PREFIX}/channels/{{channel}}/typing"  # POST InboundTyping -> 204
 INBOUND_RATING = f"{PREFIX}/channels/{{channel}}/rating"  # POST InboundRating
 
 WS = f"{PREFIX}/ws"  # websocket, see events.py

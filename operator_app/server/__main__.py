@@ -1,0 +1,3 @@
+from operator_app.server.cli import main
+
+raise SystemExit(main())

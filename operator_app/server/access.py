@@ -1,0 +1,112 @@
+"""Who may see and do what: the caller, dialog visibility and the audience of dialog events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from operator_app.protocol.models import DialogState, Role
+
+from . import schema as s
+from .errors import ApiError, ErrorCode, forbidden, not_found
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: int
+    login: str
+    name: str
+    role: Role
+    queue_ids: frozenset[int]
+    supervised_ids: frozenset[int]
+    token_hash: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def supervises(self, queue_id: int) -> bool:
+        return self.is_admin or queue_id in self.supervised_ids
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise ApiError(ErrorCode.FORBIDDEN, "only an admin may do this")
+
+
+def load_caller(conn: Connection, operator_id: int, token_hash: str = "") -> Caller | None:
+    row = conn.execute(select(s.operators).where(s.operators.c.id == operator_id)).first()
+    if row is None or not row.enabled:
+        return None
+    members = conn.execute(
+        select(s.queue_members.c.queue_id).where(s.queue_members.c.operator_id == operator_id)
+    ).scalars()
+    supervised = conn.execute(
+        select(s.queue_supervisors.c.queue_id).where(
+            s.queue_supervisors.c.operator_id == operator_id
+        )
+    ).scalars()
+    return Caller(
+        id=row.id,
+        login=row.login,
+        name=row.name,
+        role=Role(row.role),
+        queue_ids=frozenset(members),
+        supervised_ids=frozenset(supervised),
+        token_hash=token_hash,
+    )
+
+
+def participants_of(conn: Connection, dialog_id: int) -> set[int]:
+    rows = conn.execute(
+        select(s.dialog_participants.c.operator_id).where(
+            s.dialog_participants.c.dialog_id == dialog_id
+        )
+    ).scalars()
+    return set(rows)
+
+
+def can_see(caller: Caller, dialog: Any, participants: set[int]) -> bool:
+    """The single visibility rule; ``dialog_audience`` is its mirror image."""
+    if caller.is_admin or caller.supervises(dialog.queue_id):
+        return True
+    if dialog.assignee_id == caller.id or caller.id in participants:
+        return True
+    return dialog.state == DialogState.WAITING and dialog.queue_id in caller.queue_ids
+
+
+def dialog_audience(conn: Connection, dialog: Any) -> set[int]:
+    """Operator ids who may see the dialog in its current state (enabled or not)."""
+    audience = participants_of(conn, dialog.id)
+    if dialog.assignee_id is not None:
+        audience.add(dialog.assignee_id)
+    audience.update(
+        conn.execute(
+            select(s.queue_supervisors.c.operator_id).where(
+                s.queue_supervisors.c.queue_id == dialog.queue_id
+            )
+        ).scalars()
+    )
+    if dialog.state == DialogState.WAITING:
+        audience.update(
+            conn.execute(
+                select(s.queue_members.c.operator_id).where(
+                    s.queue_members.c.queue_id == dialog.queue_id
+                )
+            ).scalars()
+        )
+    audience.update(
+        conn.execute(select(s.operators.c.id).where(s.operators.c.role == Role.ADMIN)).scalars()
+    )
+    return audience
+
+
+def visible_dialog(conn: Connection, caller: Caller, dialog_id: int) -> Any:
+    """The dialog row if the caller may see it; 404 if it does not exist, else 403."""
+    row = conn.execute(select(s.dialogs).where(s.dialogs.c.id == dialog_id)).first()
+    if row is None:
+        raise not_found("dialog")
+    if not can_see(caller, row, participants_of(conn, dialog_id)):
+        raise forbidden("this dialog")
+    return row

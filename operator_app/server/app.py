@@ -1,0 +1,316 @@
+"""The FastAPI application: REST routes, error bodies for every refusal, size limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from operator_app import __version__
+from operator_app.protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, routes
+from operator_app.protocol import models as m
+from operator_app.protocol.errors import ErrorBody, ErrorCode
+from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
+
+from . import inbound, templates, ws
+from .access import Caller
+from .errors import ApiError, http_status
+from .service import Backend
+from .simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+
+def error_response(code: ErrorCode, message: str, **details: Any) -> JSONResponse:
+    body = ErrorBody(code=code, message=message, details=details)
+    headers = {"WWW-Authenticate": "Bearer"} if code == ErrorCode.UNAUTHORIZED else None
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=http_status(code), headers=headers
+    )
+
+
+def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        backend.loop = asyncio.get_running_loop()
+        if simulator is not None:
+            simulator.start()
+        try:
+            yield
+        finally:
+            if simulator is not None:
+                await simulator.stop()
+
+    app = FastAPI(title="Operator desk server", version=__version__, lifespan=lifespan)
+    app.state.backend = backend
+    _install_error_handlers(app)
+    _add_auth_routes(app, backend)
+    _add_dialog_routes(app, backend)
+    _add_other_routes(app, backend)
+    ws.add_websocket_route(app, backend)
+    app.add_middleware(BodySizeLimit)  # type: ignore[arg-type]
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.code, exc.message, **exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return error_response(ErrorCode.VALIDATION_ERROR, "invalid request", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            401: ErrorCode.UNAUTHORIZED,
+            403: ErrorCode.FORBIDDEN,
+            404: ErrorCode.NOT_FOUND,
+            413: ErrorCode.PAYLOAD_TOO_LARGE,
+        }.get(exc.status_code, ErrorCode.BAD_REQUEST)
+        body = ErrorBody(code=code, message=str(exc.detail))
+        return JSONResponse(body.model_dump(mode="json"), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return error_response(ErrorCode.INTERNAL, "internal server error")
+
+
+def bearer_token(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(ErrorCode.UNAUTHORIZED, "missing bearer token")
+    return token.strip()
+
+
+def current_caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    backend: Backend = request.app.state.backend
+    return backend.authenticate(bearer_token(authorization))
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+SecretHeader = Annotated[str | None, Header(alias="X-Channel-Secret")]
+Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)]
+
+
+def _add_auth_routes(app: FastAPI, backend: Backend) -> None:
+
+    @app.get(routes.INFO)
+    def info() -> m.ServerInfo:
+        return m.ServerInfo(
+            server_version=__version__,
+            protocol_version=PROTOCOL_VERSION,
+            min_protocol_version=MIN_PROTOCOL_VERSION,
+        )
+
+    @app.post(routes.LOGIN)
+    def login(body: m.LoginRequest, request: Request) -> m.LoginResponse:
+        address = request.client.host if request.client else "?"
+        return backend.login(body, address)
+
+    @app.post(routes.LOGOUT, status_code=204)
+    def logout(caller: CallerDep) -> Response:
+        backend.logout(caller)
+        return Response(status_code=204)
+
+    @app.get(routes.ME)
+    def me(caller: CallerDep) -> m.Operator:
+        return backend.me(caller)
+
+    @app.put(routes.MY_STATUS)
+    def my_status(body: m.StatusRequest, caller: CallerDep) -> m.Operator:
+        return backend.set_status(caller, caller.id, body.status)
+
+    @app.get(routes.OPERATORS)
+    def operators(caller: CallerDep) -> list[m.Operator]:
+        return backend.list_operators(caller)
+
+    @app.put(routes.OPERATOR_STATUS)
+    def operator_status(operator_id: int, body: m.StatusRequest, caller: CallerDep) -> m.Operator:
+        return backend.set_status(caller, operator_id, body.status)
+
+    @app.put(routes.OPERATOR_CAPACITY)
+    def operator_capacity(
+        operator_id: int, body: m.CapacityRequest, caller: CallerDep
+    ) -> m.Operator:
+        return backend.set_capacity(caller, operator_id, body.capacity)
+
+    @app.put(routes.OPERATOR_ENABLED)
+    def operator_enabled(operator_id: int, body: m.EnabledRequest, caller: CallerDep) -> m.Operator:
+        return backend.set_enabled(caller, operator_id, body.enabled)
+
+    @app.get(routes.QUEUES)
+    def queues(caller: CallerDep) -> list[m.Queue]:
+        return backend.list_queues(caller)
+
+
+def _add_dialog_routes(app: FastAPI, backend: Backend) -> None:
+
+    @app.get(routes.DIALOGS)
+    def dialogs(
+        caller: CallerDep,
+        scope: m.DialogScope = m.DialogScope.ALL_VISIBLE,
+        cursor: str | None = None,
+        limit: Limit = 100,
+        updated_since: datetime | None = None,
+    ) -> m.Page[m.Dialog]:
+        if updated_since is not None and updated_since.tzinfo is None:
+            raise ApiError(ErrorCode.VALIDATION_ERROR, "updated_since needs a time zone")
+        return backend.list_dialogs(caller, scope, cursor, limit, updated_since)
+
+    @app.get(routes.DIALOG)
+    def dialog(dialog_id: int, caller: CallerDep) -> m.Dialog:
+        return backend.get_dialog(caller, dialog_id)
+
+    @app.get(routes.MESSAGES)
+    def messages(
+        dialog_id: int,
+        caller: CallerDep,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: Limit = 50,
+    ) -> m.Page[m.Message]:
+        return backend.list_messages(caller, dialog_id, before_id, after_id, limit)
+
+    @app.post(routes.MESSAGES)
+    def send(
+        dialog_id: int, body: m.SendMessageRequest, caller: CallerDep
+    ) -> m.SendMessageResponse:
+        return backend.send(caller, dialog_id, body)
+
+    @app.post(routes.TAKE)
+    def take(dialog_id: int, caller: CallerDep) -> m.Dialog:
+        return backend.take(caller, dialog_id)
+
+    @app.post(routes.TRANSFER)
+    def transfer(dialog_id: int, body: m.TransferRequest, caller: CallerDep) -> m.Dialog:
+        return backend.transfer(caller, dialog_id, body)
+
+    @app.post(routes.CLOSE)
+    def close(dialog_id: int, body: m.CloseRequest, caller: CallerDep) -> m.Dialog:
+        return backend.close(caller, dialog_id, body)
+
+    @app.put(routes.TAGS)
+    def tags(dialog_id: int, body: m.TagsRequest, caller: CallerDep) -> m.Dialog:
+        return backend.set_tags(caller, dialog_id, body)
+
+    @app.post(routes.TYPING, status_code=204)
+    def typing(dialog_id: int, body: m.TypingRequest, caller: CallerDep) -> Response:
+        backend.operator_typing(caller, dialog_id, body.on)
+        return Response(status_code=204)
+
+
+def _add_other_routes(app: FastAPI, backend: Backend) -> None:
+
+    @app.get(routes.CONTACT)
+    def contact(contact_id: int, caller: CallerDep) -> m.ContactCard:
+        return backend.contact_card(caller, contact_id)
+
+    @app.get(routes.TEMPLATES)
+    def list_templates(caller: CallerDep) -> list[m.Template]:
+        return templates.list_for(backend, caller)
+
+    @app.post(routes.TEMPLATES, status_code=201)
+    def create_template(body: m.TemplateIn, caller: CallerDep) -> m.Template:
+        return templates.create(backend, caller, body)
+
+    @app.put(routes.TEMPLATE)
+    def replace_template(template_id: int, body: m.TemplateIn, caller: CallerDep) -> m.Template:
+        return templates.replace(backend, caller, template_id, body)
+
+    @app.delete(routes.TEMPLATE, status_code=204)
+    def delete_template(template_id: int, caller: CallerDep) -> Response:
+        templates.remove(backend, caller, template_id)
+        return Response(status_code=204)
+
+    @app.post(routes.INBOUND)
+    def inbound_message(
+        channel: m.Channel, body: m.InboundMessage, secret: SecretHeader = None
+    ) -> m.InboundAccepted:
+        inbound.check_secret(backend, channel, secret)
+        return inbound.accept_message(backend, channel, body)
+
+    @app.post(routes.INBOUND_TYPING, status_code=204)
+    def inbound_typing(
+        channel: m.Channel, body: m.InboundTyping, secret: SecretHeader = None
+    ) -> Response:
+        inbound.check_secret(backend, channel, secret)
+        inbound.customer_typing(backend, channel, body.address, body.on)
+        return Response(status_code=204)
+
+    @app.post(routes.INBOUND_RATING)
+    def inbound_rating(
+        channel: m.Channel, body: m.InboundRating, secret: SecretHeader = None
+    ) -> m.Dialog:
+        inbound.check_secret(backend, channel, secret)
+        return inbound.record_rating(backend, channel, body)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuses bodies over the protocol limits with 413 payload_too_large, streamed or not."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = (
+            MAX_UPLOAD_BYTES + 64 * 1024
+            if scope["path"] == routes.ATTACHMENTS
+            else MAX_REQUEST_BYTES
+        )
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _too_large(limit)(scope, receive, send)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return error_response(
+        ErrorCode.PAYLOAD_TOO_LARGE, f"request body over {limit} bytes", limit=limit
+    )

@@ -1,0 +1,239 @@
+"""``operator-server``: init, add-operator, add-queue, seed-demo, serve, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, select
+
+from operator_app.protocol import routes
+from operator_app.protocol.models import Channel, OperatorStatus, Role
+
+from . import db, demo, security
+from . import schema as s
+from .embedded import EmbeddedServer, prepare_channels
+from .simulator import TrafficGenerator
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except (ValueError, LookupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="operator-server", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", help="create the schema and the channel secrets")
+    init.add_argument("--db", required=True, help="database URL, e.g. sqlite:///server.db")
+    init.set_defaults(run=cmd_init)
+
+    op = sub.add_parser("add-operator", help="create an operator, supervisor or admin")
+    op.add_argument("--db", required=True)
+    op.add_argument("--login", required=True)
+    op.add_argument("--name", required=True)
+    op.add_argument("--role", choices=[r.value for r in Role], default=Role.OPERATOR.value)
+    op.add_argument("--password", help="prompted for when omitted")
+    op.add_argument("--capacity", type=int, default=5)
+    op.add_argument("--queues", default="", help="comma-separated queue ids it works in")
+    op.add_argument("--supervises", default="", help="comma-separated queue ids it supervises")
+    op.set_defaults(run=cmd_add_operator)
+
+    queue = sub.add_parser("add-queue", help="create a queue")
+    queue.add_argument("--db", required=True)
+    queue.add_argument("--name", required=True)
+    queue.add_argument("--sla", type=int, default=60, help="target first response, seconds")
+    queue.add_argument("--channels", default="", help="comma-separated channels")
+    queue.set_defaults(run=cmd_add_queue)
+
+    seed = sub.add_parser("seed-demo", help="fill an empty database with the demo data")
+    seed.add_argument("--db", required=True)
+    seed.set_defaults(run=cmd_seed_demo)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--db", help="database URL; default: a temporary SQLite file")
+    serve.add_argument("--demo", action="store_true", help="demo data and simulated customers")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--certfile")
+    serve.add_argument("--keyfile")
+    serve.add_argument("--simulate-rate", type=float, default=0.0)
+    serve.add_argument("--retention", type=int, default=100_000, help="events kept for resume")
+    serve.set_defaults(run=cmd_serve)
+
+    sim = sub.add_parser("simulate", help="drive customer traffic through the inbound API")
+    sim.add_argument("--url", required=True)
+    sim.add_argument("--rate", type=float, required=True, help="messages per second")
+    sim.add_argument("--duration", type=float, help="seconds; default: until interrupted")
+    sim.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="CHANNEL=SECRET",
+        help="channel secret; default: the demo secrets (demo-<channel>-secret)",
+    )
+    sim.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    sim.set_defaults(run=cmd_simulate)
+    return parser
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"not a list of ids: {text!r}") from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    engine = db.create(args.db)
+    db.init_schema(engine)
+    secrets = prepare_channels(engine, demo=False)
+    for channel, secret in secrets.items():
+        print(f"channel {channel} secret: {secret}")
+    print("schema ready")
+    engine.dispose()
+    return 0
+
+
+def cmd_add_operator(args: argparse.Namespace) -> int:
+    password = args.password or getpass.getpass("password: ")
+    if not password:
+        raise ValueError("empty password")
+    engine = db.create(args.db)
+    db.init_schema(engine)
+    with engine.begin() as conn:
+        if conn.execute(select(s.operators.c.id).where(s.operators.c.login == args.login)).first():
+            raise ValueError(f"login {args.login!r} exists")
+        known = set(conn.execute(select(s.queues.c.id)).scalars())
+        wanted = set(_ids(args.queues)) | set(_ids(args.supervises))
+        if wanted - known:
+            raise LookupError(f"unknown queue ids: {sorted(wanted - known)}")
+        operator_id = conn.execute(
+            insert(s.operators).values(
+                login=args.login,
+                name=args.name,
+                role=args.role,
+                password_hash=security.hash_password(password),
+                status=OperatorStatus.OFFLINE,
+                capacity=args.capacity,
+                enabled=True,
+                created_at=s.utcnow(),
+            )
+        ).inserted_primary_key[0]
+        for queue_id in _ids(args.queues):
+            conn.execute(insert(s.queue_members).values(queue_id=queue_id, operator_id=operator_id))
+        for queue_id in _ids(args.supervises):
+            conn.execute(
+                insert(s.queue_supervisors).values(queue_id=queue_id, operator_id=operator_id)
+            )
+    engine.dispose()
+    print(f"operator {args.login} created with id {operator_id}")
+    return 0
+
+
+def cmd_add_queue(args: argparse.Namespace) -> int:
+    channels = [Channel(c.strip()) for c in args.channels.split(",") if c.strip()]
+    engine = db.create(args.db)
+    db.init_schema(engine)
+    with engine.begin() as conn:
+        queue_id = conn.execute(
+            insert(s.queues).values(name=args.name, sla_seconds=args.sla, created_at=s.utcnow())
+        ).inserted_primary_key[0]
+        for channel in channels:
+            conn.execute(insert(s.queue_channels).values(queue_id=queue_id, channel=channel))
+    engine.dispose()
+    print(f"queue {args.name} created with id {queue_id}")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    engine = db.create(args.db)
+    db.init_schema(engine)
+    if not db.is_empty(engine):
+        engine.dispose()
+        raise ValueError("seed-demo needs an empty database")
+    demo.seed(engine)
+    prepare_channels(engine, demo=True)
+    engine.dispose()
+    print("demo data seeded; channel secrets are demo-<channel>-secret")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    server = EmbeddedServer(
+        host=args.host,
+        port=args.port,
+        database_url=args.db,
+        demo=args.demo,
+        simulate_rate=args.simulate_rate,
+        event_retention=args.retention,
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    server.start()
+    if not args.demo:
+        for channel, secret in server.channel_secrets.items():
+            print(f"channel {channel} secret: {secret}")
+    print(f"listening on {server.url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.rate <= 0:
+        raise ValueError("--rate must be positive")
+    secrets = {c: security.demo_channel_secret(c) for c in Channel}
+    for item in args.secret:
+        channel, _, secret = item.partition("=")
+        secrets[Channel(channel)] = secret
+    traffic = TrafficGenerator(seed=int(time.time()))
+    deadline = time.monotonic() + args.duration if args.duration else float("inf")
+    sent = failed = 0
+    with httpx.Client(base_url=args.url, timeout=10, verify=not args.insecure) as client:
+        while time.monotonic() < deadline:
+            channel, message = traffic.next_message()
+            response = _post(client, channel, message.model_dump(), secrets[channel])
+            if response is not None and response.status_code == 200:
+                sent += 1
+            else:
+                failed += 1
+                detail = response.text[:200] if response is not None else "no connection"
+                print(f"refused ({channel}): {detail}", file=sys.stderr)
+            time.sleep(
+                min(traffic.rnd.expovariate(args.rate), max(0.0, deadline - time.monotonic()))
+            )
+    print(f"sent {sent} customer messages, {failed} refused")
+    return 0 if failed == 0 else 1
+
+
+def _post(
+    client: httpx.Client, channel: Channel, body: dict[str, Any], secret: str
+) -> httpx.Response | None:
+    try:
+        return client.post(
+            routes.INBOUND.format(channel=channel),
+            json=body,
+            headers={"X-Channel-Secret": secret},
+        )
+    except httpx.HTTPError:
+        return None

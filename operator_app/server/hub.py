@@ -1,0 +1,126 @@
+"""Live fan-out of events to websocket connections, indexed by operator id.
+
+Runs on the server's event loop only. Writers hand over committed events with
+``loop.call_soon_threadsafe(hub.publish, ...)``, so frames go out in cursor order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from operator_app.protocol.errors import WS_CLOSE_TOO_SLOW
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Published:
+    """One committed durable event: its encoded frame is built once and shared by everyone."""
+
+    cursor: int
+    frame: str
+    audience: frozenset[int] | None  # None: every connected operator
+
+
+class Connection:
+    """One authenticated websocket: a bounded send queue and a buffer while replaying."""
+
+    def __init__(
+        self,
+        operator_id: int,
+        token_hash: str,
+        queue_size: int,
+        on_kill: Callable[[Connection, int], None],
+    ) -> None:
+        self.operator_id = operator_id
+        self.token_hash = token_hash
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
+        self.replaying = True
+        self.held: list[tuple[int, str]] = []  # live events that arrived during the replay
+        self.close_code: int | None = None
+        self.closed = asyncio.Event()
+        self._on_kill = on_kill
+        self.on_close: Callable[[int], None] | None = None  # set by the websocket session
+
+    def offer(self, cursor: int | None, frame: str) -> None:
+        if self.close_code is not None:
+            return
+        if self.replaying and cursor is not None:
+            self.held.append((cursor, frame))
+            return
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.kill(WS_CLOSE_TOO_SLOW)
+
+    def go_live(self, replayed_through: int) -> None:
+        """Flush the held live events the replay did not already cover, then stay live."""
+        self.replaying = False
+        held, self.held = self.held, []
+        for cursor, frame in held:
+            if cursor > replayed_through:
+                self.offer(cursor, frame)
+
+    def kill(self, code: int) -> None:
+        if self.close_code is None:
+            self.close_code = code
+            self.closed.set()
+            self._on_kill(self, code)
+            if self.on_close is not None:
+                self.on_close(code)
+
+
+class Hub:
+    def __init__(self, queue_size: int = 1000) -> None:
+        self.queue_size = queue_size
+        self._by_operator: dict[int, set[Connection]] = {}
+
+    def connect(self, operator_id: int, token_hash: str) -> Connection:
+        conn = Connection(operator_id, token_hash, self.queue_size, self._forget)
+        self._by_operator.setdefault(operator_id, set()).add(conn)
+        return conn
+
+    def disconnect(self, conn: Connection) -> None:
+        self._forget(conn, 0)
+
+    def _forget(self, conn: Connection, _code: int) -> None:
+        peers = self._by_operator.get(conn.operator_id)
+        if peers is not None:
+            peers.discard(conn)
+            if not peers:
+                del self._by_operator[conn.operator_id]
+
+    def publish(self, events: Iterable[Published]) -> None:
+        for event in events:
+            for conn in self._targets(event.audience):
+                conn.offer(event.cursor, event.frame)
+
+    def publish_ephemeral(
+        self, frame: str, audience: Iterable[int], skip: int | None = None
+    ) -> None:
+        for conn in self._targets(frozenset(audience) - {skip}):
+            conn.offer(None, frame)
+
+    def _targets(self, audience: frozenset[int] | None) -> list[Connection]:
+        if audience is None:
+            return [c for peers in self._by_operator.values() for c in peers]
+        return [c for op in audience for c in self._by_operator.get(op, ())]
+
+    def close_token(self, token_hash: str, code: int) -> None:
+        for conn in self._targets(None):
+            if conn.token_hash == token_hash:
+                conn.kill(code)
+
+    def close_operator(self, operator_id: int, code: int) -> None:
+        for conn in list(self._by_operator.get(operator_id, ())):
+            conn.kill(code)
+
+    def close_all(self, code: int) -> None:
+        for conn in self._targets(None):
+            conn.kill(code)
+
+    def connection_count(self) -> int:
+        return sum(len(peers) for peers in self._by_operator.values())

@@ -1,0 +1,779 @@
+"""The backend's actions. Synchronous: FastAPI runs them in its thread pool.
+
+Writes are serialised by one lock (one writer at a time, like SQLite wants); each runs in one
+transaction, commits, then publishes its events to the hub on the loop and hands customer-bound
+items to the connector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    false,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from operator_app import __version__
+from operator_app.protocol import PROTOCOL_VERSION, compatible
+from operator_app.protocol import events as ev
+from operator_app.protocol import models as m
+from operator_app.protocol.errors import WS_CLOSE_REVOKED, ErrorCode
+from operator_app.protocol.limits import PAGE_LIMIT_MAX
+
+from . import routing, security, views
+from . import schema as s
+from .access import Caller, can_see, dialog_audience, load_caller, participants_of, visible_dialog
+from .connectors import Connector, SimulatedConnector
+from .errors import ApiError, forbidden, invalid, not_found
+from .hub import Hub, Published
+from .schema import utcnow
+from .txn import Outbound, Tx
+
+log = logging.getLogger(__name__)
+
+REOPEN_WINDOW = timedelta(hours=24)  # a customer message later than this starts a new dialog
+RATING_REQUEST = {
+    "ru": "Спасибо за обращение! Оцените, пожалуйста, нашу помощь от 1 до 5.",
+    "en": "Thank you for contacting us! Please rate our help from 1 to 5.",
+}
+
+
+class Backend:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        event_retention: int = 100_000,
+        token_ttl: timedelta = timedelta(hours=12),
+        connector: Connector | None = None,
+        hub: Hub | None = None,
+    ) -> None:
+        self.engine = engine
+        self.retention = event_retention
+        self.token_ttl = token_ttl
+        self.connector: Connector = connector or SimulatedConnector()
+        self.hub = hub or Hub()
+        self.rate_limiter = security.LoginRateLimiter()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._write_lock = threading.Lock()
+
+    # ---- plumbing ------------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self._write_lock:
+            with self.engine.begin() as conn:
+                tx = Tx(conn, utcnow(), self.retention)
+                yield tx
+                tx.finish()
+            self._publish(tx.published)
+        self._deliver(tx.outbound)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _publish(self, published: list[Published]) -> None:
+        if published and self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.hub.publish, published)
+
+    def _deliver(self, items: list[Outbound]) -> None:
+        for item in items:
+            try:
+                self.connector.deliver(item)
+            except Exception:  # one broken connector must not fail the operator's request
+                log.exception(
+                    "connector failed to deliver %s to dialog %s", item.kind, item.dialog_id
+                )
+
+    def call_on_loop(self, func: Any, *args: Any) -> None:
+        if self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(func, *args)
+
+    def head_cursor(self) -> tuple[int, int]:
+        with self.read() as conn:
+            seq = conn.execute(select(s.event_sequence).where(s.event_sequence.c.id == 1)).one()
+            return int(seq.head), int(seq.pruned_through)
+
+    # ---- auth ----------------------------------------------------------------------------
+
+    def login(self, req: m.LoginRequest, address: str) -> m.LoginResponse:
+        if not compatible(req.protocol_version):
+            raise incompatible(req.protocol_version)
+        wait = self.rate_limiter.retry_after(req.login, address)
+        if wait > 0:
+            raise ApiError(
+                ErrorCode.RATE_LIMITED,
+                "too many failed logins, try again later",
+                retry_after=round(wait, 1),
+            )
+        with self.read() as conn:
+            row = conn.execute(select(s.operators).where(s.operators.c.login == req.login)).first()
+        if not security.verify_password(row.password_hash if row else None, req.password):
+            self.rate_limiter.failed(req.login, address)
+            raise ApiError(ErrorCode.INVALID_CREDENTIALS, "wrong login or password")
+        assert row is not None
+        if not row.enabled:
+            raise ApiError(ErrorCode.ACCOUNT_DISABLED, "this account is disabled")
+        self.rate_limiter.succeeded(req.login)
+        token = security.new_token()
+        with self.write() as tx:
+            expires = tx.now + self.token_ttl
+            tx.conn.execute(
+                insert(s.tokens).values(
+                    token_hash=security.digest(token),
+                    operator_id=row.id,
+                    created_at=tx.now,
+                    expires_at=expires,
+                )
+            )
+            tx.audit(row.id, "login", "operator", row.id, client=req.client_name)
+            operator = views.operator(tx.conn, row.id)
+        return m.LoginResponse(
+            token=token,
+            expires_at=expires,
+            operator=operator,
+            protocol_version=PROTOCOL_VERSION,
+            server_version=__version__,
+        )
+
+    def authenticate(self, token: str) -> Caller:
+        token_hash = security.digest(token)
+        with self.read() as conn:
+            row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == token_hash)).first()
+            if row is None or row.expires_at <= utcnow():
+                raise ApiError(ErrorCode.UNAUTHORIZED, "missing, expired or revoked token")
+            caller = load_caller(conn, row.operator_id, token_hash)
+        if caller is None:
+            raise ApiError(ErrorCode.UNAUTHORIZED, "missing, expired or revoked token")
+        return caller
+
+    def logout(self, caller: Caller) -> None:
+        with self.write() as tx:
+            tx.conn.execute(delete(s.tokens).where(s.tokens.c.token_hash == caller.token_hash))
+            tx.audit(caller.id, "logout", "operator", caller.id)
+            others = tx.conn.execute(
+                select(s.tokens.c.token_hash).where(s.tokens.c.operator_id == caller.id).limit(1)
+            ).first()
+            if others is None:  # nobody is at the desk any more: stop routing to them
+                self._set_status(tx, caller.id, m.OperatorStatus.OFFLINE)
+        self.call_on_loop(self.hub.close_token, caller.token_hash, WS_CLOSE_REVOKED)
+
+    # ---- operators and queues ------------------------------------------------------------
+
+    def me(self, caller: Caller) -> m.Operator:
+        with self.read() as conn:
+            return views.operator(conn, caller.id)
+
+    def list_operators(self, caller: Caller) -> list[m.Operator]:
+        with self.read() as conn:
+            return views.operators(conn)
+
+    def list_queues(self, caller: Caller) -> list[m.Queue]:
+        with self.read() as conn:
+            return views.queues(conn)
+
+    def set_status(self, caller: Caller, operator_id: int, status: m.OperatorStatus) -> m.Operator:
+        with self.write() as tx:
+            if operator_id != caller.id:
+                self._require_manager(tx.conn, caller, operator_id)
+            self._set_status(tx, operator_id, status)
+            tx.audit(caller.id, "set_status", "operator", operator_id, status=status)
+            if status == m.OperatorStatus.ONLINE:
+                routing.distribute(tx)
+            return views.operator(tx.conn, operator_id)
+
+    def _set_status(self, tx: Tx, operator_id: int, status: m.OperatorStatus) -> None:
+        tx.conn.execute(
+            update(s.operators).where(s.operators.c.id == operator_id).values(status=status)
+        )
+        tx.touched_operators.add(operator_id)
+
+    def set_capacity(self, caller: Caller, operator_id: int, capacity: int) -> m.Operator:
+        with self.write() as tx:
+            self._require_manager(tx.conn, caller, operator_id)
+            tx.conn.execute(
+                update(s.operators).where(s.operators.c.id == operator_id).values(capacity=capacity)
+            )
+            tx.touched_operators.add(operator_id)
+            tx.audit(caller.id, "set_capacity", "operator", operator_id, capacity=capacity)
+            routing.distribute(tx)
+            return views.operator(tx.conn, operator_id)
+
+    def set_enabled(self, caller: Caller, operator_id: int, enabled: bool) -> m.Operator:
+        """Admin only. Disabling revokes the tokens, closes the websockets, requeues dialogs."""
+        caller.require_admin()
+        with self.write() as tx:
+            self._operator_row(tx.conn, operator_id)
+            if operator_id == caller.id and not enabled:
+                raise ApiError(ErrorCode.CONFLICT, "an admin cannot disable themselves")
+            values: dict[str, Any] = {"enabled": enabled}
+            if not enabled:
+                values["status"] = m.OperatorStatus.OFFLINE
+                tx.conn.execute(delete(s.tokens).where(s.tokens.c.operator_id == operator_id))
+                self._requeue_active(tx, operator_id)
+            tx.conn.execute(
+                update(s.operators).where(s.operators.c.id == operator_id).values(**values)
+            )
+            tx.touched_operators.add(operator_id)
+            tx.audit(caller.id, "set_enabled", "operator", operator_id, enabled=enabled)
+            routing.distribute(tx)
+            result = views.operator(tx.conn, operator_id)
+        if not enabled:
+            self.call_on_loop(self.hub.close_operator, operator_id, WS_CLOSE_REVOKED)
+        return result
+
+    def _requeue_active(self, tx: Tx, operator_id: int) -> None:
+        active = tx.conn.execute(
+            select(s.dialogs.c.id, s.dialogs.c.queue_id).where(
+                s.dialogs.c.assignee_id == operator_id,
+                s.dialogs.c.state == m.DialogState.ACTIVE,
+            )
+        ).all()
+        for dialog_id, queue_id in active:
+            before = tx.audience(dialog_id)
+            routing.enqueue(tx, dialog_id, queue_id)
+            tx.emit_dialog(dialog_id, before)
+
+    def _operator_row(self, conn: Connection, operator_id: int) -> Any:
+        row = conn.execute(select(s.operators).where(s.operators.c.id == operator_id)).first()
+        if row is None:
+            raise not_found("operator")
+        return row
+
+    def _require_manager(self, conn: Connection, caller: Caller, operator_id: int) -> None:
+        """Admins manage everyone; supervisors manage members of the queues they supervise."""
+        self._operator_row(conn, operator_id)
+        if caller.is_admin:
+            return
+        queues = set(
+            conn.execute(
+                select(s.queue_members.c.queue_id).where(
+                    s.queue_members.c.operator_id == operator_id
+                )
+            ).scalars()
+        )
+        if not queues & caller.supervised_ids:
+            raise forbidden("this operator")
+
+    # ---- dialogs -------------------------------------------------------------------------
+
+    def list_dialogs(
+        self,
+        caller: Caller,
+        scope: m.DialogScope,
+        cursor: str | None,
+        limit: int,
+        updated_since: datetime | None,
+    ) -> m.Page[m.Dialog]:
+        query = select(s.dialogs).where(scope_filter(caller, scope))
+        if cursor:
+            query = query.where(s.dialogs.c.id < parse_cursor(cursor))
+        if updated_since is not None:
+            query = query.where(s.dialogs.c.updated_at >= updated_since)
+        query = query.order_by(s.dialogs.c.id.desc()).limit(limit + 1)
+        with self.read() as conn:
+            rows = conn.execute(query).all()
+            items = views.dialogs(conn, rows[:limit])
+        more = len(rows) > limit
+        return m.Page[m.Dialog](items=items, next_cursor=str(items[-1].id) if more else None)
+
+    def get_dialog(self, caller: Caller, dialog_id: int) -> m.Dialog:
+        with self.read() as conn:
+            row = visible_dialog(conn, caller, dialog_id)
+            return views.dialogs(conn, [row])[0]
+
+    def list_messages(
+        self,
+        caller: Caller,
+        dialog_id: int,
+        before_id: int | None,
+        after_id: int | None,
+        limit: int,
+    ) -> m.Page[m.Message]:
+        if before_id is not None and after_id is not None:
+            raise invalid("give before_id or after_id, not both")
+        query = select(s.messages).where(s.messages.c.dialog_id == dialog_id)
+        with self.read() as conn:
+            visible_dialog(conn, caller, dialog_id)
+            if after_id is not None:
+                query = query.where(s.messages.c.id > after_id).order_by(s.messages.c.id)
+                rows = conn.execute(query.limit(limit + 1)).all()
+                more = len(rows) > limit
+                rows = rows[:limit]
+                cursor = rows[-1].id if more else None
+            else:
+                if before_id is not None:
+                    query = query.where(s.messages.c.id < before_id)
+                rows = conn.execute(query.order_by(s.messages.c.id.desc()).limit(limit + 1)).all()
+                more = len(rows) > limit
+                rows = list(reversed(rows[:limit]))
+                cursor = rows[0].id if more else None
+            items = views.messages(conn, rows)
+        return m.Page[m.Message](items=items, next_cursor=str(cursor) if cursor else None)
+
+    def send(
+        self, caller: Caller, dialog_id: int, req: m.SendMessageRequest
+    ) -> m.SendMessageResponse:
+        try:
+            return self._send(caller, dialog_id, req)
+        except IntegrityError:  # a concurrent retry from another process won the race
+            with self.read() as conn:
+                answer = self._previous_send(conn, caller, dialog_id, req.client_msg_id)
+            if answer is None:
+                raise
+            return answer
+
+    def _send(
+        self, caller: Caller, dialog_id: int, req: m.SendMessageRequest
+    ) -> m.SendMessageResponse:
+        with self.write() as tx:
+            answer = self._previous_send(tx.conn, caller, dialog_id, req.client_msg_id)
+            if answer is not None:
+                return answer
+            row = visible_dialog(tx.conn, caller, dialog_id)
+            if row.state == m.DialogState.CLOSED:
+                raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
+            participants = participants_of(tx.conn, dialog_id)
+            self._check_may_write(caller, row, participants, req.kind)
+            if not req.text.strip() and not req.attachment_ids:
+                raise invalid("a message needs text or an attachment", field="text")
+            self._claim_attachments(tx, caller, dialog_id, req.attachment_ids)
+            before = dialog_audience(tx.conn, row)
+            if row.assignee_id != caller.id and caller.id not in participants:
+                tx.conn.execute(
+                    insert(s.dialog_participants).values(dialog_id=dialog_id, operator_id=caller.id)
+                )
+            message_id = tx.conn.execute(
+                insert(s.messages).values(
+                    dialog_id=dialog_id,
+                    author=m.Author.OPERATOR,
+                    author_id=caller.id,
+                    kind=req.kind,
+                    text=req.text,
+                    attachment_ids=req.attachment_ids,
+                    client_msg_id=req.client_msg_id,
+                    created_at=tx.now,
+                )
+            ).inserted_primary_key[0]
+            changes: dict[str, Any] = {
+                "last_message_id": message_id,
+                "message_count": s.dialogs.c.message_count + 1,
+                "updated_at": tx.now,
+            }
+            if req.kind == m.MessageKind.MESSAGE:
+                changes["waiting_since"] = None
+                if row.first_response_at is None:
+                    changes["first_response_at"] = tx.now
+                tx.outbound.append(
+                    Outbound("message", m.Channel(row.channel), row.address, dialog_id, req.text)
+                )
+            tx.conn.execute(update(s.dialogs).where(s.dialogs.c.id == dialog_id).values(**changes))
+            cursor = tx.emit_message(message_id, dialog_id, before)
+            tx.audit(caller.id, f"send_{req.kind}", "dialog", dialog_id, message_id=message_id)
+            return m.SendMessageResponse(message=views.message(tx.conn, message_id), cursor=cursor)
+
+    def _previous_send(
+        self, conn: Connection, caller: Caller, dialog_id: int, client_msg_id: str
+    ) -> m.SendMessageResponse | None:
+        row = conn.execute(
+            select(s.messages).where(
+                s.messages.c.author_id == caller.id, s.messages.c.client_msg_id == client_msg_id
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.dialog_id != dialog_id:
+            raise ApiError(ErrorCode.CONFLICT, "client_msg_id already used in another dialog")
+        return m.SendMessageResponse(
+            message=views.messages(conn, [row])[0], cursor=row.event_cursor
+        )
+
+    def _check_may_write(
+        self, caller: Caller, row: Any, participants: set[int], kind: m.MessageKind
+    ) -> None:
+        if row.assignee_id == caller.id or caller.supervises(row.queue_id):
+            return
+        if kind == m.MessageKind.COMMENT and caller.id in participants:
+            return
+        raise ApiError(ErrorCode.NOT_ASSIGNED, "this dialog is not assigned to you")
+
+    def _claim_attachments(self, tx: Tx, caller: Caller, dialog_id: int, ids: list[int]) -> None:
+        for attachment_id in ids:
+            row = tx.conn.execute(
+                select(s.attachments.c.uploader_id, s.attachments.c.dialog_id).where(
+                    s.attachments.c.id == attachment_id
+                )
+            ).first()
+            if (
+                row is None
+                or row.uploader_id != caller.id
+                or row.dialog_id not in (None, dialog_id)
+            ):
+                raise invalid("unknown attachment", attachment_id=attachment_id)
+            tx.conn.execute(
+                update(s.attachments)
+                .where(s.attachments.c.id == attachment_id)
+                .values(dialog_id=dialog_id)
+            )
+
+    def take(self, caller: Caller, dialog_id: int) -> m.Dialog:
+        with self.write() as tx:
+            row = visible_dialog(tx.conn, caller, dialog_id)
+            if row.state == m.DialogState.CLOSED:
+                raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
+            if row.assignee_id == caller.id:
+                return views.dialogs(tx.conn, [row])[0]
+            if not caller.supervises(row.queue_id):
+                if row.state != m.DialogState.WAITING:
+                    raise ApiError(ErrorCode.CONFLICT, "the dialog is already assigned")
+                if not routing.has_free_capacity(tx, caller.id):
+                    raise ApiError(ErrorCode.OPERATOR_AT_CAPACITY, "you are at capacity")
+            self._drop_participant(tx, dialog_id, caller.id)
+            routing.assign(tx, dialog_id, caller.id)
+            tx.audit(caller.id, "take", "dialog", dialog_id, previous=row.assignee_id)
+            return views.dialog(tx.conn, dialog_id)
+
+    def _drop_participant(self, tx: Tx, dialog_id: int, operator_id: int | None) -> None:
+        if operator_id is not None:
+            tx.conn.execute(
+                delete(s.dialog_participants).where(
+                    s.dialog_participants.c.dialog_id == dialog_id,
+                    s.dialog_participants.c.operator_id == operator_id,
+                )
+            )
+
+    def _check_may_manage(self, caller: Caller, row: Any) -> None:
+        if row.state == m.DialogState.CLOSED:
+            raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
+        if row.assignee_id != caller.id and not caller.supervises(row.queue_id):
+            raise ApiError(ErrorCode.NOT_ASSIGNED, "this dialog is not assigned to you")
+
+    def transfer(self, caller: Caller, dialog_id: int, req: m.TransferRequest) -> m.Dialog:
+        if (req.to_operator_id is None) == (req.to_queue_id is None):
+            raise invalid("give exactly one of to_operator_id and to_queue_id")
+        with self.write() as tx:
+            row = visible_dialog(tx.conn, caller, dialog_id)
+            self._check_may_manage(caller, row)
+            before = dialog_audience(tx.conn, row)
+            if req.to_operator_id is not None:
+                target = self._transfer_target(tx, row, req.to_operator_id)
+                receiver = target.name
+                self._drop_participant(tx, dialog_id, row.assignee_id)
+                self._drop_participant(tx, dialog_id, target.id)
+                routing.assign(tx, dialog_id, target.id, emit=False)
+            else:
+                queue = tx.conn.execute(
+                    select(s.queues).where(s.queues.c.id == req.to_queue_id)
+                ).first()
+                if queue is None:
+                    raise not_found("queue")
+                receiver = queue.name
+                self._drop_participant(tx, dialog_id, row.assignee_id)
+                routing.enqueue(tx, dialog_id, queue.id)
+            self._system_line(tx, dialog_id, f"{caller.name} → {receiver}")
+            if req.comment.strip():
+                self._comment(tx, caller, dialog_id, req.comment)
+            tx.emit_dialog(dialog_id, before)
+            tx.audit(
+                caller.id,
+                "transfer",
+                "dialog",
+                dialog_id,
+                to_operator_id=req.to_operator_id,
+                to_queue_id=req.to_queue_id,
+            )
+            routing.distribute(tx)
+            return views.dialog(tx.conn, dialog_id)
+
+    def _transfer_target(self, tx: Tx, row: Any, operator_id: int) -> Any:
+        target = tx.conn.execute(select(s.operators).where(s.operators.c.id == operator_id)).first()
+        if target is None or not target.enabled:
+            raise not_found("operator")
+        if target.id == row.assignee_id:
+            raise ApiError(ErrorCode.CONFLICT, "the dialog is already assigned to this operator")
+        if target.status != m.OperatorStatus.ONLINE:
+            raise ApiError(
+                ErrorCode.OPERATOR_OFFLINE,
+                f"{target.name} is {target.status}",
+                operator_id=target.id,
+                status=target.status,
+            )
+        if not routing.has_free_capacity(tx, target.id):
+            raise ApiError(
+                ErrorCode.OPERATOR_AT_CAPACITY,
+                f"{target.name} has no free capacity",
+                operator_id=target.id,
+                capacity=target.capacity,
+            )
+        return target
+
+    def _system_line(self, tx: Tx, dialog_id: int, text: str) -> None:
+        self._store_line(tx, dialog_id, m.Author.SYSTEM, None, m.MessageKind.MESSAGE, text)
+
+    def _comment(self, tx: Tx, caller: Caller, dialog_id: int, text: str) -> None:
+        self._store_line(tx, dialog_id, m.Author.OPERATOR, caller.id, m.MessageKind.COMMENT, text)
+
+    def _store_line(
+        self,
+        tx: Tx,
+        dialog_id: int,
+        author: m.Author,
+        author_id: int | None,
+        kind: m.MessageKind,
+        text: str,
+    ) -> None:
+        """A message the server writes itself (system line, transfer comment): never outbound."""
+        message_id = tx.conn.execute(
+            insert(s.messages).values(
+                dialog_id=dialog_id,
+                author=author,
+                author_id=author_id,
+                kind=kind,
+                text=text,
+                attachment_ids=[],
+                created_at=tx.now,
+            )
+        ).inserted_primary_key[0]
+        tx.conn.execute(
+            update(s.dialogs)
+            .where(s.dialogs.c.id == dialog_id)
+            .values(
+                last_message_id=message_id,
+                message_count=s.dialogs.c.message_count + 1,
+                updated_at=tx.now,
+            )
+        )
+        tx.emit_message(message_id, dialog_id, set())
+
+    def close(self, caller: Caller, dialog_id: int, req: m.CloseRequest) -> m.Dialog:
+        tags = checked_tags(req.tags)
+        with self.write() as tx:
+            row = visible_dialog(tx.conn, caller, dialog_id)
+            self._check_may_manage(caller, row)
+            before = dialog_audience(tx.conn, row)
+            tx.conn.execute(
+                update(s.dialogs)
+                .where(s.dialogs.c.id == dialog_id)
+                .values(
+                    state=m.DialogState.CLOSED,
+                    closed_at=tx.now,
+                    updated_at=tx.now,
+                    queued_at=None,
+                    waiting_since=None,
+                    resolution=req.resolution,
+                    tags=merge_tags(row.tags, tags),
+                )
+            )
+            if row.assignee_id is not None:
+                tx.touched_operators.add(row.assignee_id)
+            tx.touched_queues.add(row.queue_id)
+            tx.emit_dialog(dialog_id, before)
+            tx.outbound.append(
+                Outbound(
+                    "rating_request",
+                    m.Channel(row.channel),
+                    row.address,
+                    dialog_id,
+                    RATING_REQUEST[language_of(tx.conn, dialog_id)],
+                )
+            )
+            tx.audit(caller.id, "close", "dialog", dialog_id, resolution=req.resolution)
+            routing.distribute(tx)
+            return views.dialog(tx.conn, dialog_id)
+
+    def set_tags(self, caller: Caller, dialog_id: int, req: m.TagsRequest) -> m.Dialog:
+        tags = checked_tags(req.tags)
+        with self.write() as tx:
+            row = visible_dialog(tx.conn, caller, dialog_id)
+            if row.assignee_id != caller.id and not caller.supervises(row.queue_id):
+                raise ApiError(ErrorCode.NOT_ASSIGNED, "this dialog is not assigned to you")
+            before = dialog_audience(tx.conn, row)
+            tx.conn.execute(
+                update(s.dialogs)
+                .where(s.dialogs.c.id == dialog_id)
+                .values(tags=tags, updated_at=tx.now)
+            )
+            tx.emit_dialog(dialog_id, before)
+            tx.audit(caller.id, "set_tags", "dialog", dialog_id, tags=tags)
+            return views.dialog(tx.conn, dialog_id)
+
+    def operator_typing(self, caller: Caller, dialog_id: int, on: bool) -> None:
+        with self.read() as conn:
+            row = visible_dialog(conn, caller, dialog_id)
+            if row.state == m.DialogState.CLOSED:
+                raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
+            audience = dialog_audience(conn, row)
+        frame = ev.EphemeralFrame(
+            event=ev.Typing(dialog_id=dialog_id, who="operator", operator_id=caller.id, on=on)
+        ).model_dump_json()
+        self.call_on_loop(self.hub.publish_ephemeral, frame, audience, caller.id)
+        self._deliver([Outbound("typing", m.Channel(row.channel), row.address, dialog_id, on=on)])
+
+    # ---- contacts ------------------------------------------------------------------------
+
+    def contact_card(self, caller: Caller, contact_id: int) -> m.ContactCard:
+        with self.read() as conn:
+            rows = conn.execute(
+                select(s.dialogs)
+                .where(s.dialogs.c.contact_id == contact_id)
+                .order_by(s.dialogs.c.id.desc())
+            ).all()
+            if not rows:
+                exists = conn.execute(
+                    select(s.contacts.c.id).where(s.contacts.c.id == contact_id)
+                ).first()
+                if exists is None:
+                    raise not_found("contact")
+            if not caller.is_admin and not any(
+                can_see(caller, r, participants_of(conn, r.id)) for r in rows
+            ):
+                raise forbidden("this contact")
+            last_texts = dict(
+                conn.execute(
+                    select(s.messages.c.id, s.messages.c.text).where(
+                        s.messages.c.id.in_([r.last_message_id for r in rows if r.last_message_id])
+                    )
+                ).all()
+            )
+            return m.ContactCard(
+                contact=views.contact(conn, contact_id),
+                dialogs=[
+                    m.DialogHistoryItem(
+                        id=r.id,
+                        channel=m.Channel(r.channel),
+                        state=m.DialogState(r.state),
+                        created_at=r.created_at,
+                        closed_at=r.closed_at,
+                        tags=list(r.tags),
+                        last_text=last_texts.get(r.last_message_id, "")[: views.PREVIEW_CHARS],
+                    )
+                    for r in rows
+                ],
+            )
+
+    # ---- websocket replay ----------------------------------------------------------------
+
+    def replay(self, operator_id: int, after: int, limit: int = 500) -> list[tuple[int, str]]:
+        """The next events after a cursor that the operator may see, as ready frames."""
+        visible = or_(
+            s.events.c.for_everyone.is_(True),
+            s.events.c.cursor.in_(
+                select(s.event_audience.c.cursor).where(
+                    s.event_audience.c.operator_id == operator_id,
+                    s.event_audience.c.cursor > after,
+                )
+            ),
+        )
+        query = (
+            select(s.events.c.cursor, s.events.c.payload)
+            .where(s.events.c.cursor > after, visible)
+            .order_by(s.events.c.cursor)
+            .limit(limit)
+        )
+        from .txn import event_frame
+
+        with self.read() as conn:
+            return [(c, event_frame(c, p)) for c, p in conn.execute(query).all()]
+
+    def dialog_audience_for_typing(self, caller: Caller, dialog_id: int) -> set[int]:
+        with self.read() as conn:
+            row = visible_dialog(conn, caller, dialog_id)
+            return dialog_audience(conn, row)
+
+
+def incompatible(version: int) -> ApiError:
+    return ApiError(
+        ErrorCode.INCOMPATIBLE_PROTOCOL,
+        f"protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}",
+        server_protocol_version=PROTOCOL_VERSION,
+    )
+
+
+def parse_cursor(cursor: str) -> int:
+    try:
+        return int(cursor)
+    except ValueError:
+        raise invalid("bad cursor", field="cursor") from None
+
+
+def checked_tags(tags: list[str]) -> list[str]:
+    cleaned = [t.strip() for t in tags]
+    bad = [t for t in cleaned if not m.tag_ok(t)]
+    if bad:
+        raise invalid("tags must be 1-40 characters", field="tags")
+    return list(dict.fromkeys(cleaned))
+
+
+def merge_tags(old: list[str], new: list[str]) -> list[str]:
+    return list(dict.fromkeys([*old, *new]))
+
+
+def language_of(conn: Connection, dialog_id: int) -> str:
+    """Russian unless the customer's latest message has no Cyrillic letters."""
+    text = conn.execute(
+        select(s.messages.c.text)
+        .where(s.messages.c.dialog_id == dialog_id, s.messages.c.author == m.Author.CLIENT)
+        .order_by(s.messages.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if text and not any("а" <= ch.lower() <= "я" or ch in "ёЁ" for ch in text):
+        return "en"
+    return "ru"
+
+
+def scope_filter(caller: Caller, scope: m.DialogScope) -> ColumnElement[bool]:
+    d = s.dialogs.c
+    everything = caller.is_admin
+    mine = and_(
+        d.assignee_id == caller.id, d.state.in_([m.DialogState.WAITING, m.DialogState.ACTIVE])
+    )
+    own_queues = caller.queue_ids | caller.supervised_ids
+    waiting = and_(
+        d.state == m.DialogState.WAITING, true() if everything else d.queue_id.in_(own_queues)
+    )
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    closed_today = and_(
+        d.state == m.DialogState.CLOSED, d.assignee_id == caller.id, d.closed_at >= midnight
+    )
+    if everything:
+        supervised: ColumnElement[bool] = true()
+    elif caller.supervised_ids:
+        supervised = d.queue_id.in_(caller.supervised_ids)
+    else:
+        supervised = false()
+    if scope == m.DialogScope.MINE:
+        return mine
+    if scope == m.DialogScope.WAITING:
+        return waiting
+    if scope == m.DialogScope.CLOSED_TODAY:
+        return closed_today
+    if scope == m.DialogScope.SUPERVISED:
+        return supervised
+    participant = d.id.in_(
+        select(s.dialog_participants.c.dialog_id).where(
+            s.dialog_participants.c.operator_id == caller.id
+        )
+    )
+    return or_(mine, waiting, closed_today, supervised, participant)
+
+
+PAGE_MAX = PAGE_LIMIT_MAX

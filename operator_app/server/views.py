@@ -1,0 +1,248 @@
+"""Rows to wire models: operators, queues, dialogs, messages, templates, contacts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from operator_app.protocol import models as m
+from operator_app.protocol import routes
+
+from . import schema as s
+
+PREVIEW_CHARS = 120
+
+
+def operators(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Operator]:
+    query = select(s.operators).order_by(s.operators.c.id)
+    if ids is not None:
+        query = query.where(s.operators.c.id.in_(list(ids)))
+    rows = conn.execute(query).all()
+    wanted = [r.id for r in rows]
+    loads = dict(
+        conn.execute(
+            select(s.dialogs.c.assignee_id, func.count())
+            .where(s.dialogs.c.state == m.DialogState.ACTIVE)
+            .where(s.dialogs.c.assignee_id.in_(wanted))
+            .group_by(s.dialogs.c.assignee_id)
+        ).all()
+    )
+    members = _grouped(conn, s.queue_members, "operator_id", "queue_id", wanted)
+    supervised = _grouped(conn, s.queue_supervisors, "operator_id", "queue_id", wanted)
+    return [
+        m.Operator(
+            id=r.id,
+            login=r.login,
+            name=r.name,
+            role=m.Role(r.role),
+            status=m.OperatorStatus(r.status),
+            capacity=r.capacity,
+            load=loads.get(r.id, 0),
+            queue_ids=members.get(r.id, []),
+            supervised_queue_ids=supervised.get(r.id, []),
+            enabled=r.enabled,
+        )
+        for r in rows
+    ]
+
+
+def operator(conn: Connection, operator_id: int) -> m.Operator:
+    return operators(conn, [operator_id])[0]
+
+
+def queues(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Queue]:
+    query = select(s.queues).order_by(s.queues.c.id)
+    if ids is not None:
+        query = query.where(s.queues.c.id.in_(list(ids)))
+    rows = conn.execute(query).all()
+    wanted = [r.id for r in rows]
+    waiting = dict(
+        conn.execute(
+            select(s.dialogs.c.queue_id, func.count())
+            .where(s.dialogs.c.state == m.DialogState.WAITING)
+            .where(s.dialogs.c.queue_id.in_(wanted))
+            .group_by(s.dialogs.c.queue_id)
+        ).all()
+    )
+    channel_rows = conn.execute(
+        select(s.queue_channels).where(s.queue_channels.c.queue_id.in_(wanted))
+    ).all()
+    channels_by_queue: dict[int, list[m.Channel]] = defaultdict(list)
+    for row in channel_rows:
+        channels_by_queue[row.queue_id].append(m.Channel(row.channel))
+    members = _grouped(conn, s.queue_members, "queue_id", "operator_id", wanted)
+    supervisors = _grouped(conn, s.queue_supervisors, "queue_id", "operator_id", wanted)
+    return [
+        m.Queue(
+            id=r.id,
+            name=r.name,
+            channels=sorted(channels_by_queue.get(r.id, [])),
+            sla_seconds=r.sla_seconds,
+            member_ids=members.get(r.id, []),
+            supervisor_ids=supervisors.get(r.id, []),
+            waiting_count=waiting.get(r.id, 0),
+        )
+        for r in rows
+    ]
+
+
+def _grouped(
+    conn: Connection, table: Any, key: str, value: str, keys: Sequence[int]
+) -> dict[int, list[int]]:
+    result: dict[int, list[int]] = defaultdict(list)
+    rows = conn.execute(
+        select(table.c[key], table.c[value])
+        .where(table.c[key].in_(list(keys)))
+        .order_by(table.c[value])
+    ).all()
+    for k, v in rows:
+        result[k].append(v)
+    return result
+
+
+def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
+    """Wire dialogs for dialog rows, in the same order, with names, previews and participants."""
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    names = dict(
+        conn.execute(
+            select(s.contacts.c.id, s.contacts.c.name).where(
+                s.contacts.c.id.in_({r.contact_id for r in rows})
+            )
+        ).all()
+    )
+    participants = _grouped(conn, s.dialog_participants, "dialog_id", "operator_id", ids)
+    last_ids = [r.last_message_id for r in rows if r.last_message_id is not None]
+    previews = {
+        row.id: m.MessagePreview(
+            author=m.Author(row.author),
+            kind=m.MessageKind(row.kind),
+            text=row.text[:PREVIEW_CHARS],
+            created_at=row.created_at,
+        )
+        for row in conn.execute(
+            select(
+                s.messages.c.id,
+                s.messages.c.author,
+                s.messages.c.kind,
+                func.substr(s.messages.c.text, 1, PREVIEW_CHARS).label("text"),
+                s.messages.c.created_at,
+            ).where(s.messages.c.id.in_(last_ids))
+        )
+    }
+    return [
+        m.Dialog(
+            id=r.id,
+            channel=m.Channel(r.channel),
+            contact_id=r.contact_id,
+            contact_name=names.get(r.contact_id, ""),
+            queue_id=r.queue_id,
+            assignee_id=r.assignee_id,
+            participant_ids=participants.get(r.id, []),
+            state=m.DialogState(r.state),
+            tags=list(r.tags),
+            subject=r.subject,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            waiting_since=r.waiting_since,
+            first_response_at=r.first_response_at,
+            closed_at=r.closed_at,
+            resolution=r.resolution,
+            rating=r.rating,
+            last_message=previews.get(r.last_message_id),
+            last_message_id=r.last_message_id,
+            message_count=r.message_count,
+        )
+        for r in rows
+    ]
+
+
+def dialog(conn: Connection, dialog_id: int) -> m.Dialog:
+    row = conn.execute(select(s.dialogs).where(s.dialogs.c.id == dialog_id)).one()
+    return dialogs(conn, [row])[0]
+
+
+def messages(conn: Connection, rows: Sequence[Any]) -> list[m.Message]:
+    author_ids = {r.author_id for r in rows if r.author_id is not None}
+    names = dict(
+        conn.execute(
+            select(s.operators.c.id, s.operators.c.name).where(s.operators.c.id.in_(author_ids))
+        ).all()
+    )
+    attachment_ids = {a for r in rows for a in r.attachment_ids}
+    files = {a.id: a for a in attachments(conn, attachment_ids)} if attachment_ids else {}
+    return [
+        m.Message(
+            id=r.id,
+            dialog_id=r.dialog_id,
+            author=m.Author(r.author),
+            author_id=r.author_id,
+            author_name=names.get(r.author_id, "") if r.author_id is not None else "",
+            kind=m.MessageKind(r.kind),
+            text=r.text,
+            attachments=[files[a] for a in r.attachment_ids if a in files],
+            client_msg_id=r.client_msg_id,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def message(conn: Connection, message_id: int) -> m.Message:
+    row = conn.execute(select(s.messages).where(s.messages.c.id == message_id)).one()
+    return messages(conn, [row])[0]
+
+
+def attachments(conn: Connection, ids: Iterable[int]) -> list[m.Attachment]:
+    rows = conn.execute(
+        select(
+            s.attachments.c.id, s.attachments.c.name, s.attachments.c.mime, s.attachments.c.size
+        ).where(s.attachments.c.id.in_(list(ids)))
+    ).all()
+    return [
+        m.Attachment(
+            id=r.id,
+            name=r.name,
+            mime=r.mime,
+            size=r.size,
+            url=routes.ATTACHMENT.format(attachment_id=r.id),
+        )
+        for r in rows
+    ]
+
+
+def template(row: Any) -> m.Template:
+    return m.Template(
+        id=row.id,
+        scope=m.TemplateScope(row.scope),
+        queue_id=row.queue_id,
+        owner_id=row.owner_id,
+        shortcut=row.shortcut,
+        title=row.title,
+        category=row.category,
+        body=row.body,
+        pinned=row.pinned,
+    )
+
+
+def contact(conn: Connection, contact_id: int) -> m.Contact:
+    row = conn.execute(select(s.contacts).where(s.contacts.c.id == contact_id)).one()
+    identities = conn.execute(
+        select(s.contact_identities)
+        .where(s.contact_identities.c.contact_id == contact_id)
+        .order_by(s.contact_identities.c.id)
+    ).all()
+    return m.Contact(
+        id=row.id,
+        name=row.name,
+        identities=[
+            m.ContactIdentity(channel=m.Channel(i.channel), address=i.address) for i in identities
+        ],
+        tags=list(row.tags),
+        note=row.note,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,236 @@
+"""The websocket: auth frame first, hello, replay from the client's cursor, then live events.
+
+A session never lets one client's trouble reach another: bad frames get an ErrorFrame, a
+client whose bounded send queue fills is closed with 4004, and every task is owned here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI, WebSocket
+from pydantic import ValidationError
+from starlette.websockets import WebSocketDisconnect
+
+from operator_app import __version__
+from operator_app.protocol import PROTOCOL_VERSION, compatible, routes
+from operator_app.protocol import events as ev
+from operator_app.protocol.errors import (
+    WS_CLOSE_BAD_FRAME,
+    WS_CLOSE_INCOMPATIBLE,
+    WS_CLOSE_UNAUTHORIZED,
+    ErrorCode,
+)
+
+from .access import Caller
+from .errors import ApiError
+from .hub import Connection
+from .service import Backend
+
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT = 10.0
+REPLAY_PAGE = 500
+CLOSE_TIMEOUT = 2.0
+HEARTBEAT_SECONDS = 15.0
+
+
+def add_websocket_route(app: FastAPI, backend: Backend) -> None:
+    @app.websocket(routes.WS)
+    async def websocket(sock: WebSocket) -> None:
+        await sock.accept()
+        await Session(backend, sock).run()
+
+
+def error_frame(code: ErrorCode, message: str) -> str:
+    return ev.ErrorFrame(code=code, message=message).model_dump_json()
+
+
+class Session:
+    def __init__(self, backend: Backend, sock: WebSocket) -> None:
+        self.backend = backend
+        self.sock = sock
+        self.conn: Connection | None = None
+        self.caller: Caller | None = None
+        self._pump: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._main: asyncio.Task[Any] | None = None
+        self._aborting = False
+
+    async def run(self) -> None:
+        self._main = asyncio.current_task()
+        try:
+            auth = await self._authenticate()
+            if auth is None:
+                return
+            await self._serve(auth)
+        except asyncio.CancelledError:
+            if not self._aborting:
+                raise
+            if self._main is not None:
+                self._main.uncancel()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await self._cleanup()
+
+    async def _refuse(self, code: ErrorCode, message: str, close_code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.sock.send_text(error_frame(code, message))
+            await self.sock.close(close_code, message[:120])
+
+    async def _authenticate(self) -> ev.AuthFrame | None:
+        try:
+            message = await asyncio.wait_for(self.sock.receive(), AUTH_TIMEOUT)
+        except TimeoutError:
+            await self._refuse(
+                ErrorCode.UNAUTHORIZED, "no auth frame in time", WS_CLOSE_UNAUTHORIZED
+            )
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        try:
+            frame = ev.decode_client_frame(_payload(message))
+        except (ValidationError, ValueError):
+            await self._refuse(ErrorCode.BAD_REQUEST, "undecodable frame", WS_CLOSE_BAD_FRAME)
+            return None
+        if not isinstance(frame, ev.AuthFrame):
+            await self._refuse(
+                ErrorCode.BAD_REQUEST, "the first frame must be auth", WS_CLOSE_BAD_FRAME
+            )
+            return None
+        if not compatible(frame.protocol_version):
+            await self._refuse(
+                ErrorCode.INCOMPATIBLE_PROTOCOL,
+                f"protocol version {frame.protocol_version} is not supported; "
+                f"this server speaks {PROTOCOL_VERSION}",
+                WS_CLOSE_INCOMPATIBLE,
+            )
+            return None
+        try:
+            self.caller = await asyncio.to_thread(self.backend.authenticate, frame.token)
+        except ApiError as exc:
+            await self._refuse(exc.code, exc.message, WS_CLOSE_UNAUTHORIZED)
+            return None
+        return frame
+
+    async def _serve(self, auth: ev.AuthFrame) -> None:
+        assert self.caller is not None
+        conn = self.backend.hub.connect(self.caller.id, self.caller.token_hash)
+        conn.on_close = self._killed
+        self.conn = conn
+        head, pruned = await asyncio.to_thread(self.backend.head_cursor)
+        await conn.outbox.put(
+            ev.HelloFrame(
+                protocol_version=PROTOCOL_VERSION,
+                server_version=__version__,
+                operator_id=self.caller.id,
+                head_cursor=head,
+                heartbeat_seconds=HEARTBEAT_SECONDS,
+            ).model_dump_json()
+        )
+        self._pump = asyncio.create_task(self._pump_frames(conn), name="ws-pump")
+        await self._replay(conn, auth.since_cursor, head, pruned)
+        while conn.close_code is None:
+            message = await self.sock.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            await self._handle(conn, message)
+
+    async def _replay(self, conn: Connection, since: int | None, head: int, pruned: int) -> None:
+        if since is None:
+            await conn.outbox.put(ev.ReplayDoneFrame(cursor=head).model_dump_json())
+            conn.go_live(head)
+            return
+        if since < pruned or since > head:
+            reason = (
+                "cursor older than the server's retention"
+                if since < pruned
+                else ("cursor ahead of this server's history")
+            )
+            await conn.outbox.put(
+                ev.ResyncRequiredFrame(head_cursor=head, reason=reason).model_dump_json()
+            )
+            conn.go_live(head)
+            return
+        assert self.caller is not None
+        after = since
+        while True:
+            page = await asyncio.to_thread(self.backend.replay, self.caller.id, after, REPLAY_PAGE)
+            for cursor, frame in page:
+                await conn.outbox.put(frame)
+                after = cursor
+            if len(page) < REPLAY_PAGE:
+                break
+        # held live events stay held until go_live, so they follow replay_done in order
+        await conn.outbox.put(ev.ReplayDoneFrame(cursor=max(after, head)).model_dump_json())
+        conn.go_live(after)
+
+    async def _handle(self, conn: Connection, message: Any) -> None:
+        try:
+            frame = ev.decode_client_frame(_payload(message))
+        except (ValidationError, ValueError):
+            conn.offer(None, error_frame(ErrorCode.BAD_REQUEST, "undecodable frame"))
+            return
+        if isinstance(frame, ev.PingFrame):
+            conn.offer(None, ev.PongFrame(nonce=frame.nonce).model_dump_json())
+        elif isinstance(frame, ev.TypingFrame):
+            assert self.caller is not None
+            try:
+                await asyncio.to_thread(
+                    self.backend.operator_typing, self.caller, frame.dialog_id, frame.on
+                )
+            except ApiError as exc:
+                conn.offer(None, error_frame(exc.code, exc.message))
+        else:
+            conn.offer(None, error_frame(ErrorCode.BAD_REQUEST, "already authenticated"))
+
+    async def _pump_frames(self, conn: Connection) -> None:
+        try:
+            while True:
+                frame = await conn.outbox.get()
+                await self.sock.send_text(frame)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the client went away; the receive side ends the session
+        except Exception:
+            log.exception("websocket send failed")
+
+    def _killed(self, code: int) -> None:
+        """The hub closes us (revoked, too slow, shutdown): stop sending, close with the code."""
+        if self._pump is not None:
+            self._pump.cancel()
+        if self._closer is None:
+            self._closer = asyncio.create_task(self._close(code), name="ws-close")
+
+    async def _close(self, code: int) -> None:
+        try:
+            await asyncio.wait_for(self.sock.close(code), CLOSE_TIMEOUT)
+        except Exception:
+            pass  # already gone, or the client does not read: abort below
+        else:
+            return
+        if self._main is not None and not self._main.done():
+            self._aborting = True
+            self._main.cancel()
+
+    async def _cleanup(self) -> None:
+        if self.conn is not None:
+            self.backend.hub.disconnect(self.conn)
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(BaseException):
+                await self._pump
+        if self._closer is not None and asyncio.current_task() is not self._closer:
+            with contextlib.suppress(BaseException):
+                await self._closer
+
+
+def _payload(message: Any) -> str | bytes:
+    if message.get("text") is not None:
+        return str(message["text"])
+    if message.get("bytes") is not None:
+        return bytes(message["bytes"])
+    raise ValueError("empty frame")
