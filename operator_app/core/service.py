@@ -358,7 +358,8 @@ class DeskService:
         self.mark_read(dialog_id)
 
     async def take(self, dialog_id: int) -> None:
-        self.sync.apply_dialog(await guarded(self.api.take(dialog_id)))
+        with self.sync.acting_on(dialog_id):
+            self.sync.apply_dialog(await guarded(self.api.take(dialog_id)))
 
     async def transfer(
         self,

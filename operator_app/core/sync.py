@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from operator_app.net.api import ApiClient
@@ -70,6 +71,7 @@ class SyncEngine:
         self._tasks = TaskSet()
         self._history_locks: dict[int, asyncio.Lock] = {}
         self._directory_fresh = False  # refreshed once per session, then kept by events
+        self._acting_on: set[int] = set()  # dialogs with an action of mine in flight
         self.snapshots_done = 0
 
     @property
@@ -176,6 +178,7 @@ class SyncEngine:
         unknown_before = snapshot and change.previous is None
         if (
             not by_me
+            and dialog.id not in self._acting_on
             and not unknown_before
             and me is not None
             and dialog.assignee_id == me
@@ -186,6 +189,15 @@ class SyncEngine:
         return changes
 
     # ---- answers of actions ---------------------------------------------------------------
+
+    @contextmanager
+    def acting_on(self, dialog_id: int) -> Iterator[None]:
+        """While my action runs, its websocket echo (which may beat the answer) is no news."""
+        self._acting_on.add(dialog_id)
+        try:
+            yield
+        finally:
+            self._acting_on.discard(dialog_id)
 
     def apply_dialog(self, dialog: Dialog, *, by_me: bool = True) -> None:
         """Apply a dialog from a REST answer at once; the websocket echo then changes nothing."""
