@@ -12,7 +12,9 @@ import asyncio
 import logging
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_app import APP_ID, APP_NAME, __version__
@@ -63,7 +65,7 @@ def parse_args(argv: list[str] | None) -> Options | None:
         print(f"operator-app {__version__}")
         return None
     return Options(
-        demo=args.demo or args.smoke or not args.server,
+        demo=args.demo or args.smoke,
         smoke=args.smoke,
         server=args.server,
         login=args.login,
@@ -93,73 +95,149 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_ID)
+    app.setQuitOnLastWindowClosed(False)  # the app ends through run(), see show_main_window
+    # A loop of our own rather than qasync.run: on Python 3.11 that installs a process-wide
+    # policy, and the embedded backend's thread would then get a Qt loop too.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
-        return int(qasync.run(run(app, options)))
+        return loop.run_until_complete(run(app, options))
     except KeyboardInterrupt:
         return 130
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 async def run(app: QApplication, options: Options) -> int:
     """Set up everything, show the window, and wait until the operator closes it."""
+    from operator_app.core.errors import ActionError, OfflineError
     from operator_app.core.settings import load_settings
     from operator_app.ui import i18n, theme
+    from operator_app.ui.login import explain
 
     settings = load_settings()
     i18n.install_language(options.language or settings.language or "ru")
     theme.apply(app, options.theme or settings.theme, settings.font_size)
-
-    server = None
+    launcher = Launcher(options)
     try:
         if options.demo:
-            server = await start_demo_server(options.simulate_rate)
-            url, login, password = server.url, DEMO_LOGIN, DEMO_PASSWORD
+            service = await launcher.start_demo()
+        elif options.server and options.login and options.password:
+            service = await launcher.sign_in(options.server, options.login, options.password)
         else:
-            url, login, password = options.server, options.login, options.password
-        service = await sign_in(url, login, password, demo=options.demo)
+            chosen = await ask_to_sign_in(launcher)
+            if chosen is None:
+                return 0
+            service = chosen
         return await show_main_window(app, service, options)
-    except SignInFailed as failure:
-        print(f"operator-app: {failure}", file=sys.stderr)
+    except (ActionError, OfflineError) as failure:
+        print(f"operator-app: cannot sign in: {explain(failure)}", file=sys.stderr)
         return 2
     finally:
-        if server is not None:
-            await asyncio.get_running_loop().run_in_executor(None, server.stop)
+        await launcher.close()
 
 
-async def start_demo_server(simulate_rate: float) -> EmbeddedServer:
-    from operator_app.server.embedded import EmbeddedServer
+class Launcher:
+    """Owns what a session needs besides the core: the demo backend and its throwaway cache."""
 
-    server = EmbeddedServer(demo=True, simulate_rate=simulate_rate, reply_to_operators=True)
-    await asyncio.get_running_loop().run_in_executor(None, server.start)
-    logger.info("embedded demo backend at %s", server.url)
-    return server
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.server: EmbeddedServer | None = None
+        self._demo_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    async def start_demo(self) -> DeskService:
+        from operator_app.server.embedded import EmbeddedServer
+
+        if self.server is None:
+            server = EmbeddedServer(
+                demo=True, simulate_rate=self.options.simulate_rate, reply_to_operators=True
+            )
+            await asyncio.get_running_loop().run_in_executor(None, server.start)
+            logger.info("embedded demo backend at %s", server.url)
+            self.server = server
+            self._demo_dir = tempfile.TemporaryDirectory(prefix="operator-desk-demo-")
+        cache_dir = Path(self._demo_dir.name) if self._demo_dir else None
+        return await sign_in(
+            self.server.url, DEMO_LOGIN, DEMO_PASSWORD, demo=True, cache_dir=cache_dir
+        )
+
+    async def sign_in(
+        self, url: str, login: str, password: str, *, remember: bool = True
+    ) -> DeskService:
+        return await sign_in(url, login, password, demo=False, remember=remember)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.server.stop)
+            self.server = None
+        if self._demo_dir is not None:
+            self._demo_dir.cleanup()
+            self._demo_dir = None
 
 
-class SignInFailed(Exception):
-    pass
+async def sign_in(
+    url: str,
+    login: str,
+    password: str,
+    *,
+    demo: bool,
+    cache_dir: Path | None = None,
+    remember: bool = True,
+) -> DeskService:
+    """Open the cache, log in unless the keyring holds a token, and start the core.
 
-
-async def sign_in(url: str, login: str, password: str, *, demo: bool) -> DeskService:
-    """Log in (or reuse the token in the keyring), open the cache and start the core."""
+    Raises the core's ActionError / OfflineError when the server refuses or cannot be reached.
+    """
     from operator_app.core.cache import Cache, cache_path_for
-    from operator_app.core.credentials import CredentialStore
     from operator_app.core.profiles import ServerProfile
     from operator_app.core.service import DeskService
-    from operator_app.net import ApiClient, NetError
+    from operator_app.net import ApiClient
 
     profile = ServerProfile(name="Demo" if demo else url, base_url=url, login=login)
-    credentials = CredentialStore(profile.base_url)
-    api = ApiClient(profile.base_url, token=credentials.get_token(login))
-    if api.token is None:
+    cache = Cache.open(cache_path_for(profile.base_url, login, cache_dir))
+    service = DeskService(profile=profile, cache=cache, api=ApiClient(profile.base_url))
+    if demo or password or service.credentials.get_token(login) is None:
         try:
-            response = await api.login(login, password)
-        except NetError as exc:
-            await api.aclose()
-            raise SignInFailed(f"cannot sign in to {url} as {login}: {exc}") from exc
-        credentials.set_token(login, response.token)
-    cache = Cache.open(cache_path_for(profile.base_url, login))
-    service = DeskService(profile=profile, cache=cache, api=api)
+            await service.login(password)
+        except BaseException:
+            await service.close()
+            cache.close()
+            raise
+        if not remember:
+            service.credentials.delete_token(login)
     await service.start()
     return service
+
+
+async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
+    """Show the sign-in window without a nested event loop; None when the operator cancels."""
+    from operator_app.core.credentials import CredentialStore
+    from operator_app.core.settings import load_settings, save_settings
+    from operator_app.ui.login import Credentials, LoginDialog
+
+    settings = load_settings()
+
+    async def attempt(credentials: Credentials) -> DeskService:
+        profile = credentials.profile
+        service = await launcher.sign_in(
+            profile.base_url, profile.login, credentials.password, remember=credentials.remember
+        )
+        settings.profiles = [p for p in settings.profiles if p.name != profile.name] + [profile]
+        settings.last_profile = profile.name
+        save_settings(settings)
+        return service
+
+    available = CredentialStore("https://probe.invalid").available
+    dialog = LoginDialog(
+        settings.profiles, settings.last_profile, attempt, launcher.start_demo, available
+    )
+    finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda code: finished.done() or finished.set_result(code))
+    dialog.show()
+    await finished
+    return dialog.service
 
 
 async def show_main_window(app: QApplication, service: DeskService, options: Options) -> int:
@@ -181,3 +259,4 @@ async def show_main_window(app: QApplication, service: DeskService, options: Opt
         await window.runner.cancel_all()
         window.close()
         await service.close()
+        service.cache.close()

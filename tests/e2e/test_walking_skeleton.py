@@ -17,7 +17,7 @@ from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
 from operator_app.core.connection import Phase
 from operator_app.protocol.models import Author
 from operator_app.ui.main_window import MainWindow
-from tests.helpers.qt_async import wait_until
+from tests.helpers.qt_async import type_text, wait_until
 
 
 def test_operator_replies_and_sees_the_customer_answer_live(
@@ -52,7 +52,7 @@ async def _drive(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None:
         assert window.chat_tabs.currentWidget() is tab
         await wait_until(lambda: tab.model.rowCount() > 0, what="the dialog's history")
 
-        qtbot.keyClicks(tab.composer, "Здравствуйте! Сейчас проверю ваш заказ.")
+        type_text(tab.composer, "Здравствуйте! Сейчас проверю ваш заказ.")
         qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
         assert tab.composer.toPlainText() == ""
         last = tab.model.message_at(tab.model.rowCount() - 1)

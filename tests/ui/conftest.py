@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    qapp.setQuitOnLastWindowClosed(False)  # closing a window must not stop the loop
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop

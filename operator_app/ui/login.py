@@ -1,0 +1,184 @@
+"""The sign-in window: server profile, login, password, remember me, and "Try the demo"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from operator_app.core.errors import ActionError, OfflineError
+from operator_app.core.profiles import ProfileError, ServerProfile
+from operator_app.core.service import DeskService
+from operator_app.protocol.errors import ErrorCode
+
+from .i18n import tr
+from .resources import icon
+from .tasks import TaskRunner
+
+
+@dataclass(frozen=True)
+class Credentials:
+    profile: ServerProfile
+    password: str
+    remember: bool
+
+
+SignIn = Callable[[Credentials], Awaitable[DeskService]]
+StartDemo = Callable[[], Awaitable[DeskService]]
+
+
+def explain(error: BaseException) -> str:
+    """What went wrong, in the operator's words."""
+    if isinstance(error, ActionError):
+        if error.code == ErrorCode.INVALID_CREDENTIALS:
+            return tr("Wrong login or password.")
+        if error.code == ErrorCode.RATE_LIMITED:
+            return tr("Too many attempts. Wait a minute and try again.")
+        if error.code == ErrorCode.ACCOUNT_DISABLED:
+            return tr("This account is disabled. Ask your administrator.")
+        if error.code == ErrorCode.INCOMPATIBLE_PROTOCOL:
+            return tr("The server runs an incompatible version: {detail}").format(
+                detail=error.message
+            )
+        return tr("The server refused: {detail}").format(detail=error.message)
+    if isinstance(error, OfflineError):
+        detail = str(error)
+        if any(word in detail.lower() for word in ("tls", "ssl", "certificate")):
+            return tr("Secure connection failed (TLS): {detail}").format(detail=detail)
+        return tr("The server cannot be reached: {detail}").format(detail=detail)
+    if isinstance(error, ProfileError):
+        return str(error)
+    return tr("Sign-in failed: {detail}").format(detail=error)
+
+
+class LoginDialog(QDialog):
+    def __init__(
+        self,
+        profiles: list[ServerProfile],
+        last_profile: str,
+        sign_in: SignIn,
+        start_demo: StartDemo,
+        keyring_available: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.profiles = profiles
+        self._sign_in = sign_in
+        self._start_demo = start_demo
+        self.service: DeskService | None = None
+        self.runner = TaskRunner(on_error=self._failed)
+        self.setWindowTitle(tr("Sign in — Operator desk"))
+        self.setWindowIcon(icon("app"))
+        self.setMinimumWidth(420)
+        self._build(keyring_available)
+        self._fill_profiles(last_profile)
+
+    def _build(self, keyring_available: bool) -> None:
+        column = QVBoxLayout(self)
+        title = QLabel(tr("Operator desk"), self)
+        title.setObjectName("title")
+        column.addWidget(title)
+        form = QFormLayout()
+        self.profile_combo = QComboBox(self)
+        self.profile_combo.currentIndexChanged.connect(self._profile_chosen)
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setPlaceholderText("https://chat.example.com")
+        self.login_edit = QLineEdit(self)
+        self.password_edit = QLineEdit(self)
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember_box = QCheckBox(tr("Remember me on this computer"), self)
+        self.remember_box.setChecked(keyring_available)
+        if not keyring_available:
+            self.remember_box.setEnabled(False)
+            self.remember_box.setToolTip(
+                tr("No system keyring is available: the password will be asked at each start.")
+            )
+        form.addRow(tr("Profile"), self.profile_combo)
+        form.addRow(tr("Server"), self.url_edit)
+        form.addRow(tr("Login"), self.login_edit)
+        form.addRow(tr("Password"), self.password_edit)
+        form.addRow("", self.remember_box)
+        column.addLayout(form)
+        self.error_label = QLabel("", self)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setStyleSheet("color: #DC2626;")
+        column.addWidget(self.error_label)
+        buttons = QHBoxLayout()
+        self.demo_button = QPushButton(tr("Try the demo"), self)
+        self.demo_button.setToolTip(tr("Start a demo server on this computer with sample dialogs"))
+        self.demo_button.clicked.connect(self._demo)
+        self.sign_in_button = QPushButton(tr("Sign in"), self)
+        self.sign_in_button.setObjectName("primary")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.clicked.connect(self._submit)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sign_in_button)
+        column.addLayout(buttons)
+
+    def _fill_profiles(self, last_profile: str) -> None:
+        for profile in self.profiles:
+            self.profile_combo.addItem(profile.name, profile.name)
+        self.profile_combo.addItem(tr("New server…"), "")
+        index = self.profile_combo.findData(last_profile)
+        self.profile_combo.setCurrentIndex(max(index, 0))
+        self._profile_chosen(self.profile_combo.currentIndex())
+
+    def _profile_chosen(self, index: int) -> None:
+        name = self.profile_combo.itemData(index)
+        profile = next((p for p in self.profiles if p.name == name), None)
+        self.url_edit.setText(profile.base_url if profile else "")
+        self.login_edit.setText(profile.login if profile else "")
+        self.password_edit.clear()
+        (self.password_edit if profile else self.url_edit).setFocus()
+
+    def credentials(self) -> Credentials:
+        url = self.url_edit.text().strip()
+        name = self.profile_combo.currentData() or url
+        profile = ServerProfile(name=name, base_url=url, login=self.login_edit.text().strip())
+        return Credentials(profile, self.password_edit.text(), self.remember_box.isChecked())
+
+    def _submit(self) -> None:
+        try:
+            credentials = self.credentials()
+        except ProfileError as exc:
+            self._failed(exc)
+            return
+        if not credentials.profile.login or not credentials.password:
+            self.error_label.setText(tr("Enter your login and password."))
+            return
+        self._busy(True)
+        self.runner.start(self._run(self._sign_in(credentials)), key="sign-in")
+
+    def _demo(self) -> None:
+        self._busy(True)
+        self.runner.start(self._run(self._start_demo()), key="sign-in")
+
+    async def _run(self, attempt: Awaitable[DeskService]) -> None:
+        self.service = await attempt
+        self._busy(False)
+        self.accept()
+
+    def _failed(self, error: BaseException) -> None:
+        self._busy(False)
+        self.error_label.setText(explain(error))
+
+    def _busy(self, busy: bool) -> None:
+        for widget in (self.sign_in_button, self.demo_button):
+            widget.setEnabled(not busy)
+        if busy:
+            self.error_label.setText(tr("Connecting…"))
