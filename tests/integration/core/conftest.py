@@ -18,7 +18,7 @@ from operator_app.core.service import DeskService
 from operator_app.net.api import ApiClient
 from operator_app.net.realtime import Backoff, Phase
 from operator_app.protocol import routes
-from operator_app.protocol.models import Channel, InboundAccepted, InboundMessage
+from operator_app.protocol.models import Channel, InboundAccepted, InboundMessage, Message
 from operator_app.server.db import sqlite_url
 from operator_app.server.embedded import EmbeddedServer
 
@@ -93,10 +93,9 @@ class Services:
         password: str | None = "demo",
         *,
         cache_name: str | None = None,
+        heartbeat_seconds: float = 15.0,
     ) -> tuple[DeskService, list[Change]]:
         api = ApiClient(url, timeout=3.0)
-        if password is not None:
-            await api.login(login, password)
         cache = Cache.open(self.tmp_path / (cache_name or f"{login}.sqlite3"))
         service = DeskService(
             profile=ServerProfile("test", url, login=login),
@@ -104,9 +103,12 @@ class Services:
             api=api,
             outbox_backoff=Backoff(base=0.05, cap=0.5),
             realtime_factory=_fast_realtime,
+            heartbeat_seconds=heartbeat_seconds,
         )
         changes: list[Change] = []
         service.subscribe(changes.append)
+        if password is not None:
+            await service.login(password)
         await service.start()
         self.open.append(service)
         return service, changes
@@ -143,3 +145,13 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0, what: str
 async def online(service: DeskService, timeout: float = 10.0) -> None:
     await eventually(lambda: service.connection.phase is Phase.ONLINE, timeout, "online")
     await eventually(lambda: service.cache.get_meta("snapshot_owed") is None, timeout, "snapshot")
+
+
+async def server_messages(url: str, dialog_id: int) -> list[Message]:
+    """What the server holds for a dialog, read as the supervisor (sees every dialog)."""
+    api = ApiClient(url)
+    try:
+        await api.login("olga", "demo")
+        return (await api.messages(dialog_id, limit=500)).items
+    finally:
+        await api.aclose()
