@@ -35,6 +35,7 @@ from operator_app.core.service import (
 )
 from operator_app.protocol.models import OperatorStatus
 
+from . import theme
 from .bridge import CoreBridge
 from .chat_tab import ChatTab
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
@@ -384,6 +385,9 @@ class MainWindow(QMainWindow):
             Phase.OFFLINE: tr("Offline"),
         }
         self.connection_label.setText("● " + labels[state.phase])
+        colors = {Phase.ONLINE: "sla_ok", Phase.OFFLINE: "sla_breach"}
+        color = theme.current().color(colors.get(state.phase, "sla_warn")).name()
+        self.connection_label.setStyleSheet(f"color: {color};")
         self.banner.setVisible(state.phase in (Phase.RECONNECTING, Phase.OFFLINE))
         self._update_banner()
 

@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from operator_app.core.service import DeliveryState, Section
-from operator_app.server.embedded import EmbeddedServer
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
 from operator_app.core.connection import Phase
+from operator_app.core.service import DeliveryState, Section
 from operator_app.protocol.models import Author
+from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.main_window import MainWindow
 from tests.helpers.qt_async import type_text, wait_until
 
