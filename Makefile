@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test lint typecheck check smoke clean
+.PHONY: run test lint typecheck check smoke translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,16 @@ check: lint typecheck test
 smoke: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m operator_app --smoke
 
+translations: $(STAMP)
+	$(PY) resources/translations/update_ts.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# ---- packaging: `make package` builds dist/operator-desk (docs/packaging.md) -----------------
+.PHONY: package
+package: $(STAMP)  ## the PyInstaller bundle, then its smoke mode run from outside the source tree
+	$(PY) -m pip install --quiet -e '.[package]'
+	$(PY) packaging/sync_version.py --check
+	$(PY) -m PyInstaller --noconfirm --log-level ERROR build.spec
+	packaging/smoke_bundle.sh dist/operator-desk
