@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import DialogState, Role
 
 from . import schema as s
-from .errors import ApiError, ErrorCode, forbidden, not_found
+from .errors import ApiError, forbidden, not_found
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastA
     _add_dialog_routes(app, backend)
     _add_other_routes(app, backend)
     ws.add_websocket_route(app, backend)
-    app.add_middleware(BodySizeLimit)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit)
     return app
 
 
@@ -287,26 +287,32 @@ class BodySizeLimit:
             await _too_large(limit)(scope, receive, send)
             return
         seen = 0
-        started = False
+        exceeded = False
+        replaced = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    exceeded = True
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replacing_send(message: Message) -> None:
+            # the framework turns our exception into its own 400: answer 413 instead
+            nonlocal replaced
+            if not exceeded:
+                await send(message)
+            elif not replaced:
+                replaced = True
+                await _too_large(limit)(scope, receive, send)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, replacing_send)
         except _TooLarge:
-            if not started:
+            if not replaced:
                 await _too_large(limit)(scope, receive, send)
 
 

@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from secrets import token_urlsafe
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from operator_app.protocol import routes
 from operator_app.protocol.models import Channel, OperatorStatus, Role
@@ -20,6 +21,7 @@ from operator_app.protocol.models import Channel, OperatorStatus, Role
 from . import db, demo, security
 from . import schema as s
 from .embedded import EmbeddedServer, prepare_channels
+from .schema import new_id
 from .simulator import TrafficGenerator
 
 
@@ -59,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     queue.add_argument("--sla", type=int, default=60, help="target first response, seconds")
     queue.add_argument("--channels", default="", help="comma-separated channels")
     queue.set_defaults(run=cmd_add_queue)
+
+    chan = sub.add_parser("set-channel", help="set a channel's inbound secret and default queue")
+    chan.add_argument("--db", required=True)
+    chan.add_argument("--channel", required=True, choices=[c.value for c in Channel])
+    chan.add_argument("--secret", help="default: a new random secret, printed")
+    chan.add_argument("--queue", type=int, help="default queue id for new dialogs")
+    chan.set_defaults(run=cmd_set_channel)
 
     seed = sub.add_parser("seed-demo", help="fill an empty database with the demo data")
     seed.add_argument("--db", required=True)
@@ -122,18 +131,20 @@ def cmd_add_operator(args: argparse.Namespace) -> int:
         wanted = set(_ids(args.queues)) | set(_ids(args.supervises))
         if wanted - known:
             raise LookupError(f"unknown queue ids: {sorted(wanted - known)}")
-        operator_id = conn.execute(
-            insert(s.operators).values(
-                login=args.login,
-                name=args.name,
-                role=args.role,
-                password_hash=security.hash_password(password),
-                status=OperatorStatus.OFFLINE,
-                capacity=args.capacity,
-                enabled=True,
-                created_at=s.utcnow(),
+        operator_id = new_id(
+            conn.execute(
+                insert(s.operators).values(
+                    login=args.login,
+                    name=args.name,
+                    role=args.role,
+                    password_hash=security.hash_password(password),
+                    status=OperatorStatus.OFFLINE,
+                    capacity=args.capacity,
+                    enabled=True,
+                    created_at=s.utcnow(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
         for queue_id in _ids(args.queues):
             conn.execute(insert(s.queue_members).values(queue_id=queue_id, operator_id=operator_id))
         for queue_id in _ids(args.supervises):
@@ -150,13 +161,38 @@ def cmd_add_queue(args: argparse.Namespace) -> int:
     engine = db.create(args.db)
     db.init_schema(engine)
     with engine.begin() as conn:
-        queue_id = conn.execute(
-            insert(s.queues).values(name=args.name, sla_seconds=args.sla, created_at=s.utcnow())
-        ).inserted_primary_key[0]
+        queue_id = new_id(
+            conn.execute(
+                insert(s.queues).values(name=args.name, sla_seconds=args.sla, created_at=s.utcnow())
+            )
+        )
         for channel in channels:
             conn.execute(insert(s.queue_channels).values(queue_id=queue_id, channel=channel))
     engine.dispose()
     print(f"queue {args.name} created with id {queue_id}")
+    return 0
+
+
+def cmd_set_channel(args: argparse.Namespace) -> int:
+    secret = args.secret or token_urlsafe(24)
+    engine = db.create(args.db)
+    db.init_schema(engine)
+    with engine.begin() as conn:
+        if (
+            args.queue is not None
+            and not conn.execute(select(s.queues.c.id).where(s.queues.c.id == args.queue)).first()
+        ):
+            raise LookupError(f"unknown queue id {args.queue}")
+        conn.execute(delete(s.channels).where(s.channels.c.channel == args.channel))
+        conn.execute(
+            insert(s.channels).values(
+                channel=args.channel,
+                secret_hash=security.digest(secret),
+                default_queue_id=args.queue,
+            )
+        )
+    engine.dispose()
+    print(f"channel {args.channel} secret: {secret}")
     return 0
 
 

@@ -17,6 +17,7 @@ from operator_app.protocol.models import Channel, DialogState, OperatorStatus, R
 from . import schema as s
 from . import security
 from .demo_scripts import EN_SCRIPTS, RU_SCRIPTS, Script
+from .schema import new_id
 
 DEMO_SEED = 20261123
 DEMO_PASSWORD = "demo"
@@ -279,30 +280,32 @@ def seed(engine: Engine, *, now: datetime | None = None) -> None:
 
 def _seed_people(conn: Connection, now: datetime) -> None:
     for index, (name, sla, channels) in enumerate(QUEUES, start=1):
-        new_id = conn.execute(
-            insert(s.queues).values(name=name, sla_seconds=sla, created_at=now)
-        ).inserted_primary_key[0]
-        assert new_id == index, "seed-demo needs an empty database"
+        created = new_id(
+            conn.execute(insert(s.queues).values(name=name, sla_seconds=sla, created_at=now))
+        )
+        assert created == index, "seed-demo needs an empty database"
         conn.execute(
             insert(s.queue_channels), [{"queue_id": index, "channel": ch} for ch in channels]
         )
     demo_hash = security.hash_password(DEMO_PASSWORD)
     for index, (login, name, role, status, member, supervised) in enumerate(OPERATORS, start=1):
         password_hash = security.hash_password("admin") if login == "admin" else demo_hash
-        new_id = conn.execute(
-            insert(s.operators).values(
-                login=login,
-                name=name,
-                role=role,
-                password_hash=password_hash,
-                status=status,
-                capacity=5,
-                enabled=True,
-                last_assigned_at=now - timedelta(minutes=30 + index),
-                created_at=now - 90 * D,
+        created = new_id(
+            conn.execute(
+                insert(s.operators).values(
+                    login=login,
+                    name=name,
+                    role=role,
+                    password_hash=password_hash,
+                    status=status,
+                    capacity=5,
+                    enabled=True,
+                    last_assigned_at=now - timedelta(minutes=30 + index),
+                    created_at=now - 90 * D,
+                )
             )
-        ).inserted_primary_key[0]
-        assert new_id == index, "seed-demo needs an empty database"
+        )
+        assert created == index, "seed-demo needs an empty database"
         for queue_id in member:
             conn.execute(insert(s.queue_members).values(queue_id=queue_id, operator_id=index))
         for queue_id in supervised:
@@ -320,12 +323,14 @@ def _seed_people(conn: Connection, now: datetime) -> None:
 def _seed_contacts(conn: Connection, now: datetime) -> list[int]:
     ids = []
     for index, (name, _lang, identities) in enumerate(CONTACTS, start=1):
-        new_id = conn.execute(
-            insert(s.contacts).values(
-                name=name, tags=[], note="", created_at=now - (60 - index) * D
+        created = new_id(
+            conn.execute(
+                insert(s.contacts).values(
+                    name=name, tags=[], note="", created_at=now - (60 - index) * D
+                )
             )
-        ).inserted_primary_key[0]
-        assert new_id == index, "seed-demo needs an empty database"
+        )
+        assert created == index, "seed-demo needs an empty database"
         conn.execute(
             insert(s.contact_identities),
             [{"contact_id": index, "channel": ch, "address": addr} for ch, addr in identities],
@@ -363,23 +368,25 @@ def _seed_dialog(
     lines = _script(rnd, plan)
     created = now - plan.age
     step = min(plan.age / (len(lines) + 2), 3 * M)
-    dialog_id = conn.execute(
-        insert(s.dialogs).values(
-            channel=channel,
-            address=address,
-            contact_id=contact_id,
-            queue_id=plan.queue,
-            assignee_id=plan.assignee,
-            state=plan.state,
-            tags=list(plan.tags),
-            subject=lines[0][1].format(**fill)[:80],
-            created_at=created,
-            updated_at=created,
-            queued_at=created if plan.state == DialogState.WAITING else None,
-            resolution="",
-            message_count=0,
+    dialog_id = new_id(
+        conn.execute(
+            insert(s.dialogs).values(
+                channel=channel,
+                address=address,
+                contact_id=contact_id,
+                queue_id=plan.queue,
+                assignee_id=plan.assignee,
+                state=plan.state,
+                tags=list(plan.tags),
+                subject=lines[0][1].format(**fill)[:80],
+                created_at=created,
+                updated_at=created,
+                queued_at=created if plan.state == DialogState.WAITING else None,
+                resolution="",
+                message_count=0,
+            )
         )
-    ).inserted_primary_key[0]
+    )
     stamp = created
     first_response = None
     waiting_since: datetime | None = None
@@ -387,7 +394,7 @@ def _seed_dialog(
     for author, text in lines:
         stamp += step * rnd.uniform(0.5, 1.0)
         row = _message_values(author, text.format(**fill), plan, dialog_id, stamp)
-        last_id = conn.execute(insert(s.messages).values(**row)).inserted_primary_key[0]
+        last_id = new_id(conn.execute(insert(s.messages).values(**row)))
         if author == "o":
             first_response = first_response or stamp
             waiting_since = None

@@ -14,6 +14,7 @@ from . import routing, security
 from . import schema as s
 from .access import dialog_audience
 from .errors import ApiError, not_found
+from .schema import new_id
 from .service import REOPEN_WINDOW, Backend
 from .txn import Tx
 
@@ -45,16 +46,18 @@ def accept_message(
             )
         contact_id = _contact_for(tx, channel, msg)
         dialog_id, before = _dialog_for(tx, channel, msg, contact_id)
-        message_id = tx.conn.execute(
-            insert(s.messages).values(
-                dialog_id=dialog_id,
-                author=m.Author.CLIENT,
-                kind=m.MessageKind.MESSAGE,
-                text=msg.text,
-                attachment_ids=[],
-                created_at=tx.now,
+        message_id = new_id(
+            tx.conn.execute(
+                insert(s.messages).values(
+                    dialog_id=dialog_id,
+                    author=m.Author.CLIENT,
+                    kind=m.MessageKind.MESSAGE,
+                    text=msg.text,
+                    attachment_ids=[],
+                    created_at=tx.now,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         row = tx.dialog_row(dialog_id)
         tx.conn.execute(
             update(s.dialogs)
@@ -88,11 +91,13 @@ def _contact_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> int:
     ).scalar()
     if found is not None:
         return int(found)
-    contact_id = tx.conn.execute(
-        insert(s.contacts).values(
-            name=msg.name.strip() or msg.address, tags=[], note="", created_at=tx.now
+    contact_id = new_id(
+        tx.conn.execute(
+            insert(s.contacts).values(
+                name=msg.name.strip() or msg.address, tags=[], note="", created_at=tx.now
+            )
         )
-    ).inserted_primary_key[0]
+    )
     tx.conn.execute(
         insert(s.contact_identities).values(
             contact_id=contact_id, channel=channel, address=msg.address
@@ -118,22 +123,24 @@ def _dialog_for(
         _reopen(tx, latest)
         return latest.id, before
     queue_id = _queue_for(tx, channel, msg.queue_id)
-    dialog_id = tx.conn.execute(
-        insert(s.dialogs).values(
-            channel=channel,
-            address=msg.address,
-            contact_id=contact_id,
-            queue_id=queue_id,
-            state=m.DialogState.WAITING,
-            tags=[],
-            subject=msg.text.strip().splitlines()[0][:SUBJECT_CHARS],
-            created_at=tx.now,
-            updated_at=tx.now,
-            queued_at=tx.now,
-            resolution="",
-            message_count=0,
+    dialog_id = new_id(
+        tx.conn.execute(
+            insert(s.dialogs).values(
+                channel=channel,
+                address=msg.address,
+                contact_id=contact_id,
+                queue_id=queue_id,
+                state=m.DialogState.WAITING,
+                tags=[],
+                subject=msg.text.strip().splitlines()[0][:SUBJECT_CHARS],
+                created_at=tx.now,
+                updated_at=tx.now,
+                queued_at=tx.now,
+                resolution="",
+                message_count=0,
+            )
         )
-    ).inserted_primary_key[0]
+    )
     tx.touched_queues.add(queue_id)
     return int(dialog_id), set()
 
@@ -171,6 +178,14 @@ def _queue_for(tx: Tx, channel: m.Channel, hint: int | None) -> int:
     ).scalar()
     if default is not None:
         return int(default)
+    serving = tx.conn.execute(
+        select(s.queue_channels.c.queue_id)
+        .where(s.queue_channels.c.channel == channel)
+        .order_by(s.queue_channels.c.queue_id)
+        .limit(1)
+    ).scalar()
+    if serving is not None:
+        return int(serving)
     first = tx.conn.execute(select(s.queues.c.id).order_by(s.queues.c.id).limit(1)).scalar()
     if first is None:
         raise ApiError(ErrorCode.CONFLICT, "the server has no queue to route to")

@@ -37,7 +37,7 @@ def online_candidates(tx: Tx) -> dict[int, Candidate]:
             s.operators.c.enabled.is_(True), s.operators.c.status == OperatorStatus.ONLINE
         )
     ).all()
-    loads = dict(
+    loads: dict[int, int] = dict(
         tx.conn.execute(
             select(s.dialogs.c.assignee_id, func.count())
             .where(s.dialogs.c.state == DialogState.ACTIVE)

@@ -43,7 +43,7 @@ from .access import Caller, can_see, dialog_audience, load_caller, participants_
 from .connectors import Connector, SimulatedConnector
 from .errors import ApiError, forbidden, invalid, not_found
 from .hub import Hub, Published
-from .schema import utcnow
+from .schema import new_id, utcnow
 from .txn import Outbound, Tx
 
 log = logging.getLogger(__name__)
@@ -362,18 +362,20 @@ class Backend:
                 tx.conn.execute(
                     insert(s.dialog_participants).values(dialog_id=dialog_id, operator_id=caller.id)
                 )
-            message_id = tx.conn.execute(
-                insert(s.messages).values(
-                    dialog_id=dialog_id,
-                    author=m.Author.OPERATOR,
-                    author_id=caller.id,
-                    kind=req.kind,
-                    text=req.text,
-                    attachment_ids=req.attachment_ids,
-                    client_msg_id=req.client_msg_id,
-                    created_at=tx.now,
+            message_id = new_id(
+                tx.conn.execute(
+                    insert(s.messages).values(
+                        dialog_id=dialog_id,
+                        author=m.Author.OPERATOR,
+                        author_id=caller.id,
+                        kind=req.kind,
+                        text=req.text,
+                        attachment_ids=req.attachment_ids,
+                        client_msg_id=req.client_msg_id,
+                        created_at=tx.now,
+                    )
                 )
-            ).inserted_primary_key[0]
+            )
             changes: dict[str, Any] = {
                 "last_message_id": message_id,
                 "message_count": s.dialogs.c.message_count + 1,
@@ -542,17 +544,19 @@ class Backend:
         text: str,
     ) -> None:
         """A message the server writes itself (system line, transfer comment): never outbound."""
-        message_id = tx.conn.execute(
-            insert(s.messages).values(
-                dialog_id=dialog_id,
-                author=author,
-                author_id=author_id,
-                kind=kind,
-                text=text,
-                attachment_ids=[],
-                created_at=tx.now,
+        message_id = new_id(
+            tx.conn.execute(
+                insert(s.messages).values(
+                    dialog_id=dialog_id,
+                    author=author,
+                    author_id=author_id,
+                    kind=kind,
+                    text=text,
+                    attachment_ids=[],
+                    created_at=tx.now,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         tx.conn.execute(
             update(s.dialogs)
             .where(s.dialogs.c.id == dialog_id)
@@ -625,8 +629,8 @@ class Backend:
         frame = ev.EphemeralFrame(
             event=ev.Typing(dialog_id=dialog_id, who="operator", operator_id=caller.id, on=on)
         ).model_dump_json()
-        self.call_on_loop(self.hub.publish_ephemeral, frame, audience, caller.id)
         self._deliver([Outbound("typing", m.Channel(row.channel), row.address, dialog_id, on=on)])
+        self.call_on_loop(self.hub.publish_ephemeral, frame, audience, caller.id)
 
     # ---- contacts ------------------------------------------------------------------------
 

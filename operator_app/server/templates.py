@@ -13,6 +13,7 @@ from . import schema as s
 from . import views
 from .access import Caller
 from .errors import forbidden, invalid, not_found
+from .schema import new_id
 from .service import Backend
 from .txn import Tx
 
@@ -32,9 +33,9 @@ def list_for(backend: Backend, caller: Caller) -> list[m.Template]:
 def create(backend: Backend, caller: Caller, body: m.TemplateIn) -> m.Template:
     with backend.write() as tx:
         _check_may_edit(tx.conn, caller, body.scope, body.queue_id, None)
-        template_id = tx.conn.execute(
-            insert(s.templates).values(**_values(caller, body), updated_at=tx.now)
-        ).inserted_primary_key[0]
+        template_id = new_id(
+            tx.conn.execute(insert(s.templates).values(**_values(caller, body), updated_at=tx.now))
+        )
         return _changed(tx, caller, template_id, "template_create")
 
 

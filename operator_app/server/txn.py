@@ -68,7 +68,7 @@ class Tx:
         )
         return cursor
 
-    def append(self, event: ev.WireModel, audience: frozenset[int] | None) -> int:
+    def append(self, event: m.WireModel, audience: frozenset[int] | None) -> int:
         """Store one durable event with its audience (None: everyone); returns its cursor."""
         head = self.conn.execute(
             update(s.event_sequence)
@@ -91,7 +91,7 @@ class Tx:
                 insert(s.event_audience), [{"operator_id": o, "cursor": head} for o in audience]
             )
         self.published.append(Published(head, event_frame(head, payload), audience))
-        return head
+        return int(head)
 
     def finish(self) -> None:
         """Emit operator/queue snapshots for what changed, then prune beyond retention."""

@@ -22,7 +22,7 @@ def operators(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Oper
         query = query.where(s.operators.c.id.in_(list(ids)))
     rows = conn.execute(query).all()
     wanted = [r.id for r in rows]
-    loads = dict(
+    loads: dict[int, int] = dict(
         conn.execute(
             select(s.dialogs.c.assignee_id, func.count())
             .where(s.dialogs.c.state == m.DialogState.ACTIVE)
@@ -59,7 +59,7 @@ def queues(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Queue]:
         query = query.where(s.queues.c.id.in_(list(ids)))
     rows = conn.execute(query).all()
     wanted = [r.id for r in rows]
-    waiting = dict(
+    waiting: dict[int, int] = dict(
         conn.execute(
             select(s.dialogs.c.queue_id, func.count())
             .where(s.dialogs.c.state == m.DialogState.WAITING)

@@ -1,0 +1,115 @@
+"""Fixtures: the real server on 127.0.0.1 (demo world or an empty one), logged-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from server_helpers import Api, Ws, run_cli
+
+from operator_app.server.embedded import EmbeddedServer
+
+SECRET = "small-world-secret"
+
+
+@pytest.fixture
+def server() -> Iterator[EmbeddedServer]:
+    """The demo world; simulated customers stay silent unless a test asks for them."""
+    with EmbeddedServer(reply_to_operators=False) as srv:
+        yield srv
+
+
+@pytest.fixture
+def login(server: EmbeddedServer) -> Iterator[Callable[..., Api]]:
+    clients: list[Api] = []
+
+    def make(name: str, password: str = "demo") -> Api:
+        api = Api(server.url).login(name, password)
+        clients.append(api)
+        return api
+
+    yield make
+    for api in clients:
+        api.close()
+
+
+@pytest.fixture
+def websocket(server: EmbeddedServer) -> Iterator[Callable[..., Ws]]:
+    sockets: list[Ws] = []
+
+    def make(api: Api | None, since: int | None = None) -> Ws:
+        """A websocket that sent the api's auth frame (none when api is None)."""
+        ws = Ws(server.url, api.token if api else "", since)
+        sockets.append(ws)
+        return ws
+
+    yield make
+    for ws in sockets:
+        ws.close()
+
+
+@pytest.fixture
+def small_world(tmp_path: Path) -> str:
+    """An empty database built with the admin CLI: two queues, four people, no dialogs.
+
+    Queue 1 "Sales" (webchat): ann, bob. Queue 2 "Billing" (email): bob, cid.
+    sue supervises queue 2; root is admin. Every password is "pw".
+    """
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    run_cli("init", "--db", url)
+    run_cli("add-queue", "--db", url, "--name", "Sales", "--sla", "60", "--channels", "webchat")
+    run_cli("add-queue", "--db", url, "--name", "Billing", "--sla", "300", "--channels", "email")
+    people = [
+        ("ann", "operator", "1", ""),
+        ("bob", "operator", "1,2", ""),
+        ("cid", "operator", "2", ""),
+        ("sue", "supervisor", "", "2"),
+        ("root", "admin", "", ""),
+    ]
+    for name, role, queues, supervises in people:
+        run_cli(
+            "add-operator",
+            "--db",
+            url,
+            "--login",
+            name,
+            "--name",
+            name.title(),
+            "--role",
+            role,
+            "--password",
+            "pw",
+            "--queues",
+            queues,
+            "--supervises",
+            supervises,
+            "--capacity",
+            "2",
+        )
+    run_cli("set-channel", "--db", url, "--channel", "webchat", "--secret", SECRET, "--queue", "1")
+    run_cli("set-channel", "--db", url, "--channel", "email", "--secret", SECRET, "--queue", "2")
+    return url
+
+
+@pytest.fixture
+def small_server(small_world: str) -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(database_url=small_world, demo=False) as srv:
+        yield srv
+
+
+@pytest.fixture
+def small_login(small_server: EmbeddedServer) -> Iterator[Callable[..., Api]]:
+    """Log in to the small world; ``online=True`` also sets the status online."""
+    clients: list[Api] = []
+
+    def make(name: str, online: bool = False) -> Api:
+        api = Api(small_server.url).login(name, "pw")
+        clients.append(api)
+        if online:
+            api.status("online")
+        return api
+
+    yield make
+    for api in clients:
+        api.close()
