@@ -5,7 +5,7 @@ if [ -z "$pg_bin" ]; then
 fi
 pg_dir=$(mktemp -d /tmp/opdesk-pg.XXXXXX)
 chown postgres "$pg_dir" 2>/dev/null || true
-pg_port=55432
+pg_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
 run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 run_pg "$pg_bin/initdb -D $pg_dir/data -U postgres -A trust >/dev/null" || return 1
 run_pg "$pg_bin/pg_ctl -D $pg_dir/data -o '-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1' -l $pg_dir/log -w start >/dev/null" || return 1

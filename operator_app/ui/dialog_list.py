@@ -26,6 +26,7 @@ from .resources import channel_icon
 
 DialogRowRole = Qt.ItemDataRole.UserRole + 1
 DialogIdRole = Qt.ItemDataRole.UserRole + 2
+DraftRole = Qt.ItemDataRole.UserRole + 3
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -58,6 +59,8 @@ class DialogListModel(QAbstractListModel):
             return row
         if role == DialogIdRole:
             return row.dialog.id
+        if role == DraftRole:
+            return self.service.draft(row.dialog.id) if row.has_draft else ""
         return None
 
     def dialog_id_at(self, row: int) -> int:
@@ -230,14 +233,20 @@ class DialogDelegate(QStyledItemDelegate):
 
         preview_rect = QRect(left, bottom_line.top(), right_edge - left, bottom_line.height())
         painter.setFont(base_font)
+        left_middle = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        draft = one_line(index.data(DraftRole) or "")
+        if draft:
+            label = tr("Draft: ")
+            painter.setPen(t.color("failed"))
+            painter.drawText(preview_rect, left_middle, label)
+            preview_rect.setLeft(
+                preview_rect.left() + QFontMetrics(base_font).horizontalAdvance(label)
+            )
         painter.setPen(t.color("muted"))
-        prefix_draft = tr("Draft: ") if row.has_draft else ""
         preview = QFontMetrics(base_font).elidedText(
-            prefix_draft + _preview_text(row), Qt.TextElideMode.ElideRight, preview_rect.width()
+            draft or _preview_text(row), Qt.TextElideMode.ElideRight, preview_rect.width()
         )
-        painter.drawText(
-            preview_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, preview
-        )
+        painter.drawText(preview_rect, left_middle, preview)
         painter.restore()
 
     def _paint_badge(self, painter: QPainter, line: QRect, text: str, font: QFont) -> int:

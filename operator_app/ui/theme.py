@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from .resources import resource_path
+
 
 @dataclass(frozen=True)
 class Theme:
@@ -134,6 +136,10 @@ def apply(app: QApplication, name: str, font_size: int = 0) -> Theme:
     return theme
 
 
+def _icon_url(name: str) -> str:
+    return resource_path("icons", f"{name}.svg").as_posix()
+
+
 def stylesheet(t: Theme) -> str:
     return f"""
     QMainWindow, QDialog {{ background: {t.window}; }}
@@ -141,6 +147,8 @@ def stylesheet(t: Theme) -> str:
     QTabWidget::pane {{ border: none; background: {t.base}; }}
     QTabBar::tab {{ padding: 6px 12px; border: none; color: {t.muted}; background: transparent; }}
     QTabBar::tab:selected {{ color: {t.text}; border-bottom: 2px solid {t.accent}; }}
+    QTabBar::close-button {{ image: url({_icon_url("tab-close")}); subcontrol-position: right; }}
+    QTabBar::close-button:hover {{ background: {t.border}; border-radius: 3px; }}
     QLineEdit, QPlainTextEdit, QTextEdit, QComboBox {{
         background: {t.base}; border: 1px solid {t.border}; border-radius: 6px; padding: 4px 6px; }}
     QPushButton {{ background: {t.base}; border: 1px solid {t.border}; border-radius: 6px;
