@@ -32,6 +32,7 @@ UI_ICONS = (
     "lock",
     "transfer",
     "close-dialog",
+    "tab-close",
     "take",
     "search",
     "settings",
