@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import LiveServer, Services, eventually, online, server_messages
 
+from operator_app.core.changes import ConnectionChanged
 from operator_app.core.rows import DeliveryState, Section
 from operator_app.core.service import DeskService
 from operator_app.net.realtime import Phase
@@ -68,6 +69,9 @@ async def test_offline_start_reads_searches_composes_and_delivers_later(
     offline.save_draft(dialog_id, "half a thought")
     await eventually(lambda: offline.connection.phase is Phase.RECONNECTING, what="reconnecting")
     assert offline.connection.reason
+    assert any(
+        isinstance(c, ConnectionChanged) and c.state.phase is Phase.RECONNECTING for c in changes
+    )
     assert offline.cache.message(row.key).state == DeliveryState.PENDING  # type: ignore[union-attr]
 
     live_server.start()
