@@ -132,7 +132,8 @@ class RealtimeConnection:
     Pong frames are heartbeat plumbing and are not passed to ``on_frame``. If ``on_frame``
     raises, the error is logged and the connection is dropped and resumed from
     ``since_cursor()``, so the failed event is replayed instead of lost.
-    A stopped connection stays stopped: make a new one to start again.
+    ``stop()`` ends the current run (or the next one, if called before it starts); ``run()``
+    may be called again afterwards, for example after a new login.
     """
 
     def __init__(
@@ -189,6 +190,7 @@ class RealtimeConnection:
                 await self._attempt()
         finally:
             self._running = False
+            self._stopping = False  # this run is over; a later run() starts afresh
             self._set_state(ConnectionState(Phase.OFFLINE, reason="stopped"))
 
     def retry_now(self) -> None:
@@ -208,6 +210,8 @@ class RealtimeConnection:
 
     async def stop(self) -> None:
         """Close the socket and end ``run()``. Idempotent, safe from inside ``on_frame``."""
+        if self._stopping:
+            return
         self._stopping = True
         self._wake.set()
         ws = self._ws
@@ -220,7 +224,8 @@ class RealtimeConnection:
 
     async def _attempt(self) -> None:
         """One connect-and-read session, then the pause the way it ended calls for."""
-        self._set_state(ConnectionState(Phase.CONNECTING, reason=self.state.reason))
+        carried = self.state.reason if self.state.phase is Phase.RECONNECTING else ""
+        self._set_state(ConnectionState(Phase.CONNECTING, reason=carried))
         self._session = asyncio.create_task(self._connect_and_read(), name="realtime-session")
         try:
             await self._session

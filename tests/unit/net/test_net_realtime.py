@@ -396,3 +396,21 @@ def test_retry_in_counts_down_and_never_goes_negative() -> None:
     assert state.retry_in(now=0.0) == 100.0
     assert state.retry_in(now=120.0) == 0.0
     assert ConnectionState(Phase.ONLINE).retry_in() is None
+
+
+@pytest.mark.asyncio
+async def test_run_again_after_stop_and_stop_before_run() -> None:
+    async def script(ws: ServerConnection, index: int) -> None:
+        await ws.send(hello())
+        await hold(ws)
+
+    async with scripted(script) as (server, url):
+        client = Client(url)
+        async with client:
+            await client.wait_for(lambda: client.conn.state.phase is Phase.ONLINE)
+        async with client:  # e.g. after logging in again
+            await client.wait_for(lambda: client.conn.state.phase is Phase.ONLINE)
+        await client.conn.stop()  # before the next run: that run ends at once
+        await asyncio.wait_for(client.conn.run(), 3)
+    assert len(server.auths) == 2
+    assert client.phases()[-1] is Phase.OFFLINE and client.conn.state.reason == "stopped"
