@@ -131,7 +131,14 @@ async def run(app: QApplication, options: Options) -> int:
             if chosen is None:
                 return 0
             service = chosen
-        return await show_main_window(app, service, options)
+        while True:
+            code, reason = await show_main_window(app, service, options)
+            if reason == "quit" or options.smoke:
+                return code
+            chosen = await ask_to_sign_in(launcher)  # after "log out": sign in again
+            if chosen is None:
+                return 0
+            service = chosen
     except (ActionError, OfflineError) as failure:
         print(f"operator-app: cannot sign in: {explain(failure)}", file=sys.stderr)
         return 2
@@ -240,7 +247,10 @@ async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
     return dialog.service
 
 
-async def show_main_window(app: QApplication, service: DeskService, options: Options) -> int:
+async def show_main_window(
+    app: QApplication, service: DeskService, options: Options
+) -> tuple[int, str]:
+    """Run the main window until it closes; returns the exit code and why it closed."""
     from operator_app.ui.main_window import MainWindow
 
     window = MainWindow(service)
@@ -248,15 +258,22 @@ async def show_main_window(app: QApplication, service: DeskService, options: Opt
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
     window.show()
+    code = 0
     try:
         if options.smoke:
             from operator_app.ui.smoke import run_smoke
 
-            return await run_smoke(window, timeout=options.smoke_timeout)
-        await closed.wait()
-        return 0
+            code = await run_smoke(window, timeout=options.smoke_timeout)
+        else:
+            await closed.wait()
     finally:
         await window.runner.cancel_all()
         window.close()
+        if window.exit_reason in ("logout", "wipe"):
+            await service.logout()
         await service.close()
-        service.cache.close()
+        if window.exit_reason == "wipe":
+            service.wipe_cache()
+        else:
+            service.cache.close()
+    return code, window.exit_reason

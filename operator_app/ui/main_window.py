@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -42,6 +44,7 @@ from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
 from .resources import icon
+from .search import install_quick_switcher
 from .tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -67,9 +70,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("Operator desk"))
         self.setWindowIcon(icon("app"))
         self.resize(1280, 800)
+        self.exit_reason = "quit"  # or "logout" / "wipe": what the app does after the window closes
         self._build()
         self._connect()
         self._install_shortcuts()
+        self.quick_switcher = install_quick_switcher(self)
+        self._build_menus()
         self.on_connection(service.connection)
         self.refresh_me()
         self._tick = QTimer(self, interval=1000)
@@ -223,8 +229,45 @@ class MainWindow(QMainWindow):
         add("Ctrl+Shift+T", self.reopen_closed_tab)
         add("Ctrl+F", self.filter_edit.setFocus)
         add("F5", self.service.retry_connection_now)
+        add("Ctrl+Shift+R", lambda: self._on_current_tab(self.transfer_dialog))
+        add("Ctrl+Shift+E", lambda: self._on_current_tab(self.close_dialog))
         for number in range(1, 10):
             add(f"Alt+{number}", lambda n=number: self._jump_to_tab(n - 1))
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.account_menu = bar.addMenu(tr("&Account"))
+        self.account_menu.addAction(tr("Log out"), lambda: self._leave("logout"))
+        self.account_menu.addAction(
+            tr("Log out and wipe the local cache…"), lambda: self._leave("wipe")
+        )
+        self.account_menu.addSeparator()
+        quit_action = self.account_menu.addAction(tr("Quit"), self.close)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.view_menu = bar.addMenu(tr("&View"))
+        help_menu = bar.addMenu(tr("&Help"))
+        keys = help_menu.addAction(tr("Keyboard shortcuts"), self.show_shortcuts)
+        keys.setShortcut(QKeySequence("F1"))
+
+    def _leave(self, reason: str) -> None:
+        if reason == "wipe":
+            answer = QMessageBox.question(
+                self,
+                tr("Wipe the local cache"),
+                tr(
+                    "This logs you out and deletes the cached dialogs on this computer. "
+                    "Unsent messages are lost. Continue?"
+                ),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.exit_reason = reason
+        self.close()
+
+    def show_shortcuts(self) -> None:
+        from .shortcuts_help import ShortcutsDialog
+
+        ShortcutsDialog(self).exec()
 
     # ---- dialogs and tabs ------------------------------------------------------------------
 
@@ -295,6 +338,11 @@ class MainWindow(QMainWindow):
             self.service.mark_read(tab.dialog_id)
             self._update_card(tab.dialog_id)
             self._update_tab_title(tab)
+
+    def _on_current_tab(self, action: Callable[[int], None]) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            action(tab.dialog_id)
 
     def current_tab(self) -> ChatTab | None:
         tab = self.chat_tabs.currentWidget()

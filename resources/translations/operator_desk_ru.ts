@@ -160,6 +160,94 @@
       <translation>Другое</translation>
     </message>
     <message>
+      <source>Wrong login or password.</source>
+      <translation>Неверный логин или пароль.</translation>
+    </message>
+    <message>
+      <source>Too many attempts. Wait a minute and try again.</source>
+      <translation>Слишком много попыток. Подождите минуту и попробуйте снова.</translation>
+    </message>
+    <message>
+      <source>This account is disabled. Ask your administrator.</source>
+      <translation>Учётная запись отключена. Обратитесь к администратору.</translation>
+    </message>
+    <message>
+      <source>Sign-in failed: {detail}</source>
+      <translation>Не удалось войти: {detail}</translation>
+    </message>
+    <message>
+      <source>Sign in — Operator desk</source>
+      <translation>Вход — Operator desk</translation>
+    </message>
+    <message>
+      <source>Operator desk</source>
+      <translation>Operator desk</translation>
+    </message>
+    <message>
+      <source>Remember me on this computer</source>
+      <translation>Запомнить меня на этом компьютере</translation>
+    </message>
+    <message>
+      <source>Profile</source>
+      <translation>Профиль</translation>
+    </message>
+    <message>
+      <source>Server</source>
+      <translation>Сервер</translation>
+    </message>
+    <message>
+      <source>Login</source>
+      <translation>Логин</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>Пароль</translation>
+    </message>
+    <message>
+      <source>Try the demo</source>
+      <translation>Попробовать демо</translation>
+    </message>
+    <message>
+      <source>Start a demo server on this computer with sample dialogs</source>
+      <translation>Запустить на этом компьютере демо-сервер с примерами диалогов</translation>
+    </message>
+    <message>
+      <source>Sign in</source>
+      <translation>Войти</translation>
+    </message>
+    <message>
+      <source>New server…</source>
+      <translation>Новый сервер…</translation>
+    </message>
+    <message>
+      <source>The server refused: {detail}</source>
+      <translation>Сервер отказал: {detail}</translation>
+    </message>
+    <message>
+      <source>The server cannot be reached: {detail}</source>
+      <translation>Сервер недоступен: {detail}</translation>
+    </message>
+    <message>
+      <source>No system keyring is available: the password will be asked at each start.</source>
+      <translation>Системное хранилище паролей недоступно: пароль будет запрашиваться при каждом запуске.</translation>
+    </message>
+    <message>
+      <source>Enter your login and password.</source>
+      <translation>Введите логин и пароль.</translation>
+    </message>
+    <message>
+      <source>Connecting…</source>
+      <translation>Подключение…</translation>
+    </message>
+    <message>
+      <source>The server runs an incompatible version: {detail}</source>
+      <translation>Версия сервера несовместима: {detail}</translation>
+    </message>
+    <message>
+      <source>Secure connection failed (TLS): {detail}</source>
+      <translation>Не удалось установить защищённое соединение (TLS): {detail}</translation>
+    </message>
+    <message>
       <source>Mine</source>
       <translation>Мои</translation>
     </message>
@@ -174,10 +262,6 @@
     <message>
       <source>No connection to the server. The cached dialogs stay available.</source>
       <translation>Нет связи с сервером. Сохранённые диалоги доступны.</translation>
-    </message>
-    <message>
-      <source>Operator desk</source>
-      <translation>Operator desk</translation>
     </message>
     <message>
       <source>Active dialogs / capacity</source>
@@ -208,12 +292,44 @@
       <translation>Клиент</translation>
     </message>
     <message>
-      <source>Connecting…</source>
-      <translation>Подключение…</translation>
+      <source>&amp;Account</source>
+      <translation>&amp;Учётная запись</translation>
+    </message>
+    <message>
+      <source>Log out</source>
+      <translation>Выйти</translation>
+    </message>
+    <message>
+      <source>Log out and wipe the local cache…</source>
+      <translation>Выйти и удалить локальный кэш…</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>Закрыть программу</translation>
+    </message>
+    <message>
+      <source>&amp;View</source>
+      <translation>&amp;Вид</translation>
+    </message>
+    <message>
+      <source>&amp;Help</source>
+      <translation>&amp;Справка</translation>
+    </message>
+    <message>
+      <source>Keyboard shortcuts</source>
+      <translation>Горячие клавиши</translation>
     </message>
     <message>
       <source>Reconnecting</source>
       <translation>Переподключение</translation>
+    </message>
+    <message>
+      <source>Wipe the local cache</source>
+      <translation>Удаление локального кэша</translation>
+    </message>
+    <message>
+      <source>This logs you out and deletes the cached dialogs on this computer. Unsent messages are lost. Continue?</source>
+      <translation>Вы выйдете из учётной записи, а сохранённые на этом компьютере диалоги будут удалены. Неотправленные сообщения пропадут. Продолжить?</translation>
     </message>
     <message>
       <source>Something went wrong: {e}</source>
@@ -234,6 +350,246 @@
     <message>
       <source>Reconnecting in {n} s.</source>
       <translation>Переподключение через {n} с.</translation>
+    </message>
+    <message>
+      <source>Open tabs</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialogs</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Messages</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Search and switch (Ctrl+K)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Client name, dialog number or words from messages</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Nothing found</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>↑↓ choose · Enter open · Esc close</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Send the message</source>
+      <translation>Отправить сообщение</translation>
+    </message>
+    <message>
+      <source>New line in the message</source>
+      <translation>Новая строка в сообщении</translation>
+    </message>
+    <message>
+      <source>Internal comment mode on/off</source>
+      <translation>Включить/выключить режим внутреннего комментария</translation>
+    </message>
+    <message>
+      <source>Insert a template</source>
+      <translation>Вставить шаблон</translation>
+    </message>
+    <message>
+      <source>Insert a pinned template</source>
+      <translation>Вставить закреплённый шаблон</translation>
+    </message>
+    <message>
+      <source>Next / previous tab</source>
+      <translation>Следующая / предыдущая вкладка</translation>
+    </message>
+    <message>
+      <source>Go to tab 1…9</source>
+      <translation>Перейти на вкладку 1…9</translation>
+    </message>
+    <message>
+      <source>Close the tab</source>
+      <translation>Закрыть вкладку</translation>
+    </message>
+    <message>
+      <source>Reopen the last closed tab</source>
+      <translation>Вернуть последнюю закрытую вкладку</translation>
+    </message>
+    <message>
+      <source>Quick switcher and search</source>
+      <translation>Быстрый переход и поиск</translation>
+    </message>
+    <message>
+      <source>Filter the dialog list</source>
+      <translation>Фильтр списка диалогов</translation>
+    </message>
+    <message>
+      <source>Take the dialog</source>
+      <translation>Взять диалог</translation>
+    </message>
+    <message>
+      <source>Transfer the dialog</source>
+      <translation>Передать диалог</translation>
+    </message>
+    <message>
+      <source>Close the dialog</source>
+      <translation>Закрыть диалог</translation>
+    </message>
+    <message>
+      <source>Reconnect now</source>
+      <translation>Переподключиться сейчас</translation>
+    </message>
+    <message>
+      <source>This list</source>
+      <translation>Этот список</translation>
+    </message>
+    <message>
+      <source>Keys</source>
+      <translation>Клавиши</translation>
+    </message>
+    <message>
+      <source>Action</source>
+      <translation>Действие</translation>
+    </message>
+    <message>
+      <source>No templates match</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Client name</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operator name</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialog number</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Queue</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Promo code</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Tariff</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Order number</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Fill in the template</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Insert</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Preview</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Shortcut</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Title</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Category</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Text</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Templates</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Search templates</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>New</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Create a personal template</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Edit</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Delete</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>All categories</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Delete template</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Cancel</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>e.g. delivery</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Text; variables: {client_name}, {operator_name}, {dialog_id}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Pinned (Ctrl+1…9 in a chat)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Save</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Shared</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>My templates</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Shared templates are read-only</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Edit template</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>New template</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Delete the template “{title}”?</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Check the field “{field}”: {problem}</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>sending</source>
