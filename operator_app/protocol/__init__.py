@@ -1,6 +1,6 @@
 """The wire contract shared by the client and the server. Imports nothing else of ours."""
 
-from . import errors, events, limits, models, routes
+from . import errors, events, limits, models, reports, routes
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -18,5 +18,6 @@ __all__ = [
     "events",
     "limits",
     "models",
+    "reports",
     "routes",
 ]

@@ -38,7 +38,11 @@ ATTACHMENTS = f"{PREFIX}/attachments"  # POST multipart file -> Attachment
 ATTACHMENT = f"{PREFIX}/attachments/{{attachment_id}}"  # GET -> bytes
 
 # GET ?queue_id=&operator_id=&since=&until=&bucket=hour|day (supervisor)
-REPORTS = f"{PREFIX}/reports"
+REPORTS = f"{PREFIX}/reports"  # -> reports.Report
+# GET ?day_start= (supervisor) -> reports.Board: live queue and operator boards
+SUPERVISION_BOARD = f"{PREFIX}/supervision/board"
+# POST reports.WhisperRequest -> Message (supervisor): internal comment to the assignee
+WHISPER = f"{PREFIX}/dialogs/{{dialog_id}}/whisper"
 
 INBOUND = f"{PREFIX}/channels/{{channel}}/inbound"  # POST InboundMessage, header X-Channel-Secret
 INBOUND_TYPING = f"{PREFIX}/channels/{{channel}}/typing"  # POST InboundTyping -> 204

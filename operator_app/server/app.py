@@ -21,7 +21,7 @@ from operator_app.protocol import models as m
 from operator_app.protocol.errors import ErrorBody, ErrorCode
 from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
 
-from . import inbound, templates, ws
+from . import inbound, supervision, templates, ws
 from .access import Caller
 from .errors import ApiError, http_status
 from .service import Backend
@@ -56,6 +56,7 @@ def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastA
     _add_auth_routes(app, backend)
     _add_dialog_routes(app, backend)
     _add_other_routes(app, backend)
+    supervision.add_routes(app, backend)
     ws.add_websocket_route(app, backend)
     app.add_middleware(BodySizeLimit)
     return app
