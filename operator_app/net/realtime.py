@@ -237,6 +237,9 @@ class RealtimeConnection:
             return
         except _Dropped as exc:
             reason = str(exc)
+        except Exception:  # a bug in a callback (token, since_cursor): keep going, loudly
+            log.exception("realtime: the session failed unexpectedly")
+            reason = "internal error"
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
@@ -324,8 +327,9 @@ class RealtimeConnection:
             now = time.monotonic()
             if now - last_heard >= 2 * interval:
                 raise _Dropped("no heartbeat from the server")
-            if now >= next_ping and self.state.phase is Phase.ONLINE:
-                await ws.send(encode_frame(PingFrame(nonce=str(int(now * 1000)))))
+            if now >= next_ping:
+                if self.state.phase is Phase.ONLINE:  # the server wants auth before pings
+                    await ws.send(encode_frame(PingFrame(nonce=str(int(now * 1000)))))
                 next_ping = now + interval
             wait = max(0.0, min(next_ping, last_heard + 2 * interval) - now)
             try:

@@ -116,12 +116,16 @@ class Client:
         self.conn = RealtimeConnection(
             url,
             token=lambda: self.token,
-            since_cursor=lambda: self.cursor,
+            since_cursor=lambda: self.read_cursor(),
             on_frame=self.on_frame,
             on_state=self.states.append,
             **kwargs,
         )
         self.task: asyncio.Task[None] | None = None
+
+    def read_cursor(self) -> int | None:
+        """What the connection resumes from; tests may replace it on the instance."""
+        return self.cursor
 
     async def on_frame(self, frame: ServerFrame) -> None:
         if isinstance(frame, EventFrame) and frame.cursor == self.fail_on_cursor:
@@ -414,3 +418,41 @@ async def test_run_again_after_stop_and_stop_before_run() -> None:
         await asyncio.wait_for(client.conn.run(), 3)
     assert len(server.auths) == 2
     assert client.phases()[-1] is Phase.OFFLINE and client.conn.state.reason == "stopped"
+
+
+@pytest.mark.asyncio
+async def test_a_server_that_never_says_hello_is_dropped_without_spinning() -> None:
+    async def script(ws: ServerConnection, index: int) -> None:
+        await hold(ws)
+
+    async with scripted(script) as (_server, url), Client(url, heartbeat_seconds=0.2) as client:
+        started = time.process_time()
+        await client.wait_for(lambda: client.conn.state.phase is Phase.RECONNECTING)
+        assert time.process_time() - started < 0.3  # waited, did not busy-loop
+    lost = next(s for s in client.states if s.phase is Phase.RECONNECTING)
+    assert lost.reason == "no heartbeat from the server"
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_a_failing_since_cursor_callback_is_logged_and_retried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def script(ws: ServerConnection, index: int) -> None:
+        await ws.send(hello())
+        await hold(ws)
+
+    calls = 0
+
+    def flaky_cursor() -> int | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("cache closed")
+        return None
+
+    async with scripted(script) as (server, url), Client(url) as client:
+        client.read_cursor = flaky_cursor  # type: ignore[method-assign]
+        await client.wait_for(lambda: client.conn.state.phase is Phase.ONLINE)
+    assert len(server.auths) == 1 and calls == 2
+    assert any("failed unexpectedly" in r.getMessage() for r in caplog.records)
