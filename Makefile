@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= $(if $(DISPLAY)$(WAYLAND_DISPLAY),,offscreen)
 
-.PHONY: run test lint typecheck check smoke translations clean
+.PHONY: run test lint typecheck check smoke translations screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ smoke: $(STAMP)
 
 translations: $(STAMP)
 	$(PY) resources/translations/update_ts.py
+
+screenshots: $(STAMP)  ## docs/screenshots from the demo data
+	QT_QPA_PLATFORM=offscreen $(PY) docs/screenshots/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -500,9 +500,16 @@ class MainWindow(QMainWindow):
         self._update_section_counts()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Save drafts and let go of every model: the core closes right after this."""
         for tab in self.tabs_by_dialog.values():
             tab.shutdown()
         self._tick.stop()
         self.bridge.detach()
+        while self.chat_tabs.count():
+            widget = self.chat_tabs.widget(0)
+            self.chat_tabs.removeTab(0)
+            widget.deleteLater()
+        self.tabs_by_dialog.clear()
+        self.dialog_view.setModel(None)
         super().closeEvent(event)
         self.closed.emit()

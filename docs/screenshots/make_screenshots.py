@@ -1,0 +1,118 @@
+"""Render the screenshot set of docs/screenshots from the demo data, offscreen.
+
+Usage: QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR]
+(`make screenshots`). Produces the main window, the sign-in window and the transfer dialog in
+Russian and English, light and dark.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync
+from PySide6.QtWidgets import QApplication, QWidget
+
+from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
+from operator_app.core.service import DeskService, Section
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui import i18n, theme
+from operator_app.ui.login import LoginDialog
+from operator_app.ui.main_window import MainWindow
+from operator_app.ui.transfer import TransferDialog
+
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+VARIANTS = [("ru", "light"), ("ru", "dark"), ("en", "light"), ("en", "dark")]
+
+
+async def settle(seconds: float = 0.3) -> None:
+    await asyncio.sleep(seconds)
+
+
+def save(widget: QWidget, name: str) -> None:
+    path = OUT / f"{name}.png"
+    widget.grab().save(str(path))
+    print(path)
+
+
+async def main_window_shots(app: QApplication, service: DeskService, lang: str, look: str) -> None:
+    window = MainWindow(service)
+    window.resize(1360, 820)
+    window.show()
+    for _ in range(100):
+        if service.dialogs(Section.MINE):
+            break
+        await settle(0.05)
+    rows = service.dialogs(Section.MINE)
+    for row in rows[:3]:
+        window.open_dialog(row.dialog.id)
+    await settle(1.0)
+    tab = window.open_dialog(rows[0].dialog.id)
+    tab.composer.setPlainText(
+        "Добрый день! Уже проверяю ваш заказ."
+        if lang == "ru"
+        else "Hello! Checking your order now."
+    )
+    await settle(0.6)
+    save(window, f"main-{lang}-{look}")
+
+    transfer = TransferDialog(service, rows[0].dialog.id, window)
+    transfer.show()
+    await settle()
+    save(transfer, f"transfer-{lang}-{look}")
+    transfer.close()
+    window.close()
+    await window.runner.cancel_all()
+
+
+async def login_shot(lang: str, look: str) -> None:
+    async def never(*_: object) -> DeskService:
+        raise RuntimeError("not used")
+
+    dialog = LoginDialog([], "", never, never, keyring_available=True)
+    dialog.url_edit.setText("https://chat.example.com")
+    dialog.login_edit.setText("anna")
+    dialog.show()
+    await settle()
+    save(dialog, f"login-{lang}-{look}")
+    dialog.close()
+
+
+async def run(app: QApplication) -> None:
+    server = EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False)
+    server.start()
+    try:
+        for lang, look in VARIANTS:
+            i18n.install_language(lang)
+            theme.apply(app, look)
+            with tempfile.TemporaryDirectory() as cache_dir:
+                service = await sign_in(
+                    server.url, DEMO_LOGIN, DEMO_PASSWORD, demo=True, cache_dir=Path(cache_dir)
+                )
+                try:
+                    await main_window_shots(app, service, lang, look)
+                    await login_shot(lang, look)
+                finally:
+                    await service.close()
+                    service.cache.close()
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    OUT.mkdir(parents=True, exist_ok=True)
+    loop.run_until_complete(run(app))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
