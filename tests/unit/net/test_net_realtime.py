@@ -8,10 +8,12 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
 
 from operator_app.net import (
     ApiError,
@@ -456,3 +458,27 @@ async def test_a_failing_since_cursor_callback_is_logged_and_retried(
         await client.wait_for(lambda: client.conn.state.phase is Phase.ONLINE)
     assert len(server.auths) == 1 and calls == 2
     assert any("failed unexpectedly" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("status", "phase", "reason"),
+    [
+        (401, Phase.OFFLINE, "the server refused the socket"),
+        (404, Phase.RECONNECTING, "the server answered HTTP 404"),
+        (502, Phase.RECONNECTING, "the server answered HTTP 502"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_an_http_refusal_of_the_upgrade(status: int, phase: Phase, reason: str) -> None:
+    def refuse(connection: ServerConnection, request: Request) -> Response:
+        return connection.respond(HTTPStatus(status), "no\n")
+
+    async def never(ws: ServerConnection) -> None:
+        raise AssertionError("the upgrade was refused")
+
+    backoff = Backoff(base=5.0, cap=5.0, rng=MaxRng())
+    async with serve(never, "127.0.0.1", 0, process_request=refuse) as running:
+        port = next(iter(running.sockets)).getsockname()[1]
+        async with Client(f"ws://127.0.0.1:{port}/api/v1/ws", backoff=backoff) as client:
+            await client.wait_for(lambda: client.went(phase))
+            assert client.conn.state.reason == reason
