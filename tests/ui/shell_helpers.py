@@ -1,0 +1,65 @@
+"""Helpers of the shell tests: a signed-in main window on the real demo backend, customers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from pytestqt.qtbot import QtBot
+
+from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
+from operator_app.core.connection import Phase
+from operator_app.core.service import DeskService, Section
+from operator_app.protocol import routes
+from operator_app.protocol.models import Channel, InboundAccepted
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.main_window import MainWindow
+from tests.helpers.qt_async import wait_until
+
+
+@asynccontextmanager
+async def signed_in_window(
+    server: EmbeddedServer, qtbot: QtBot, login: str = DEMO_LOGIN, password: str = DEMO_PASSWORD
+) -> AsyncIterator[tuple[DeskService, MainWindow]]:
+    """anna's main window, online, with her dialogs listed; closed properly afterwards."""
+    service = await sign_in(server.url, login, password, demo=True)
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
+        mine = window.models[Section.MINE]
+        await wait_until(lambda: mine.rowCount() > 0, what="my dialogs in the list")
+        yield service, window
+    finally:
+        window.close()
+        await window.runner.cancel_all()
+        await service.close()
+        service.cache.close()
+
+
+async def customer_writes(
+    server: EmbeddedServer, channel: Channel, address: str, text: str, name: str = ""
+) -> InboundAccepted:
+    """A customer's message through the real inbound API, as a channel connector posts it."""
+    body = {"address": address, "name": name, "text": text, "external_id": uuid.uuid4().hex}
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.post(
+            server.url + routes.INBOUND.format(channel=channel.value),
+            json=body,
+            headers={"X-Channel-Secret": server.channel_secrets[channel]},
+        )
+    assert answer.status_code == 200, answer.text
+    return InboundAccepted.model_validate_json(answer.text)
+
+
+async def address_of(service: DeskService, dialog_id: int) -> tuple[Channel, str]:
+    """The channel and customer address of a dialog, from the real contact card."""
+    row = service.dialog(dialog_id)
+    assert row is not None
+    card = await service.contact_card(row.dialog.contact_id)
+    assert card is not None
+    identity = next(i for i in card.contact.identities if i.channel == row.dialog.channel)
+    return identity.channel, identity.address
