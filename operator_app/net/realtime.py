@@ -40,6 +40,7 @@ from operator_app.protocol.events import (
     PingFrame,
     PongFrame,
     ReplayDoneFrame,
+    ResyncRequiredFrame,
     ServerFrame,
     TypingFrame,
     decode_server_frame,
@@ -368,8 +369,8 @@ class RealtimeConnection:
             # keep backing off until a replay gets through, so a poisoned event cannot spin us
             self._replaying_after_failure = True
             raise _Dropped(f"applying a {frame.type} frame failed") from exc
-        if isinstance(frame, ReplayDoneFrame):
-            self._replaying_after_failure = False
+        if isinstance(frame, ReplayDoneFrame | ResyncRequiredFrame):
+            self._replaying_after_failure = False  # caught up past the event that failed
 
 
 def _decode(raw: str | bytes) -> ServerFrame | None:

@@ -114,6 +114,7 @@ class Client:
         self.frames: list[ServerFrame] = []
         self.states: list[ConnectionState] = []
         self.fail_on_cursor: int | None = None
+        self.fail_times = 1
         kwargs.setdefault("backoff", Backoff(base=0.05, cap=0.2))
         self.conn = RealtimeConnection(
             url,
@@ -131,7 +132,9 @@ class Client:
 
     async def on_frame(self, frame: ServerFrame) -> None:
         if isinstance(frame, EventFrame) and frame.cursor == self.fail_on_cursor:
-            self.fail_on_cursor = None
+            self.fail_times -= 1
+            if not self.fail_times:
+                self.fail_on_cursor = None
             raise RuntimeError("cache is locked")
         self.frames.append(frame)
         if isinstance(frame, EventFrame):
@@ -482,3 +485,23 @@ async def test_an_http_refusal_of_the_upgrade(status: int, phase: Phase, reason:
         async with Client(f"ws://127.0.0.1:{port}/api/v1/ws", backoff=backoff) as client:
             await client.wait_for(lambda: client.went(phase))
             assert client.conn.state.reason == reason
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_a_poisoned_event_backs_off_instead_of_spinning() -> None:
+    async def script(ws: ServerConnection, index: int) -> None:
+        await ws.send(hello())
+        start = server.auths[index].since_cursor or 0
+        for cursor in range(start + 1, 3):
+            await ws.send(event(cursor))
+        await ws.send(encode_frame(ReplayDoneFrame(cursor=2)))
+        await hold(ws)
+
+    backoff = Backoff(base=0.01, cap=1.0, rng=MaxRng())
+    async with scripted(script) as (server, url), Client(url, backoff=backoff) as client:
+        client.fail_on_cursor, client.fail_times = 2, 3
+        await client.wait_for(lambda: client.cursors()[-1:] == [2])
+    assert client.cursors() == [1, 2] and len(server.auths) == 4
+    # each hello would reset it to 0 (and pause 0.01 s forever); it kept growing instead
+    assert backoff.attempt == 3
