@@ -468,8 +468,15 @@ def _same_origin_path(url: str) -> str:
 _UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in range(1, 10)]
+)
+
+
 def safe_filename(name: str, attachment_id: int) -> str:
     """A file name that cannot leave its directory or hide: no separators, controls, dot-start."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE_CHARS.sub("_", base).strip().lstrip(".").strip()
-    return base[:120] or f"attachment-{attachment_id}"
+    base = _UNSAFE_CHARS.sub("_", base).strip().lstrip(".").strip()[:120].rstrip(". ")
+    if base.split(".", 1)[0].upper() in _WINDOWS_DEVICES:
+        base = f"_{base}"
+    return base or f"attachment-{attachment_id}"

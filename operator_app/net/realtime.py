@@ -338,7 +338,7 @@ class RealtimeConnection:
                     raw = await ws.recv()
             except TimeoutError:
                 continue
-            frame = _decode(raw)
+            frame = decode_or_skip(raw)
             if isinstance(frame, HelloFrame):
                 interval = self._accept_hello(frame)
             if frame is not None and not isinstance(frame, PongFrame):
@@ -373,7 +373,7 @@ class RealtimeConnection:
             self._replaying_after_failure = False  # caught up past the event that failed
 
 
-def _decode(raw: str | bytes) -> ServerFrame | None:
+def decode_or_skip(raw: str | bytes) -> ServerFrame | None:
     """The frame, or None (logged) when it is not valid JSON or not a valid frame."""
     try:
         return decode_server_frame(raw)
