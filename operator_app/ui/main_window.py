@@ -43,6 +43,7 @@ from .chat_tab import ChatTab
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
+from .notifications import install_notifications
 from .resources import icon
 from .search import install_quick_switcher
 from .tasks import TaskRunner
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._install_shortcuts()
         self.quick_switcher = install_quick_switcher(self)
+        self.notifier = install_notifications(self)
         self._build_menus()
         self.on_connection(service.connection)
         self.refresh_me()
