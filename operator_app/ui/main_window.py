@@ -40,6 +40,7 @@ from operator_app.protocol.models import OperatorStatus
 from . import theme
 from .bridge import CoreBridge
 from .chat_tab import ChatTab
+from .close_dialog import CloseDialog
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
@@ -47,6 +48,7 @@ from .notifications import install_notifications
 from .resources import icon
 from .search import install_quick_switcher
 from .tasks import TaskRunner
+from .transfer import TransferDialog, TransferTarget
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +236,7 @@ class MainWindow(QMainWindow):
         add("Ctrl+Shift+R", lambda: self._on_current_tab(self.transfer_dialog))
         add("Ctrl+Shift+E", lambda: self._on_current_tab(self.close_dialog))
         for number in range(1, 10):
-            add(f"Alt+{number}", lambda n=number: self._jump_to_tab(n - 1))
+            add(f"Alt+{number}", lambda _checked=False, n=number: self._jump_to_tab(n - 1))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -361,30 +363,40 @@ class MainWindow(QMainWindow):
 
     # ---- actions ---------------------------------------------------------------------------
 
-    def transfer_dialog(self, dialog_id: int) -> None:
-        from .transfer import TransferDialog
-
+    def transfer_dialog(self, dialog_id: int) -> TransferDialog:
+        """Window-modal but not blocking: the loop (and live updates) keep running meanwhile."""
         chooser = TransferDialog(self.service, dialog_id, self)
-        if chooser.exec():
-            target = chooser.choice()
-            if target is not None:
-                self.runner.start(
-                    self.service.transfer(
-                        dialog_id,
-                        to_operator_id=target.operator_id,
-                        to_queue_id=target.queue_id,
-                        comment=target.comment,
-                    )
-                )
+        chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        chooser.accepted.connect(lambda: self._transfer_chosen(dialog_id, chooser.choice()))
+        chooser.open()
+        return chooser
 
-    def close_dialog(self, dialog_id: int) -> None:
-        from .close_dialog import CloseDialog
+    def _transfer_chosen(self, dialog_id: int, target: TransferTarget | None) -> None:
+        if target is None:
+            return
+        self.runner.start(
+            self.service.transfer(
+                dialog_id,
+                to_operator_id=target.operator_id,
+                to_queue_id=target.queue_id,
+                comment=target.comment,
+            ),
+            key=f"transfer:{dialog_id}",
+        )
 
+    def close_dialog(self, dialog_id: int) -> CloseDialog:
         form = CloseDialog(self)
-        if form.exec():
-            self.runner.start(
-                self.service.close_dialog(dialog_id, resolution=form.resolution(), tags=form.tags())
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.accepted.connect(
+            lambda: self.runner.start(
+                self.service.close_dialog(
+                    dialog_id, resolution=form.resolution(), tags=form.tags()
+                ),
+                key=f"close:{dialog_id}",
             )
+        )
+        form.open()
+        return form
 
     def _status_chosen(self, index: int) -> None:
         status = self.status_combo.itemData(index)

@@ -1,0 +1,212 @@
+"""The main window's flows against the real backend: take, transfer, close, keyboard, offline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from operator_app.app import sign_in
+from operator_app.core.connection import Phase
+from operator_app.core.service import DeliveryState, DeskService, Section
+from operator_app.protocol.models import DialogState, MessageKind
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.main_window import MainWindow
+from tests.helpers.fault_proxy import FaultProxy
+from tests.helpers.qt_async import type_text, wait_until
+
+Scenario = Callable[[MainWindow, DeskService], Awaitable[None]]
+
+
+@asynccontextmanager
+async def workspace(
+    url: str, qtbot: QtBot, login: str = "anna", expect_mine: bool = True
+) -> AsyncIterator[MainWindow]:
+    service = await sign_in(url, login, "demo", demo=True)
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
+        if expect_mine:
+            await wait_until(lambda: window.models[Section.MINE].rowCount() > 0, what="mine")
+        yield window
+    finally:
+        window.close()
+        await window.runner.cancel_all()
+        await service.close()
+        service.cache.close()
+
+
+def run_with_server(
+    qloop: asyncio.AbstractEventLoop, scenario: Callable[[str], Awaitable[None]]
+) -> None:
+    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
+        qloop.run_until_complete(scenario(server.url))
+
+
+def test_taking_a_waiting_dialog_moves_it_to_mine(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            service = window.service
+            window.section_bar.setCurrentIndex(1)
+            waiting = window.models[Section.WAITING]
+            assert window.dialog_view.model() is waiting
+            await wait_until(lambda: waiting.rowCount() > 0, what="waiting dialogs")
+            dialog_id = waiting.dialog_id_at(0)
+            tab = window.open_dialog(dialog_id)
+            assert tab.take_button.isVisible()
+            qtbot.mouseClick(tab.take_button, Qt.MouseButton.LeftButton)
+            await wait_until(
+                lambda: window.models[Section.MINE].row_of(dialog_id) >= 0, what="taken into Mine"
+            )
+            assert waiting.row_of(dialog_id) < 0
+            row = service.dialog(dialog_id)
+            assert row is not None and row.dialog.state == DialogState.ACTIVE
+            assert service.me is not None and row.dialog.assignee_id == service.me.id
+            await wait_until(lambda: not tab.take_button.isVisible(), what="Take button hidden")
+
+    run_with_server(qloop, scenario)
+
+
+def test_transfer_to_a_queue_with_a_comment_from_the_keyboard(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            service = window.service
+            dialog_id = window.models[Section.MINE].dialog_id_at(0)
+            window.open_dialog(dialog_id)
+            chooser = window.transfer_dialog(dialog_id)
+            queue = next(q for q in service.queues() if q.name == "Биллинг")
+            type_text(chooser.search, "Билл")
+            assert chooser.targets.count() == 1
+            chooser.comment.setPlainText("Клиент просит счёт, передаю в биллинг")
+            qtbot.keyClick(chooser.search, Qt.Key.Key_Return)
+            await wait_until(
+                lambda: window.models[Section.MINE].row_of(dialog_id) < 0, what="gone from Mine"
+            )
+            row = service.dialog(dialog_id)
+            assert row is None or row.dialog.queue_id == queue.id
+
+        async with workspace(url, qtbot, login="olga", expect_mine=False) as supervisor_window:
+            supervisor = supervisor_window.service
+            await supervisor.open_dialog(dialog_id)
+            await wait_until(lambda: bool(supervisor.messages(dialog_id)), what="history")
+            comments = [m for m in supervisor.messages(dialog_id) if m.kind == MessageKind.COMMENT]
+            assert any("передаю в биллинг" in m.text for m in comments)
+
+    run_with_server(qloop, scenario)
+
+
+def test_closing_a_dialog_records_resolution_and_tags(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            service = window.service
+            dialog_id = window.models[Section.MINE].dialog_id_at(0)
+            window.open_dialog(dialog_id)
+            form = window.close_dialog(dialog_id)
+            type_text(form.resolution_edit, "Вопрос решён")
+            form.tags_edit.setText("delivery, refund")
+            ok = form.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+            qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+            def closed() -> bool:
+                row = service.dialog(dialog_id)
+                return row is not None and row.dialog.state == DialogState.CLOSED
+
+            await wait_until(closed, what="closed")
+            row = service.dialog(dialog_id)
+            assert row is not None
+            assert row.dialog.resolution == "Вопрос решён"
+            assert {"delivery", "refund"} <= set(row.dialog.tags)
+            await wait_until(
+                lambda: window.models[Section.CLOSED_TODAY].row_of(dialog_id) >= 0,
+                what="listed under Closed today",
+            )
+
+    run_with_server(qloop, scenario)
+
+
+def test_tabs_by_keyboard(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            model = window.models[Section.MINE]
+            ids = [model.dialog_id_at(n) for n in range(min(3, model.rowCount()))]
+            assert len(ids) == 3
+            for dialog_id in ids:
+                window.open_dialog(dialog_id)
+            tabs = window.chat_tabs
+            assert tabs.count() == 3 and tabs.currentIndex() == 2
+            qtbot.keyClick(window, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+            assert tabs.currentIndex() == 0
+            qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+            assert tabs.currentIndex() == 1
+            qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+            assert tabs.count() == 2 and ids[1] not in window.tabs_by_dialog
+            qtbot.keyClick(
+                window,
+                Qt.Key.Key_T,
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+            )
+            assert tabs.count() == 3 and ids[1] in window.tabs_by_dialog
+            assert window.current_tab() is window.tabs_by_dialog[ids[1]]
+
+    run_with_server(qloop, scenario)
+
+
+def test_offline_banner_counts_down_and_the_app_recovers(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        target = urlsplit(url)
+        proxy = FaultProxy("127.0.0.1", target.port or 80)
+        port = await proxy.start()
+        try:
+            async with workspace(f"http://127.0.0.1:{port}", qtbot) as window:
+                service = window.service
+                assert not window.banner.isVisible()
+                dialog_id = window.models[Section.MINE].dialog_id_at(0)
+                tab = window.open_dialog(dialog_id)
+                await wait_until(lambda: tab.model.rowCount() > 0, what="history cached")
+                window.close_tab(window.chat_tabs.indexOf(tab))
+
+                await proxy.refuse(True)
+                proxy.cut()
+                await wait_until(lambda: window.banner.isVisible(), what="offline banner")
+                await wait_until(
+                    lambda: "Reconnecting in" in window.banner_label.text(), what="countdown"
+                )
+                # reading and composing work from the cache meanwhile
+                tab = window.open_dialog(dialog_id)
+                assert tab.model.rowCount() > 0
+                type_text(tab.composer, "Отвечу, как только появится связь")
+                qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+                pending = tab.model.message_at(tab.model.rowCount() - 1)
+                assert pending.state == DeliveryState.PENDING
+
+                await proxy.refuse(False)
+                qtbot.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
+                await wait_until(
+                    lambda: service.connection.phase == Phase.ONLINE, timeout=15, what="online"
+                )
+                assert not window.banner.isVisible()
+
+                def delivered() -> bool:
+                    row = tab.model.row_of_key(pending.key)
+                    return tab.model.message_at(row).state == DeliveryState.SENT
+
+                await wait_until(delivered, timeout=15, what="the offline message sent")
+        finally:
+            await proxy.stop()
+
+    run_with_server(qloop, scenario)
