@@ -419,3 +419,28 @@ async def test_random_faults_never_lose_reorder_or_repeat_events(server: Embedde
     await reference.close()
     await proxy.stop()
     await api.aclose()
+
+
+@pytest.mark.asyncio
+async def test_https_to_a_plain_http_server_says_so(server: EmbeddedServer) -> None:
+    api = ApiClient(server.url.replace("http://", "https://"))
+    with pytest.raises(TlsFailure, match="does the server speak plain HTTP"):
+        await api.info()
+    await api.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_certificate_for_another_host_is_a_tls_failure(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = ca.issue_cert("desk.example")  # not 127.0.0.1
+    ca_path, cert_path, key_path = tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "k.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    cert_path.write_bytes(b"".join(blob.bytes() for blob in cert.cert_chain_pems))
+    server = EmbeddedServer(demo=False, ssl_certfile=str(cert_path), ssl_keyfile=str(key_path))
+    url = await asyncio.to_thread(server.start)
+    api = ApiClient(url, verify=str(ca_path))
+    with pytest.raises(TlsFailure, match="not trusted: IP address mismatch"):
+        await api.info()
+    await api.aclose()
+    await asyncio.to_thread(server.stop)
