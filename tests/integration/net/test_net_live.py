@@ -28,7 +28,13 @@ from operator_app.net import (
 )
 from operator_app.protocol import PROTOCOL_VERSION, routes
 from operator_app.protocol.errors import ErrorCode
-from operator_app.protocol.events import EventFrame, HelloFrame, MessageCreated, ServerFrame
+from operator_app.protocol.events import (
+    EventFrame,
+    HelloFrame,
+    MessageCreated,
+    ResyncRequiredFrame,
+    ServerFrame,
+)
 from operator_app.protocol.models import (
     Channel,
     DialogScope,
@@ -444,3 +450,16 @@ async def test_a_certificate_for_another_host_is_a_tls_failure(tmp_path: Path) -
         await api.info()
     await api.aclose()
     await asyncio.to_thread(server.stop)
+
+
+@pytest.mark.asyncio
+async def test_a_cursor_the_server_never_issued_asks_for_a_resync(server: EmbeddedServer) -> None:
+    api = await login(server.url)
+    assert api.token is not None
+    live = Live(ws_url_for(server.url), api.token)
+    live.cursor = 10**12  # e.g. a cache restored against a freshly reset server
+    await live.online()
+    await live.wait_for(lambda: any(isinstance(f, ResyncRequiredFrame) for f in live.frames))
+    assert live.since_asked == [10**12]
+    await live.close()
+    await api.aclose()

@@ -398,3 +398,24 @@ async def test_download_failures_leave_no_file(tmp_path: Path) -> None:
 )
 def test_safe_filename(name: str, expected: str) -> None:
     assert safe_filename(name, 9) == expected
+
+
+@pytest.mark.parametrize(
+    ("cause", "reason"),
+    [
+        (ConnectionRefusedError(111, "refused"), "connection refused"),
+        (ConnectionResetError(104, "reset"), "connection reset"),
+        (socket.gaierror(-2, "Name or service not known"), "host not found"),
+        (OSError(101, "Network is unreachable"), "network unreachable"),
+        (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), "EOF occurred"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_transport_failures_read_as_plain_reasons(cause: OSError, reason: str) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(str(cause), request=request) from cause
+
+    api = Recorder(fail).client()
+    with pytest.raises(ServerUnreachable, match=reason):  # an EOF mid-handshake is not TLS
+        await api.queues()
+    await api.aclose()
