@@ -103,7 +103,7 @@ class ApiClient:
         require_tls: bool = False,
     ) -> None:
         scheme = urlsplit(base_url).scheme
-        if scheme not in ("http", "https"):
+        if scheme not in ("http", "https") or not urlsplit(base_url).hostname:
             raise ValueError(f"the server address must start with http(s)://: {base_url!r}")
         if require_tls and scheme != "https":
             raise TlsFailure(f"this profile requires TLS but the address is not https: {base_url}")

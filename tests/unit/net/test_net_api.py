@@ -310,8 +310,9 @@ async def test_certificate_errors_are_tls_failures() -> None:
 
 
 def test_addresses_are_checked_when_the_client_is_made(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="http"):
-        ApiClient("ftp://desk.test")
+    for bad in ("ftp://desk.test", "http://", "desk.test", "https:///path"):
+        with pytest.raises(ValueError, match="http"):
+            ApiClient(bad)
     with pytest.raises(TlsFailure, match="requires TLS"):
         ApiClient("http://desk.test", require_tls=True)
     with pytest.raises(TlsFailure, match="CA bundle"):
