@@ -334,3 +334,45 @@ def test_bundle_takes_every_runtime_resource_and_no_build_input() -> None:
         present = {p for p in (ROOT / "resources" / folder).iterdir() if p.suffix != ".py"}
         assert shipped == present, folder
     assert not any(pattern.endswith((".py", ".ts")) for ps in patterns.values() for pattern in ps)
+
+
+# ---- Linux install script --------------------------------------------------------------------
+
+
+def run_install_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(LINUX / "install.sh"), *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_install_script_puts_everything_where_desktops_look_and_removes_it(
+    tmp_path: Path,
+) -> None:
+    bundle = tmp_path / "bundle"
+    (bundle / "_internal").mkdir(parents=True)
+    launcher = bundle / "operator-desk"
+    launcher.write_text('#!/bin/sh\necho "operator-app test-bundle"\n')
+    launcher.chmod(0o755)
+    prefix = tmp_path / "prefix"
+
+    installed = run_install_script("--prefix", str(prefix), str(bundle))
+    assert installed.returncode == 0, installed.stderr
+    command = prefix / "bin" / "operator-app"  # what the .desktop file's Exec runs
+    ran = subprocess.run([str(command)], capture_output=True, text=True, timeout=30)
+    assert ran.stdout.strip() == "operator-app test-bundle"
+    assert (prefix / "share/applications/operator-desk.desktop").is_file()
+    assert (prefix / "share/metainfo" / METAINFO.name).is_file()
+    assert (prefix / "share/icons/hicolor/48x48/apps/operator-desk.png").is_file()
+    assert (prefix / "share/icons/hicolor/scalable/apps/operator-desk.svg").is_file()
+
+    removed = run_install_script("--prefix", str(prefix), "--uninstall")
+    assert removed.returncode == 0, removed.stderr
+    assert not command.exists() and not (prefix / "lib/operator-desk").exists()
+    assert not list(prefix.rglob("operator-desk*"))
+
+
+def test_install_script_refuses_a_missing_bundle(tmp_path: Path) -> None:
+    result = run_install_script("--prefix", str(tmp_path / "prefix"), str(tmp_path / "nothing"))
+    assert result.returncode == 1
+    assert "make package" in result.stderr
+    assert not (tmp_path / "prefix").exists()
