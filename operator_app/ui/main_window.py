@@ -40,6 +40,7 @@ from operator_app.protocol.models import OperatorStatus
 from . import theme
 from .bridge import CoreBridge
 from .chat_tab import ChatTab
+from .client_card import ClientCard
 from .close_dialog import CloseDialog
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
 from .i18n import N_, tr
@@ -198,6 +199,9 @@ class MainWindow(QMainWindow):
         self.card_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.card_label.setAlignment(Qt.AlignmentFlag.AlignTop)
         column.addWidget(self.card_label, 1)
+        self.client_card = ClientCard(self.service, self.runner, self.open_dialog, panel)
+        column.addWidget(self.client_card, 1)
+        self.card_label.hide()  # the client card replaces it
         panel.setMinimumWidth(220)
         return panel
 
@@ -214,6 +218,7 @@ class MainWindow(QMainWindow):
         self.bridge.messages_changed.connect(self.on_messages_changed)
         self.bridge.history_reset.connect(self._history_reset)
         self.bridge.connection_changed.connect(self.on_connection)
+        self.bridge.connection_changed.connect(self.client_card.on_connection)
         self.bridge.typing_changed.connect(self.on_typing)
         self.bridge.directory_changed.connect(self._directory_changed)
         self.bridge.notice.connect(self.on_notice)
@@ -491,6 +496,7 @@ class MainWindow(QMainWindow):
             self.section_bar.setTabText(number, f"{tr(label)} {count}" if count else tr(label))
 
     def _update_card(self, dialog_id: int) -> None:
+        self.client_card.show_dialog(dialog_id)
         row = self.service.dialog(dialog_id)
         if row is None:
             self.card_label.setText("")
