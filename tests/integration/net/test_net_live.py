@@ -463,3 +463,25 @@ async def test_a_cursor_the_server_never_issued_asks_for_a_resync(server: Embedd
     assert live.since_asked == [10**12]
     await live.close()
     await api.aclose()
+
+
+async def served_paths(base_url: str) -> set[str]:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        response = await http.get("/openapi.json")
+    return set(response.json().get("paths", {})) if response.status_code == 200 else set()
+
+
+@pytest.mark.asyncio
+async def test_upload_then_download_round_trip(server: EmbeddedServer, tmp_path: Path) -> None:
+    if routes.ATTACHMENTS not in await served_paths(server.url):
+        pytest.skip("the server does not serve POST routes.ATTACHMENTS yet (server/app.py)")
+    api = await login(server.url, "boris")
+    original = tmp_path / "счёт №5.pdf"
+    original.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 400)
+    uploaded = await api.upload(original)
+    assert uploaded.name == original.name and uploaded.size == original.stat().st_size
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    saved = await api.download(uploaded, downloads)
+    assert saved.parent == downloads and saved.read_bytes() == original.read_bytes()
+    await api.aclose()
