@@ -1,15 +1,21 @@
-"""A chat tab: header with actions, the timeline, the customer's typing line, and the composer."""
+"""A chat tab: header with actions, the timeline, the customer's typing line, and the composer.
+
+The composer completes templates ('/word' or Ctrl+Space; Ctrl+1…9 insert the pinned ones),
+attaches files, and in comment mode turns entirely amber so it cannot be mistaken for a reply.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QListView,
     QPlainTextEdit,
     QPushButton,
     QToolButton,
@@ -17,15 +23,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from operator_app.core.service import DeskService, DialogRow, MessagesChanged, TypingChanged
-from operator_app.protocol.limits import MAX_MESSAGE_CHARS
-from operator_app.protocol.models import DialogState, MessageKind
+from operator_app.core.attachments import AttachmentFiles, files_for
+from operator_app.core.service import (
+    ActionError,
+    DeskService,
+    DialogRow,
+    MessagesChanged,
+    OfflineError,
+    RenderedTemplate,
+    TypingChanged,
+)
+from operator_app.protocol.limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_UPLOAD_BYTES
+from operator_app.protocol.models import Attachment, DialogState, MessageKind, Template
 
+from . import theme
 from .formatting import one_line
 from .i18n import tr
 from .resources import channel_icon, icon
 from .tasks import TaskRunner
-from .timeline import MessageDelegate, TimelineModel
+from .template_completer import TemplateCompleter
+from .template_fill import TemplateFillDialog
+from .thumbnails import ThumbnailStore
+from .timeline import TimelineModel, TimelineView, human_size
+
+MAX_ATTACHMENTS = 10
+UrlOpener = Callable[[QUrl], object]
 
 DRAFT_SAVE_MS = 400
 TYPING_IDLE_MS = 4000
@@ -55,14 +77,32 @@ class ChatTab(QWidget):
     transfer_requested = Signal(int)
     close_requested = Signal(int)
 
-    def __init__(self, service: DeskService, dialog_id: int, runner: TaskRunner) -> None:
+    def __init__(
+        self,
+        service: DeskService,
+        dialog_id: int,
+        runner: TaskRunner,
+        *,
+        files: AttachmentFiles | None = None,
+        open_url: UrlOpener = QDesktopServices.openUrl,
+    ) -> None:
         super().__init__()
         self.service = service
         self.dialog_id = dialog_id
         self.runner = runner
+        self.files = files or files_for(service)
+        self.open_url = open_url
         self.model = TimelineModel(service, dialog_id, runner)
+        self.thumbnails = ThumbnailStore(self.files, runner, self)
+        self.thumbnails.ready.connect(self.model.attachment_ready)
+        self.attachments: list[Path] = []
+        self.fill_dialog: TemplateFillDialog | None = None
+        self.file_dialog: QFileDialog | None = None
         self._typing_sent = False
         self._build()
+        self.completer = TemplateCompleter(self.composer, service.templates, self)
+        self.completer.chosen.connect(self.insert_template)
+        self._install_shortcuts()
         self._draft_timer = QTimer(self, singleShot=True, interval=DRAFT_SAVE_MS)
         self._draft_timer.timeout.connect(self._save_draft)
         self._typing_timer = QTimer(self, singleShot=True, interval=TYPING_IDLE_MS)
@@ -82,23 +122,18 @@ class ChatTab(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._build_header())
 
-        self.timeline = QListView(self)
-        self.timeline.setObjectName("timeline")
-        self.timeline.setModel(self.model)
-        self.delegate = MessageDelegate(self.timeline)
-        self.timeline.setItemDelegate(self.delegate)
-        self.timeline.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.timeline.setUniformItemSizes(False)
-        self.timeline.setWordWrap(True)
-        self.timeline.setResizeMode(QListView.ResizeMode.Adjust)
-        self.timeline.setSpacing(0)
-        self.delegate.retry_requested.connect(self.service.retry)
+        self.timeline = TimelineView(self.model, self.thumbnails, self)
+        self.delegate = self.timeline.delegate
+        self.timeline.retry_requested.connect(self.retry)
+        self.timeline.link_activated.connect(self.open_link)
+        self.timeline.open_requested.connect(self.open_attachment)
+        self.timeline.save_requested.connect(self.save_attachment)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         layout.addWidget(self.timeline, 1)
 
         self.typing_label = QLabel("", self)
-        self.typing_label.setObjectName("muted")
+        self.typing_label.setObjectName("typingLine")
+        self.typing_label.setTextFormat(Qt.TextFormat.PlainText)
         self.typing_label.setContentsMargins(14, 2, 14, 2)
         layout.addWidget(self.typing_label)
         layout.addWidget(self._build_composer())
@@ -137,17 +172,16 @@ class ChatTab(QWidget):
         return header
 
     def _build_composer(self) -> QFrame:
-        frame = QFrame(self)
+        self.composer_frame = frame = QFrame(self)
         frame.setObjectName("composerFrame")
         column = QVBoxLayout(frame)
         column.setContentsMargins(10, 8, 10, 10)
         column.setSpacing(4)
-        self.comment_hint = QLabel(
-            "🔒 " + tr("Internal comment: the client will not see it"), frame
-        )
+        self.comment_hint = QLabel(tr("Internal comment: the client will not see it"), frame)
         self.comment_hint.setObjectName("commentHint")
         self.comment_hint.hide()
         column.addWidget(self.comment_hint)
+        column.addWidget(self._build_attachment_bar(frame))
         row = QHBoxLayout()
         self.comment_toggle = QToolButton(frame)
         self.comment_toggle.setIcon(icon("lock"))
@@ -157,18 +191,55 @@ class ChatTab(QWidget):
         self.comment_toggle.setToolTip(tr("Internal comment mode (Ctrl+Shift+C)"))
         self.comment_toggle.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.comment_toggle.toggled.connect(self._set_comment_mode)
+        self.attach_button = QToolButton(frame)
+        self.attach_button.setIcon(icon("attach"))
+        self.attach_button.setToolTip(tr("Attach files (Ctrl+Shift+U)"))
+        self.attach_button.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        self.attach_button.clicked.connect(self.choose_attachments)
         self.composer = Composer(frame)
         self.composer.submitted.connect(self.submit)
         self.send_button = QPushButton(icon("send"), tr("Send"), frame)
         self.send_button.setObjectName("primary")
         self.send_button.setToolTip(tr("Send (Enter); new line: Shift+Enter"))
         self.send_button.clicked.connect(self.submit)
-        row.addWidget(self.comment_toggle, 0, Qt.AlignmentFlag.AlignBottom)
+        tools = QVBoxLayout()
+        tools.setSpacing(2)
+        tools.addWidget(self.attach_button)
+        tools.addWidget(self.comment_toggle)
+        row.addLayout(tools)
         row.addWidget(self.composer, 1)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         column.addLayout(row)
         self._set_comment_mode(False)
         return frame
+
+    def _build_attachment_bar(self, parent: QWidget) -> QWidget:
+        self.attachment_bar = QWidget(parent)
+        row = QHBoxLayout(self.attachment_bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        clip = QLabel(self.attachment_bar)
+        clip.setPixmap(icon("attach").pixmap(16, 16))
+        row.addWidget(clip)
+        self.attachment_label = QLabel(self.attachment_bar)
+        self.attachment_label.setObjectName("muted")
+        self.attachment_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.attachment_label.setWordWrap(True)
+        self.clear_attachments_button = QToolButton(self.attachment_bar)
+        self.clear_attachments_button.setText("✕")
+        self.clear_attachments_button.setToolTip(tr("Remove the attached files"))
+        self.clear_attachments_button.clicked.connect(lambda: self.set_attachments([]))
+        row.addWidget(self.attachment_label, 1)
+        row.addWidget(self.clear_attachments_button)
+        self.attachment_bar.hide()
+        return self.attachment_bar
+
+    def _install_shortcuts(self) -> None:
+        self.pinned_shortcuts: list[QShortcut] = []
+        for number in range(1, 10):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda n=number: self.insert_pinned(n))
+            self.pinned_shortcuts.append(shortcut)
 
     # ---- behaviour -------------------------------------------------------------------------
 
@@ -178,10 +249,10 @@ class ChatTab(QWidget):
 
     def _set_comment_mode(self, on: bool) -> None:
         self.comment_hint.setVisible(on)
-        for widget in (self.composer, self.send_button):
+        for widget in (self.composer_frame, self.composer, self.send_button):
             widget.setProperty("comment", on)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+            self._repolish(widget)
+        self.composer_frame.setStyleSheet(_comment_frame_style() if on else "")
         self.send_button.setText(tr("Add comment") if on else tr("Send"))
         self.composer.setPlaceholderText(
             tr("Internal comment for colleagues…") if on else tr("Message to the client…")
@@ -189,24 +260,168 @@ class ChatTab(QWidget):
 
     def submit(self) -> None:
         text = self.composer.toPlainText().strip()
-        if not text:
+        if not text and not self.attachments:
             return
-        if len(text) > MAX_MESSAGE_CHARS:
-            self.typing_label.setText(
+        kind = MessageKind.COMMENT if self.comment_mode else MessageKind.MESSAGE
+        limit = MAX_COMMENT_CHARS if self.comment_mode else MAX_MESSAGE_CHARS
+        if len(text) > limit:
+            self.show_problem(
                 tr("The message is too long: {n} characters, at most {max}.").format(
-                    n=len(text), max=MAX_MESSAGE_CHARS
+                    n=len(text), max=limit
                 )
             )
             return
-        kind = MessageKind.COMMENT if self.comment_mode else MessageKind.MESSAGE
-        self.service.send(self.dialog_id, text, kind)
+        try:
+            self.service.send(self.dialog_id, text, kind, attachment_paths=self.attachments)
+        except ActionError as error:
+            self.show_problem(error.message)
+            return
         self.composer.blockSignals(True)
         self.composer.clear()
         self.composer.blockSignals(False)
+        self.set_attachments([])
         self._draft_timer.stop()
         self.service.save_draft(self.dialog_id, "")
         self._send_typing(False)
         self.comment_toggle.setChecked(False)
+
+    def show_problem(self, text: str) -> None:
+        self._style_status_line(problem=True)
+        self.typing_label.setText(text)
+        self._client_typing_timer.start()
+
+    # ---- templates -------------------------------------------------------------------------
+
+    def insert_template(self, template: Template) -> None:
+        """Render it for this dialog; ask for missing values first, then insert at the cursor."""
+        rendered = self.service.render_template(template, self.dialog_id)
+        if not rendered.missing:
+            self.insert_text(rendered.text)
+            return
+
+        def render(extra: Mapping[str, str]) -> RenderedTemplate:
+            return self.service.render_template(template, self.dialog_id, extra)
+
+        dialog = TemplateFillDialog(template.title, rendered.missing, render, self)
+        dialog.accepted.connect(lambda: self.insert_text(dialog.rendered().text))
+        dialog.finished.connect(lambda _code: self.composer.setFocus())
+        self.fill_dialog = dialog
+        dialog.open()
+
+    def insert_pinned(self, number: int) -> bool:
+        """Ctrl+N: the N-th pinned template, in the order the templates come."""
+        pinned = [t for t in self.service.templates() if t.pinned]
+        if not 1 <= number <= len(pinned):
+            return False
+        self.insert_template(pinned[number - 1])
+        return True
+
+    def insert_text(self, text: str) -> None:
+        cursor = self.composer.textCursor()
+        cursor.insertText(text)
+        self.composer.setTextCursor(cursor)
+        self.composer.setFocus()
+
+    # ---- attachments -----------------------------------------------------------------------
+
+    def choose_attachments(self) -> QFileDialog:
+        dialog = QFileDialog(self, tr("Attach files"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(
+            lambda names: self.set_attachments(self.attachments + [Path(n) for n in names])
+        )
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def set_attachments(self, paths: list[Path]) -> None:
+        """Files to send with the next message; unreadable or too large ones are refused."""
+        kept: list[Path] = []
+        problems: list[str] = []
+        for path in dict.fromkeys(paths):
+            try:
+                size = path.stat().st_size
+            except OSError:
+                problems.append(tr("{name}: cannot be read").format(name=path.name))
+                continue
+            if size > MAX_UPLOAD_BYTES:
+                problems.append(
+                    tr("{name}: larger than {max}").format(
+                        name=path.name, max=human_size(MAX_UPLOAD_BYTES)
+                    )
+                )
+                continue
+            kept.append(path)
+        if len(kept) > MAX_ATTACHMENTS:
+            problems.append(tr("At most {n} files per message").format(n=MAX_ATTACHMENTS))
+            kept = kept[:MAX_ATTACHMENTS]
+        self.attachments = kept
+        names = ", ".join(f"{p.name} ({human_size(p.stat().st_size)})" for p in kept)
+        self.attachment_label.setText(names)
+        self.attachment_bar.setVisible(bool(kept))
+        if problems:
+            self.show_problem("; ".join(problems))
+
+    def open_attachment(self, attachment: Attachment) -> None:
+        self.runner.start(self._open_attachment(attachment), key=f"open-file:{attachment.id}")
+
+    async def _open_attachment(self, attachment: Attachment) -> None:
+        try:
+            path = await self.files.local_path(attachment)
+        except (ActionError, OfflineError) as error:
+            self.show_problem(
+                tr("Cannot open {name}: {why}").format(name=attachment.name, why=error)
+            )
+            return
+        self.open_url(QUrl.fromLocalFile(str(path)))
+
+    def save_attachment(self, attachment: Attachment) -> QFileDialog:
+        dialog = QFileDialog(self, tr("Save file"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.selectFile(Path(attachment.name).name or "attachment")
+        dialog.fileSelected.connect(lambda name: self._start_save(attachment, Path(name)))
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _start_save(self, attachment: Attachment, target: Path) -> None:
+        self.runner.start(self._save(attachment, target), key=f"save-file:{attachment.id}")
+
+    async def _save(self, attachment: Attachment, target: Path) -> None:
+        try:
+            await self.files.save_copy(attachment, target)
+        except (ActionError, OfflineError, OSError) as error:
+            self.show_problem(
+                tr("Cannot save {name}: {why}").format(name=attachment.name, why=error)
+            )
+            return
+        self.show_notice(tr("Saved to {path}").format(path=str(target)))
+
+    def show_notice(self, text: str) -> None:
+        self._style_status_line(problem=False)
+        self.typing_label.setText(text)
+        self._client_typing_timer.start()
+
+    # ---- timeline actions ------------------------------------------------------------------
+
+    def open_link(self, url: str) -> None:
+        """Only http(s) links reach here (links.find_links); opened in the system browser."""
+        self.open_url(QUrl(url, QUrl.ParsingMode.StrictMode))
+
+    def retry(self, message_key: str) -> None:
+        try:
+            self.service.retry(message_key)
+        except ActionError as error:
+            self.show_problem(error.message)
+
+    def _style_status_line(self, *, problem: bool) -> None:
+        color = theme.current().color("failed" if problem else "muted").name()
+        self.typing_label.setStyleSheet(f"color: {color};")
+
+    @staticmethod
+    def _repolish(widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
 
     def _on_text_changed(self) -> None:
         self._draft_timer.start()
@@ -243,7 +458,8 @@ class ChatTab(QWidget):
     def on_typing(self, change: TypingChanged) -> None:
         if change.who != "client":
             return
-        self.typing_label.setText(tr("The client is typing…") if change.on else "")
+        self._style_status_line(problem=False)
+        self.typing_label.setText("✎ " + tr("The client is typing…") if change.on else "")
         if change.on:
             self._client_typing_timer.start()
 
@@ -269,7 +485,18 @@ class ChatTab(QWidget):
         self.close_button.setEnabled(dialog.state != DialogState.CLOSED)
 
     def shutdown(self) -> None:
+        self.completer.close()
         self._draft_timer.stop()
         self._save_draft()
         if self._typing_sent:
             self._send_typing(False)
+
+
+def _comment_frame_style() -> str:
+    """The whole composer turns the comment colour: nobody sends a comment to a client."""
+    t = theme.current()
+    return (
+        f"QFrame#composerFrame {{ background: {t.bubble_comment};"
+        f" border-top: 3px solid {t.comment_border}; }}"
+        f" QLabel#commentHint {{ color: {t.text}; }}"
+    )

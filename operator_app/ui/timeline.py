@@ -3,37 +3,62 @@
 The model holds a window of rows (the newest page, growing upwards with fetchMore) keyed by
 ``MessageRow.key``, so a local echo that becomes *sent* is updated in place (Quaternion's way).
 The delegate paints plain text only (customer text is never HTML) and caches each row's height
-by (key, width), so a new message lays out one row, not all of them.
+by (key, width), so a new message lays out one row, not all of them. The view adds message
+selection with Ctrl+C, a context menu, clickable links and attachments.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QEvent,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QPointF,
     QRect,
-    QRectF,
     QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QTextLayout, QTextOption
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QTextLayout,
+    QTextLine,
+    QTextOption,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from operator_app.core.service import DeliveryState, DeskService, MessageRow, MessagesChanged
-from operator_app.protocol.models import Author, MessageKind
+from operator_app.protocol.models import Attachment, Author, MessageKind
 
 from . import theme
-from .formatting import day_label
+from .formatting import day_label, one_line
 from .i18n import tr
+from .links import find_links, link_at
+from .resources import icon
 from .tasks import TaskRunner
+from .thumbnails import THUMB_SIZE, ThumbnailStore, is_image
 
 MessageRowRole = Qt.ItemDataRole.UserRole + 1
 DayHeaderRole = Qt.ItemDataRole.UserRole + 2
@@ -113,6 +138,13 @@ class TimelineModel(QAbstractListModel):
     def message_at(self, row: int) -> MessageRow:
         return self._rows[row]
 
+    def attachment_ready(self, attachment_id: int) -> None:
+        """A thumbnail arrived: repaint the rows that show it."""
+        for number, row in enumerate(self._rows):
+            if any(a.id == attachment_id for a in row.attachments):
+                index = self.index(number)
+                self.dataChanged.emit(index, index, [MessageRowRole])
+
     # ---- internals -------------------------------------------------------------------------
 
     def _position(self, key: str) -> int:
@@ -185,18 +217,46 @@ class TimelineModel(QAbstractListModel):
             self.reload()
 
 
-class MessageDelegate(QStyledItemDelegate):
-    """Bubbles: client left, operator right, comments amber with a lock, system lines centred."""
+@dataclass(frozen=True)
+class BubbleGeometry:
+    bubble: QRect
+    text: QRect  # empty height when the message has no text
+    images: list[tuple[QRect, Attachment]]
+    files: list[tuple[QRect, Attachment]]
+    meta: QRect
+    wrap: int  # the width the text was laid out at
 
-    retry_requested = Signal(str)  # message key
+
+@dataclass(frozen=True)
+class Hit:
+    """What is under the mouse inside a message."""
+
+    link: str = ""
+    attachment: Attachment | None = None
+    retry: bool = False
+
+
+class MessageDelegate(QStyledItemDelegate):
+    """Bubbles: client left, operator right, comments amber with a lock, system lines centred.
+
+    Customer text is laid out with QTextLayout as plain text; detected links only get a
+    character format (colour, underline), so nothing in the text is ever interpreted.
+    """
 
     MARGIN = 12
     PAD = 9
     GAP = 6
     MAX_BUBBLE = 560
+    DAY = 30
+    FILE_LINE = 24
+    ICON = 20  # the paper clip before a file name
+    SECTION = 6
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, thumbnails: ThumbnailStore | None = None
+    ) -> None:
         super().__init__(parent)
+        self.thumbnails = thumbnails
         self._heights: dict[tuple[str, int, int], int] = {}
         self._option = QTextOption()
         self._option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
@@ -206,12 +266,20 @@ class MessageDelegate(QStyledItemDelegate):
     def _bubble_width(self, total: int) -> int:
         return max(120, min(self.MAX_BUBBLE, int(total * 0.72)))
 
-    def _text_height(self, text: str, font: QFont, width: int) -> int:
+    def _layout(self, text: str, font: QFont, width: int) -> QTextLayout:
+        """The text laid out at ``width``, links formatted; positions relative to (0, 0)."""
         layout = QTextLayout(text, font)
         layout.setTextOption(self._option)
+        formats = []
+        for link in find_links(text):
+            fmt = QTextLayout.FormatRange()
+            fmt.start, fmt.length = link.start, link.end - link.start
+            fmt.format.setForeground(theme.current().color("accent"))
+            fmt.format.setFontUnderline(True)
+            formats.append(fmt)
+        layout.setFormats(formats)
         layout.beginLayout()
         height = 0.0
-        widest = 0.0
         while True:
             line = layout.createLine()
             if not line.isValid():
@@ -219,36 +287,134 @@ class MessageDelegate(QStyledItemDelegate):
             line.setLineWidth(width)
             line.setPosition(QPointF(0, height))
             height += line.height()
-            widest = max(widest, line.naturalTextWidth())
         layout.endLayout()
-        return int(height) + 1
+        return layout
+
+    def _text_height(self, text: str, font: QFont, width: int) -> int:
+        if not text:
+            return 0
+        return int(self._layout(text, font, width).boundingRect().height()) + 1
 
     def _text_width(self, text: str, font: QFont, width: int) -> int:
         metrics = QFontMetrics(font)
         natural = max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0)
         return min(natural + 2, width)
 
+    def _attachments_height(self, row: MessageRow, width: int) -> int:
+        height = 0
+        for attachment in row.attachments:
+            height += self._image_slot(width).height() + 4 if is_image(attachment) else 0
+            height += 0 if is_image(attachment) else self.FILE_LINE
+        return height
+
+    def _image_slot(self, width: int) -> QSize:
+        return QSize(min(THUMB_SIZE.width(), width), THUMB_SIZE.height())
+
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         row: MessageRow | None = index.data(MessageRowRole)
-        width = option.rect.width() or 600  # type: ignore[attr-defined]
+        width = option.rect.width() or 600
         if row is None:
             return QSize(width, 0)
         header = index.data(DayHeaderRole) or ""
-        key = (row.key, width, hash((row.text, row.state, row.error, header)))
+        shape = hash((row.text, row.state, row.error, header, len(row.attachments)))
+        key = (row.key, width, shape)
         cached = self._heights.get(key)
         if cached is None:
-            cached = self._measure(row, option.font, width, bool(header))  # type: ignore[attr-defined]
+            cached = self._measure(row, option.font, width, bool(header))
             self._heights[key] = cached
         return QSize(width, cached)
 
     def _measure(self, row: MessageRow, font: QFont, width: int, header: bool) -> int:
-        extra = 30 if header else 0
+        extra = self.DAY if header else 0
         if row.author == Author.SYSTEM:
             return extra + QFontMetrics(font).height() + 12
-        text_width = self._bubble_width(width) - 2 * self.PAD
-        body = self._text_height(row.text or " ", font, text_width)
+        inner = self._bubble_width(width) - 2 * self.PAD
+        return extra + self._inner_height(row, font, inner) + 2 * self.PAD + self.GAP + 4
+
+    def _inner_height(self, row: MessageRow, font: QFont, inner: int) -> int:
+        text = self._text_height(row.text, font, inner)
+        files = self._attachments_height(row, inner)
         meta = QFontMetrics(self._small(font)).height()
-        return extra + body + meta + 2 * self.PAD + self.GAP + 4
+        gaps = self.SECTION * (bool(text) + bool(files))
+        return text + files + meta + gaps
+
+    def geometry(self, rect: QRect, row: MessageRow, font: QFont, header: bool) -> BubbleGeometry:
+        """Where the bubble and its parts go inside the item rect ``rect``."""
+        top = rect.top() + (self.DAY if header else 0)
+        max_width = self._bubble_width(rect.width())
+        inner_max = max_width - 2 * self.PAD
+        small = self._small(font)
+        widths = [
+            self._text_width(row.text, font, inner_max) if row.text else 0,
+            QFontMetrics(small).horizontalAdvance(self._meta_text(row)) + 4,
+        ]
+        metrics = QFontMetrics(font)
+        for attachment in row.attachments:
+            if is_image(attachment):
+                widths.append(self._image_slot(inner_max).width())
+            else:
+                widths.append(
+                    min(
+                        metrics.horizontalAdvance(_file_label(attachment)) + self.ICON + 4,
+                        inner_max,
+                    )
+                )
+        width = min(max(widths) + 2 * self.PAD, max_width)
+        inner = width - 2 * self.PAD
+        height = self._inner_height(row, font, inner_max) + 2 * self.PAD
+        mine_side = row.author == Author.OPERATOR
+        left = rect.right() - self.MARGIN - width if mine_side else rect.left() + self.MARGIN
+        bubble = QRect(left, top + 3, width, height)
+        y = bubble.top() + self.PAD
+        text_height = self._text_height(row.text, font, inner_max)
+        text = QRect(bubble.left() + self.PAD, y, inner, text_height)
+        y += text_height + (self.SECTION if text_height else 0)
+        images: list[tuple[QRect, Attachment]] = []
+        files: list[tuple[QRect, Attachment]] = []
+        for attachment in row.attachments:
+            if is_image(attachment):
+                slot = self._image_slot(inner_max)
+                images.append(
+                    (QRect(bubble.left() + self.PAD, y, slot.width(), slot.height()), attachment)
+                )
+                y += slot.height() + 4
+            else:
+                files.append(
+                    (QRect(bubble.left() + self.PAD, y, inner, self.FILE_LINE), attachment)
+                )
+                y += self.FILE_LINE
+        meta_height = QFontMetrics(small).height()
+        meta = QRect(
+            bubble.left() + self.PAD,
+            bubble.bottom() - self.PAD - meta_height + 1,
+            inner,
+            meta_height + 4,
+        )
+        return BubbleGeometry(bubble, text, images, files, meta, inner_max)
+
+    def hit_test(self, option: QStyleOptionViewItem, index: AnyIndex, pos: QPoint) -> Hit:
+        row: MessageRow | None = index.data(MessageRowRole)
+        if row is None or row.author == Author.SYSTEM:
+            return Hit()
+        font = QFont(option.font)
+        shape = self.geometry(option.rect, row, font, bool(index.data(DayHeaderRole)))
+        for rect, attachment in shape.images + shape.files:
+            if rect.contains(pos):
+                return Hit(attachment=attachment)
+        if row.state == DeliveryState.FAILED and shape.meta.contains(pos):
+            return Hit(retry=True)
+        if row.text and shape.text.contains(pos):
+            layout = self._layout(row.text, font, shape.wrap)
+            local = pos - shape.text.topLeft()
+            for number in range(layout.lineCount()):
+                line = layout.lineAt(number)
+                if line.y() <= local.y() < line.y() + line.height():
+                    if local.x() > line.naturalTextWidth():
+                        break
+                    position = line.xToCursor(local.x(), QTextLine.CursorPosition.CursorOnCharacter)
+                    link = link_at(row.text, position)
+                    return Hit(link=link.url if link else "")
+        return Hit()
 
     @staticmethod
     def _small(font: QFont) -> QFont:
@@ -264,16 +430,21 @@ class MessageDelegate(QStyledItemDelegate):
             return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRect(option.rect)  # type: ignore[attr-defined]
-        font = QFont(option.font)  # type: ignore[attr-defined]
+        rect = QRect(option.rect)
+        font = QFont(option.font)
+        if option.state & QStyle.StateFlag.State_Selected:
+            selection = theme.current().color("selection")
+            painter.fillRect(rect, selection)
         header = index.data(DayHeaderRole) or ""
         if header:
-            self._paint_day(painter, QRect(rect.left(), rect.top(), rect.width(), 30), header, font)
-            rect.setTop(rect.top() + 30)
+            self._paint_day(
+                painter, QRect(rect.left(), rect.top(), rect.width(), self.DAY), header, font
+            )
         if row.author == Author.SYSTEM:
+            rect.setTop(rect.top() + (self.DAY if header else 0))
             self._paint_system(painter, rect, row, font)
         else:
-            self._paint_bubble(painter, rect, row, font)
+            self._paint_bubble(painter, self.geometry(rect, row, font, bool(header)), row, font)
         painter.restore()
 
     def _paint_day(self, painter: QPainter, rect: QRect, label: str, font: QFont) -> None:
@@ -281,87 +452,273 @@ class MessageDelegate(QStyledItemDelegate):
         small = self._small(font)
         small.setBold(True)
         painter.setFont(small)
+        width = QFontMetrics(small).horizontalAdvance(label) + 24
+        pill = QRect(rect.center().x() - width // 2, rect.top() + 5, width, rect.height() - 10)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(t.color("alt_base"))
+        painter.drawRoundedRect(pill, 9, 9)
         painter.setPen(t.color("muted"))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_system(self, painter: QPainter, rect: QRect, row: MessageRow, font: QFont) -> None:
         t = theme.current()
         small = self._small(font)
+        small.setItalic(True)
         painter.setFont(small)
         painter.setPen(t.color("system_text"))
-        text = f"{row.text}  ·  {row.created_at.astimezone():%H:%M}"
+        text = f"{one_line(row.text, 300)}  ·  {row.created_at.astimezone():%H:%M}"
         elided = QFontMetrics(small).elidedText(
             text, Qt.TextElideMode.ElideMiddle, rect.width() - 40
         )
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, elided)
 
-    def _paint_bubble(self, painter: QPainter, rect: QRect, row: MessageRow, font: QFont) -> None:
+    def _paint_bubble(
+        self, painter: QPainter, shape: BubbleGeometry, row: MessageRow, font: QFont
+    ) -> None:
         t = theme.current()
         comment = row.kind == MessageKind.COMMENT
         mine_side = row.author == Author.OPERATOR
-        max_width = self._bubble_width(rect.width())
-        text_width = max_width - 2 * self.PAD
-        small = self._small(font)
-        meta = self._meta_text(row)
-        meta_width = QFontMetrics(small).horizontalAdvance(meta) + 4
-        width = max(self._text_width(row.text, font, text_width), meta_width) + 2 * self.PAD
-        width = min(width, max_width)
-        height = rect.height() - self.GAP - 4
-        left = rect.right() - self.MARGIN - width if mine_side else rect.left() + self.MARGIN
-        bubble = QRect(left, rect.top() + 3, width, height)
-
         fill = t.color(
             "bubble_comment" if comment else ("bubble_operator" if mine_side else "bubble_client")
         )
         painter.setBrush(fill)
         if comment:
             painter.setPen(t.color("comment_border"))
+        elif row.state == DeliveryState.FAILED:
+            painter.setPen(t.color("failed"))
         else:
             painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawRoundedRect(bubble, 10, 10)
+        painter.drawRoundedRect(shape.bubble, 10, 10)
 
+        if row.text:
+            painter.setPen(t.color("text"))
+            layout = self._layout(row.text, font, shape.wrap)
+            layout.draw(painter, QPointF(shape.text.topLeft()))
+        for rect, attachment in shape.images:
+            self._paint_image(painter, rect, attachment, font)
         painter.setFont(font)
-        painter.setPen(t.color("text"))
-        text_rect = QRectF(bubble.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD))
-        painter.drawText(text_rect, row.text, self._option)
+        for rect, attachment in shape.files:
+            painter.setPen(t.color("accent"))
+            clip = QRect(rect.left(), rect.center().y() - 8, 16, 16)
+            icon("attach").paint(painter, clip)
+            text_rect = rect.adjusted(self.ICON, 0, 0, 0)
+            label = QFontMetrics(font).elidedText(
+                _file_label(attachment), Qt.TextElideMode.ElideMiddle, text_rect.width()
+            )
+            painter.drawText(
+                text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label
+            )
 
+        small = self._small(font)
         painter.setFont(small)
         color = t.color("failed") if row.state == DeliveryState.FAILED else t.color("muted")
         painter.setPen(color)
-        meta_rect = bubble.adjusted(self.PAD, 0, -self.PAD, -4)
-        painter.drawText(
-            meta_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, meta
+        meta = QFontMetrics(small).elidedText(
+            self._meta_text(row), Qt.TextElideMode.ElideMiddle, shape.meta.width()
         )
+        align = Qt.AlignmentFlag.AlignRight if mine_side else Qt.AlignmentFlag.AlignLeft
+        painter.drawText(shape.meta, align | Qt.AlignmentFlag.AlignTop, meta)
+
+    def _paint_image(
+        self, painter: QPainter, rect: QRect, attachment: Attachment, font: QFont
+    ) -> None:
+        t = theme.current()
+        pixmap = None if self.thumbnails is None else self.thumbnails.pixmap(attachment)
+        if pixmap is not None and not pixmap.isNull():
+            target = QRect(
+                rect.topLeft(),
+                pixmap.size().scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio),
+            )
+            painter.drawPixmap(target, pixmap)
+            return
+        painter.setPen(t.color("border"))
+        painter.setBrush(t.color("alt_base"))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(t.color("muted"))
+        painter.setFont(self._small(font))
+        if self.thumbnails is not None and self.thumbnails.unavailable(attachment):
+            label = tr("Image unavailable")
+        else:
+            label = tr("Loading image…")
+            if self.thumbnails is not None:
+                self.thumbnails.request(attachment)
+        name = QFontMetrics(painter.font()).elidedText(
+            one_line(attachment.name, 120), Qt.TextElideMode.ElideMiddle, rect.width() - 12
+        )
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{label}\n{name}")
 
     def _meta_text(self, row: MessageRow) -> str:
         parts: list[str] = []
         if row.kind == MessageKind.COMMENT:
-            parts.append("🔒 " + tr("Internal comment"))
+            parts.append(tr("Internal comment"))
         if row.author == Author.OPERATOR and row.author_name:
-            parts.append(row.author_name)
+            parts.append(one_line(row.author_name, 60))
         parts.append(f"{row.created_at.astimezone():%H:%M}")
         if row.author == Author.OPERATOR:
             parts.append(_state_mark(row))
         return " · ".join(parts)
 
-    def editorEvent(
-        self, event: QEvent, model: Any, option: QStyleOptionViewItem, index: AnyIndex
-    ) -> bool:
-        if event.type() == QEvent.Type.MouseButtonRelease:
-            row: MessageRow | None = index.data(MessageRowRole)
-            if row is not None and row.state == DeliveryState.FAILED:
-                self.retry_requested.emit(row.key)
-                return True
-        return super().editorEvent(event, model, option, index)
-
     def forget(self) -> None:
         self._heights.clear()
 
 
+def _file_label(attachment: Attachment) -> str:
+    return f"{one_line(attachment.name, 120)} · {human_size(attachment.size)}"
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return tr("{n} B").format(n=size)
+    if size < 1024 * 1024:
+        return tr("{n} KB").format(n=f"{size / 1024:.0f}")
+    return tr("{n} MB").format(n=f"{size / 1024 / 1024:.1f}")
+
+
 def _state_mark(row: MessageRow) -> str:
     if row.state == DeliveryState.PENDING:
-        return "🕓 " + tr("sending")
+        return "◷ " + tr("sending")
     if row.state == DeliveryState.FAILED:
-        reason = f": {row.error}" if row.error else ""
+        reason = f": {one_line(row.error, 120)}" if row.error else ""
         return "⚠ " + tr("not sent") + reason + " — " + tr("click to retry")
     return "✓"
+
+
+class TimelineView(QListView):
+    """The list of bubbles: selection, Ctrl+C, a context menu, clickable links and files."""
+
+    retry_requested = Signal(str)  # message key
+    link_activated = Signal(str)  # an http(s) URL from a message
+    open_requested = Signal(object)  # Attachment
+    save_requested = Signal(object)  # Attachment
+
+    def __init__(
+        self,
+        model: TimelineModel,
+        thumbnails: ThumbnailStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("timeline")
+        self.setModel(model)
+        self.delegate = MessageDelegate(self, thumbnails)
+        self.setItemDelegate(self.delegate)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setUniformItemSizes(False)
+        self.setWordWrap(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setSpacing(0)
+        self.setMouseTracking(True)
+        self.menu: QMenu | None = None
+
+    def timeline_model(self) -> TimelineModel:
+        model = self.model()
+        assert isinstance(model, TimelineModel)
+        return model
+
+    # ---- selection and copy ----------------------------------------------------------------
+
+    def selected_messages(self) -> list[MessageRow]:
+        rows = sorted(index.row() for index in self.selectionModel().selectedIndexes())
+        model = self.timeline_model()
+        return [model.message_at(number) for number in rows]
+
+    def copy_selection(self) -> str:
+        """Put the selected messages' text on the clipboard (oldest first)."""
+        parts = [_copy_text(row) for row in self.selected_messages()]
+        text = "\n\n".join(part for part in parts if part)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return text
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # ---- mouse -----------------------------------------------------------------------------
+
+    def hit_at(self, pos: QPoint) -> tuple[QModelIndex, Hit]:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return index, Hit()
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualRect(index)
+        return index, self.delegate.hit_test(option, index, pos)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        _index, hit = self.hit_at(event.position().toPoint())
+        active = bool(hit.link or hit.attachment or hit.retry)
+        shape = Qt.CursorShape.PointingHandCursor if active else Qt.CursorShape.ArrowCursor
+        self.viewport().setCursor(shape)
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if event.modifiers() & (
+            Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+        ):
+            return  # extending the selection
+        index, hit = self.hit_at(event.position().toPoint())
+        if hit.link:
+            self.link_activated.emit(hit.link)
+        elif hit.attachment is not None:
+            wanted = self.open_requested if is_image(hit.attachment) else self.save_requested
+            wanted.emit(hit.attachment)
+        elif hit.retry:
+            self.retry_requested.emit(self.timeline_model().message_at(index.row()).key)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        if menu is not None:
+            menu.popup(event.globalPos())
+
+    def context_menu(self, pos: QPoint) -> QMenu | None:
+        """The menu for the message at ``pos`` (kept in ``self.menu`` for tests)."""
+        index, hit = self.hit_at(pos)
+        if not index.isValid():
+            return None
+        if not self.selectionModel().isSelected(index):
+            self.setCurrentIndex(index)
+        row = self.timeline_model().message_at(index.row())
+        menu = QMenu(self)
+        copy = menu.addAction(tr("Copy text"))
+        copy.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        copy.triggered.connect(self.copy_selection)
+        copy.setEnabled(any(r.text for r in self.selected_messages()))
+        links = find_links(row.text)
+        if links:
+            url = hit.link or links[0].url
+            copy_link = menu.addAction(tr("Copy link"))
+            copy_link.setToolTip(url)
+            copy_link.triggered.connect(lambda: QGuiApplication.clipboard().setText(url))
+            menu.addAction(tr("Open link"), lambda: self.link_activated.emit(url))
+        for attachment in row.attachments:
+            name = one_line(attachment.name, 40)
+            menu.addAction(
+                tr("Open “{name}”").format(name=name),
+                partial(self.open_requested.emit, attachment),
+            )
+            menu.addAction(
+                tr("Save “{name}” as…").format(name=name),
+                partial(self.save_requested.emit, attachment),
+            )
+        if row.state == DeliveryState.FAILED:
+            menu.addSeparator()
+            retry = menu.addAction(icon("retry"), tr("Retry"))
+            retry.triggered.connect(lambda: self.retry_requested.emit(row.key))
+        self.menu = menu
+        return menu
+
+
+def _copy_text(row: MessageRow) -> str:
+    names = ", ".join(a.name for a in row.attachments)
+    if row.text and names:
+        return f"{row.text}\n[{names}]"
+    return row.text or (f"[{names}]" if names else "")

@@ -28,12 +28,20 @@
       <translation>Закрыть диалог с итогом (Ctrl+Shift+E)</translation>
     </message>
     <message>
+      <source>Internal comment: the client will not see it</source>
+      <translation>Внутренний комментарий: клиент его не увидит</translation>
+    </message>
+    <message>
       <source>Comment</source>
       <translation>Комментарий</translation>
     </message>
     <message>
       <source>Internal comment mode (Ctrl+Shift+C)</source>
       <translation>Режим внутреннего комментария (Ctrl+Shift+C)</translation>
+    </message>
+    <message>
+      <source>Attach files (Ctrl+Shift+U)</source>
+      <translation>Прикрепить файлы (Ctrl+Shift+U)</translation>
     </message>
     <message>
       <source>Send</source>
@@ -44,8 +52,16 @@
       <translation>Отправить (Enter); новая строка: Shift+Enter</translation>
     </message>
     <message>
-      <source>Internal comment: the client will not see it</source>
-      <translation>Внутренний комментарий: клиент его не увидит</translation>
+      <source>Remove the attached files</source>
+      <translation>Убрать прикреплённые файлы</translation>
+    </message>
+    <message>
+      <source>Attach files</source>
+      <translation>Прикрепить файлы</translation>
+    </message>
+    <message>
+      <source>Save file</source>
+      <translation>Сохранить файл</translation>
     </message>
     <message>
       <source>Add comment</source>
@@ -60,10 +76,6 @@
       <translation>Сообщение клиенту…</translation>
     </message>
     <message>
-      <source>The client is typing…</source>
-      <translation>Клиент печатает…</translation>
-    </message>
-    <message>
       <source>waiting</source>
       <translation>ожидает</translation>
     </message>
@@ -76,8 +88,60 @@
       <translation>закрыт</translation>
     </message>
     <message>
+      <source>Saved to {path}</source>
+      <translation>Сохранено: {path}</translation>
+    </message>
+    <message>
+      <source>The client is typing…</source>
+      <translation>Клиент печатает…</translation>
+    </message>
+    <message>
       <source>The message is too long: {n} characters, at most {max}.</source>
       <translation>Сообщение слишком длинное: {n} символов, можно не более {max}.</translation>
+    </message>
+    <message>
+      <source>At most {n} files per message</source>
+      <translation>Не больше {n} файлов в сообщении</translation>
+    </message>
+    <message>
+      <source>{name}: larger than {max}</source>
+      <translation>{name}: больше {max}</translation>
+    </message>
+    <message>
+      <source>Cannot open {name}: {why}</source>
+      <translation>Не удалось открыть {name}: {why}</translation>
+    </message>
+    <message>
+      <source>Cannot save {name}: {why}</source>
+      <translation>Не удалось сохранить {name}: {why}</translation>
+    </message>
+    <message>
+      <source>{name}: cannot be read</source>
+      <translation>{name}: файл не читается</translation>
+    </message>
+    <message>
+      <source>Previous dialogs</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No dialog open</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Not in the local cache: it cannot be opened here.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Open this dialog</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Offline: the client card was never loaded.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Tags: {tags}</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>Close dialog</source>
@@ -320,6 +384,10 @@
       <translation>Горячие клавиши</translation>
     </message>
     <message>
+      <source>Supervisor console</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Reconnecting</source>
       <translation>Переподключение</translation>
     </message>
@@ -350,6 +418,14 @@
     <message>
       <source>Reconnecting in {n} s.</source>
       <translation>Переподключение через {n} с.</translation>
+    </message>
+    <message>
+      <source>New dialog: {name}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Message from {name}</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <source>Open tabs</source>
@@ -452,144 +528,552 @@
       <translation>Действие</translation>
     </message>
     <message>
-      <source>No templates match</source>
+      <source>{n} dialogs wait past the SLA</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Client name</source>
+      <source>Queue {queue}: {n} dialogs waiting (threshold {limit})</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <source>Operator name</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <source>Dialog number</source>
+      <source>{client} waits past the SLA in {queue}</source>
       <translation type="unfinished" />
     </message>
     <message>
       <source>Queue</source>
+      <translation>Очередь</translation>
+    </message>
+    <message>
+      <source>In the queue</source>
       <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Longest wait</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>In work</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operators online</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Over SLA</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operator</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Status</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Load</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Handled today</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>First response (median)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Rating</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>State</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Unanswered for</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Live</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Monitor</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Reports</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Staffing</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Alert when a queue has more waiting than</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Alert on dialogs past the SLA</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Sound</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialog moved to another queue.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>You took the dialog over.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Whisper sent.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Status changed.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Capacity changed.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Capacity</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Take over</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Whisper to the operator…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Reassign to</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Move to queue</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Set capacity…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Whisper to the operator</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Only the operator sees this comment, never the client.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>A hint for the operator</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialogs (drag onto an operator to reassign)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operators</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Queues</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Alerts</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>nobody is waiting in this queue</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Not done: {why}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialog reassigned to {name}.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Chats {name} may hold at once:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Set status: {status}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The boards are not up to date: {why}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Stop monitoring</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>nobody</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Double-click a dialog on the live board, or choose Monitor in its menu.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Whisper</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>{queue} · operator: {operator}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>{name} is typing…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Choose the filters and press Show.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialogs per day</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialogs per hour of the day (average)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>First response, minutes</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Handling time, minutes</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Ratings</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>SLA breaches per day</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export CSV…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export PDF…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export CSV</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>CSV files (*.csv)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Export PDF</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>PDF files (*.pdf)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Chat center report</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dialogs: {dialogs}, closed: {closed}. First response: median {median}, 90% within {p90}. Handling: average {handling}. Rating: {rating} ({ratings}). SLA breaches: {breaches}.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>From</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>To</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>All</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The start date is after the end date.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show a report first.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Median</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>90th percentile</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Average</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>SLA breaches</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Period: {since} – {until}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Queue: {queue}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operator: {operator}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Choose at most {n} days.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Cannot write {path}: {why}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Hour</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Chats per hour</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Handling time, min</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operators needed</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operators seen</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Seen minus needed</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Expected service level</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Erlang C per hour, each operator counted as several chat slots. Load is measured over the range chosen in Reports.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Operators needed and seen, per hour</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source> s</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Answered</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>within</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Chats per operator</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Slowdown factor</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Needed</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Seen</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>No templates match</source>
+      <translation>Подходящих шаблонов нет</translation>
+    </message>
+    <message>
+      <source>Client name</source>
+      <translation>Имя клиента</translation>
+    </message>
+    <message>
+      <source>Operator name</source>
+      <translation>Имя оператора</translation>
+    </message>
+    <message>
+      <source>Dialog number</source>
+      <translation>Номер обращения</translation>
     </message>
     <message>
       <source>Promo code</source>
-      <translation type="unfinished" />
+      <translation>Промокод</translation>
     </message>
     <message>
       <source>Tariff</source>
-      <translation type="unfinished" />
+      <translation>Тариф</translation>
     </message>
     <message>
       <source>Order number</source>
-      <translation type="unfinished" />
+      <translation>Номер заказа</translation>
     </message>
     <message>
       <source>Fill in the template</source>
-      <translation type="unfinished" />
+      <translation>Заполните шаблон</translation>
     </message>
     <message>
       <source>Insert</source>
-      <translation type="unfinished" />
+      <translation>Вставить</translation>
     </message>
     <message>
       <source>Preview</source>
-      <translation type="unfinished" />
+      <translation>Предпросмотр</translation>
     </message>
     <message>
       <source>Shortcut</source>
-      <translation type="unfinished" />
+      <translation>Сокращение</translation>
     </message>
     <message>
       <source>Title</source>
-      <translation type="unfinished" />
+      <translation>Название</translation>
     </message>
     <message>
       <source>Category</source>
-      <translation type="unfinished" />
+      <translation>Категория</translation>
     </message>
     <message>
       <source>Text</source>
-      <translation type="unfinished" />
+      <translation>Текст</translation>
     </message>
     <message>
       <source>Templates</source>
-      <translation type="unfinished" />
+      <translation>Шаблоны</translation>
     </message>
     <message>
       <source>Search templates</source>
-      <translation type="unfinished" />
+      <translation>Поиск шаблонов</translation>
     </message>
     <message>
       <source>New</source>
-      <translation type="unfinished" />
+      <translation>Новый</translation>
     </message>
     <message>
       <source>Create a personal template</source>
-      <translation type="unfinished" />
+      <translation>Создать личный шаблон</translation>
     </message>
     <message>
       <source>Edit</source>
-      <translation type="unfinished" />
+      <translation>Изменить</translation>
     </message>
     <message>
       <source>Delete</source>
-      <translation type="unfinished" />
+      <translation>Удалить</translation>
     </message>
     <message>
       <source>All categories</source>
-      <translation type="unfinished" />
+      <translation>Все категории</translation>
     </message>
     <message>
       <source>Delete template</source>
-      <translation type="unfinished" />
+      <translation>Удаление шаблона</translation>
     </message>
     <message>
       <source>Cancel</source>
-      <translation type="unfinished" />
+      <translation>Отмена</translation>
     </message>
     <message>
       <source>e.g. delivery</source>
-      <translation type="unfinished" />
+      <translation>например, delivery</translation>
     </message>
     <message>
       <source>Text; variables: {client_name}, {operator_name}, {dialog_id}</source>
-      <translation type="unfinished" />
+      <translation>Текст; переменные: {client_name}, {operator_name}, {dialog_id}</translation>
     </message>
     <message>
       <source>Pinned (Ctrl+1…9 in a chat)</source>
-      <translation type="unfinished" />
+      <translation>Закреплён (Ctrl+1…9 в чате)</translation>
     </message>
     <message>
       <source>Save</source>
-      <translation type="unfinished" />
+      <translation>Сохранить</translation>
     </message>
     <message>
       <source>Shared</source>
-      <translation type="unfinished" />
+      <translation>Общие</translation>
     </message>
     <message>
       <source>My templates</source>
-      <translation type="unfinished" />
+      <translation>Мои шаблоны</translation>
     </message>
     <message>
       <source>Shared templates are read-only</source>
-      <translation type="unfinished" />
+      <translation>Общие шаблоны нельзя изменять</translation>
     </message>
     <message>
       <source>Edit template</source>
-      <translation type="unfinished" />
+      <translation>Изменение шаблона</translation>
     </message>
     <message>
       <source>New template</source>
-      <translation type="unfinished" />
+      <translation>Новый шаблон</translation>
     </message>
     <message>
       <source>Delete the template “{title}”?</source>
-      <translation type="unfinished" />
+      <translation>Удалить шаблон «{title}»?</translation>
     </message>
     <message>
       <source>Check the field “{field}”: {problem}</source>
-      <translation type="unfinished" />
+      <translation>Проверьте поле «{field}»: {problem}</translation>
+    </message>
+    <message>
+      <source>Image unavailable</source>
+      <translation>Изображение недоступно</translation>
+    </message>
+    <message>
+      <source>Loading image…</source>
+      <translation>Загрузка изображения…</translation>
+    </message>
+    <message>
+      <source>{n} MB</source>
+      <translation>{n} МБ</translation>
     </message>
     <message>
       <source>sending</source>
@@ -600,12 +1084,44 @@
       <translation>нажмите, чтобы повторить</translation>
     </message>
     <message>
+      <source>Copy text</source>
+      <translation>Копировать текст</translation>
+    </message>
+    <message>
       <source>Internal comment</source>
       <translation>Внутренний комментарий</translation>
     </message>
     <message>
+      <source>{n} B</source>
+      <translation>{n} Б</translation>
+    </message>
+    <message>
+      <source>{n} KB</source>
+      <translation>{n} КБ</translation>
+    </message>
+    <message>
+      <source>Copy link</source>
+      <translation>Копировать ссылку</translation>
+    </message>
+    <message>
+      <source>Open link</source>
+      <translation>Открыть ссылку</translation>
+    </message>
+    <message>
+      <source>Retry</source>
+      <translation>Повторить</translation>
+    </message>
+    <message>
       <source>not sent</source>
       <translation>не отправлено</translation>
+    </message>
+    <message>
+      <source>Open “{name}”</source>
+      <translation>Открыть «{name}»</translation>
+    </message>
+    <message>
+      <source>Save “{name}” as…</source>
+      <translation>Сохранить «{name}» как…</translation>
     </message>
     <message>
       <source>Search operators and queues…</source>

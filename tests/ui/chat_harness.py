@@ -1,0 +1,120 @@
+"""Shared set-up of the chat tab, timeline and template tests: a real backend and a real core."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from PySide6.QtCore import QUrl
+
+from operator_app.app import sign_in
+from operator_app.core.connection import Phase
+from operator_app.core.service import DeskService, Section
+from operator_app.protocol import routes
+from operator_app.protocol.models import Channel, InboundMessage, InboundTyping
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.bridge import CoreBridge
+from operator_app.ui.chat_tab import ChatTab
+from operator_app.ui.tasks import TaskRunner
+from tests.helpers.qt_async import wait_until
+
+
+def run_with_server(
+    loop: asyncio.AbstractEventLoop,
+    scenario: Callable[[EmbeddedServer], Coroutine[Any, Any, None]],
+) -> None:
+    server = EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False)
+    server.start()
+    try:
+        loop.run_until_complete(scenario(server))
+    finally:
+        server.stop()
+
+
+@dataclass
+class Desk:
+    server: EmbeddedServer
+    service: DeskService
+    runner: TaskRunner
+    bridge: CoreBridge
+    tabs: list[ChatTab] = field(default_factory=list)
+    opened: list[QUrl] = field(default_factory=list)
+
+    async def open_tab(self, dialog_id: int) -> ChatTab:
+        """A chat tab opened and wired the way the main window does it."""
+        await self.service.open_dialog(dialog_id)
+        tab = ChatTab(self.service, dialog_id, self.runner, open_url=self.opened.append)
+        self.bridge.messages_changed.connect(
+            lambda change: change.dialog_id == tab.dialog_id and tab.on_messages_changed(change)
+        )
+        self.bridge.typing_changed.connect(
+            lambda change: change.dialog_id == tab.dialog_id and tab.on_typing(change)
+        )
+        tab.resize(760, 620)
+        tab.show()
+        self.tabs.append(tab)
+        return tab
+
+    def close_tab(self, tab: ChatTab) -> None:
+        tab.shutdown()
+        tab.close()
+        self.tabs.remove(tab)
+
+    def mine(self) -> list[int]:
+        return [row.dialog.id for row in self.service.dialogs(Section.MINE)]
+
+    def waiting(self) -> list[int]:
+        return [row.dialog.id for row in self.service.dialogs(Section.WAITING)]
+
+    async def address_of(self, dialog_id: int) -> tuple[Channel, str]:
+        row = self.service.dialog(dialog_id)
+        assert row is not None
+        card = await self.service.contact_card(row.dialog.contact_id)
+        assert card is not None
+        channel = row.dialog.channel
+        identity = next(i for i in card.contact.identities if i.channel == channel)
+        return channel, identity.address
+
+    async def customer_says(self, channel: Channel, address: str, text: str, ext: str) -> int:
+        body = InboundMessage(address=address, text=text, external_id=ext)
+        answer = await self._inbound(routes.INBOUND, channel, body.model_dump_json())
+        return int(answer.json()["message_id"])
+
+    async def customer_types(self, channel: Channel, address: str, on: bool = True) -> None:
+        body = InboundTyping(address=address, on=on)
+        await self._inbound(routes.INBOUND_TYPING, channel, body.model_dump_json())
+
+    async def _inbound(self, route: str, channel: Channel, body: str) -> httpx.Response:
+        headers = {
+            "X-Channel-Secret": self.server.channel_secrets[channel],
+            "Content-Type": "application/json",
+        }
+        async with httpx.AsyncClient(base_url=self.server.url) as client:
+            answer = await client.post(
+                route.format(channel=channel.value), content=body, headers=headers
+            )
+        answer.raise_for_status()
+        return answer
+
+
+@asynccontextmanager
+async def desk(server: EmbeddedServer, login: str = "anna") -> AsyncIterator[Desk]:
+    service = await sign_in(server.url, login, "demo", demo=True)
+    runner = TaskRunner()
+    bridge = CoreBridge(service)
+    session = Desk(server, service, runner, bridge)
+    try:
+        await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
+        await wait_until(lambda: service.dialogs(Section.MINE), what="my dialogs synced")
+        yield session
+    finally:
+        for tab in list(session.tabs):
+            session.close_tab(tab)
+        bridge.detach()
+        await runner.cancel_all()
+        await service.close()
+        service.cache.close()
