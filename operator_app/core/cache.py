@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 import sqlite_utils
@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 _CORRUPTION_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
 _MAX_SEARCH_TERMS = 8
 _TERM = re.compile(r"\w+")
+MAX_DIALOG_PAGE = 2000
+MAX_PARSED_DIALOGS = 50_000
+FULL_CHECK_BYTES = 64 * 1024 * 1024  # above this, the full check runs in the background
 
 
 class CacheError(Exception):
@@ -113,29 +116,67 @@ class Cache:
         self.db = sqlite_utils.Database(connection)
         self.conn = connection
         self.notices: list[str] = []  # for the operator, e.g. "the cache was rebuilt"
+        self.deep_check_due = False
         self._depth = 0
+        self._parsed: dict[int, tuple[str, Dialog]] = {}  # id -> (json, parsed): read-only
 
     # ---- opening --------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path, *, verify: bool = True) -> Cache:
-        """Open or create the file; a damaged one is moved aside and rebuilt (see ``notices``)."""
+        """Open or create the file; a damaged one is moved aside and rebuilt (see ``notices``).
+
+        A small file gets a full ``quick_check`` at once. A large one only gets the cheap
+        checks (header, truncation, schema) here so the app opens in milliseconds; the
+        service then runs ``deep_check`` in a worker thread (``deep_check_due``).
+        """
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        marker = _damage_marker(path)
+        full = verify and (not path.exists() or path.stat().st_size <= FULL_CHECK_BYTES)
         try:
-            return cls(_connect(path, verify=verify), path)
+            if marker.exists():
+                raise CacheCorrupt(marker.read_text(encoding="utf-8", errors="replace")[:200])
+            cache = cls(
+                _connect(path, check="full" if full else "fast" if verify else "none"), path
+            )
         except CacheCorrupt as exc:
             moved = _move_aside(path)
+            marker.unlink(missing_ok=True)
             log.warning("cache %s is damaged (%s), moved to %s", path, exc, moved)
-            cache = cls(_connect(path, verify=False), path)
+            cache = cls(_connect(path, check="none"), path)
             cache.notices.append(
                 f"The local cache was damaged and has been rebuilt from the server "
                 f"(the old file was kept as {moved.name})."
             )
             return cache
+        cache.deep_check_due = verify and not full
+        return cache
+
+    def deep_check(self) -> str | None:
+        """A full ``quick_check`` on its own read-only connection (safe in a worker thread).
+
+        Returns None when sound; otherwise the problem, after leaving a marker so the next
+        open moves the file aside and rebuilds it.
+        """
+        try:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            try:
+                result = conn.execute("PRAGMA quick_check(1)").fetchone()
+            finally:
+                conn.close()
+            problem = None if result is not None and result[0] == "ok" else str(result)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                log.info("cache deep check could not run: %s", exc)
+                return None
+            problem = str(exc)
+        if problem is not None:
+            _damage_marker(self.path).write_text(problem, encoding="utf-8")
+        return problem
 
     @classmethod
     def in_memory(cls) -> Cache:
-        return cls(_connect(Path(":memory:"), verify=False), Path(":memory:"))
+        return cls(_connect(Path(":memory:"), check="none"), Path(":memory:"))
 
     def close(self) -> None:
         self.conn.close()
@@ -342,7 +383,7 @@ class Cache:
 
     def get_dialog(self, dialog_id: int) -> Dialog | None:
         data = self._one("SELECT data FROM dialogs WHERE id = ?", (dialog_id,))
-        return None if data is None else Dialog.model_validate_json(data)
+        return None if data is None else self._parse_dialog(dialog_id, data)
 
     def dialog_row(self, dialog_id: int) -> DialogRow | None:
         rows = self._dialog_rows("d.id = ?", [dialog_id], "d.id", 1)
@@ -384,17 +425,42 @@ class Cache:
     def _dialog_rows(
         self, where: str, params: list[Any], order: str, limit: int
     ) -> list[DialogRow]:
-        sql = f"""
-            SELECT d.data, d.unread,
+        """Two steps: page the ids on a covering index, then read just those rows."""
+        limit = max(0, min(limit, MAX_DIALOG_PAGE))
+        ids = [
+            dialog_id
+            for (dialog_id,) in self.conn.execute(
+                f"SELECT d.id FROM dialogs d WHERE {where} ORDER BY {order} LIMIT ?",
+                [*params, limit],
+            )
+        ]
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"""SELECT d.id, d.data, d.unread,
                    EXISTS (SELECT 1 FROM drafts r WHERE r.dialog_id = d.id AND r.text != ''),
                    coalesce(q.sla_seconds, 60)
-            FROM dialogs d LEFT JOIN queues q ON q.id = d.queue_id
-            WHERE {where} ORDER BY {order} LIMIT ?"""
-        rows = self.conn.execute(sql, [*params, max(0, limit)])
-        return [
-            DialogRow(Dialog.model_validate_json(data), unread, bool(draft), sla)
-            for data, unread, draft, sla in rows
-        ]
+                FROM dialogs d LEFT JOIN queues q ON q.id = d.queue_id
+                WHERE d.id IN ({marks})""",
+            ids,
+        )
+        found = {
+            dialog_id: DialogRow(self._parse_dialog(dialog_id, data), unread, bool(draft), sla)
+            for dialog_id, data, unread, draft, sla in rows
+        }
+        return [found[dialog_id] for dialog_id in ids if dialog_id in found]
+
+    def _parse_dialog(self, dialog_id: int, data: str) -> Dialog:
+        """Parsing JSON dominates a list read; rows that did not change are parsed once."""
+        memo = self._parsed.get(dialog_id)
+        if memo is not None and memo[0] == data:
+            return memo[1]
+        if len(self._parsed) >= MAX_PARSED_DIALOGS:
+            self._parsed.clear()
+        dialog = Dialog.model_validate_json(data)
+        self._parsed[dialog_id] = (data, dialog)
+        return dialog
 
     def mark_read(self, dialog_id: int) -> bool:
         dialog = self.get_dialog(dialog_id)
@@ -826,7 +892,9 @@ def _section_filter(
     )
 
 
-def _connect(path: Path, *, verify: bool) -> sqlite3.Connection:
+def _connect(path: Path, *, check: Literal["full", "fast", "none"]) -> sqlite3.Connection:
+    if check != "none":
+        _check_header(path)
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -834,16 +902,17 @@ def _connect(path: Path, *, verify: bool) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
-        if verify:
+        if check == "full":
             result = conn.execute("PRAGMA quick_check(1)").fetchone()
             if result is None or result[0] != "ok":
                 raise CacheCorrupt(f"quick_check: {result[0] if result else 'no answer'}")
         _migrate(conn)
+        if check != "none":
+            conn.execute("SELECT count(*) FROM meta").fetchone()  # the schema pages read back
     except sqlite3.DatabaseError as exc:
         conn.close()
-        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _CORRUPTION_CODES:
+        if _is_corruption(exc):
             raise CacheCorrupt(str(exc)) from exc
         raise CacheError(f"cannot use {path}: {exc}") from exc
     except CacheCorrupt:
@@ -852,6 +921,36 @@ def _connect(path: Path, *, verify: bool) -> sqlite3.Connection:
     if str(path) != ":memory:":
         path.chmod(0o600)  # customer conversations: readable by this user only
     return conn
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in _CORRUPTION_CODES
+
+
+def _check_header(path: Path) -> None:
+    """Cheap checks of a file header: the magic and a size the header agrees with."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CacheError(f"cannot read {path}: {exc}") from exc
+    if size == 0:
+        return  # an empty file is a new database
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise CacheCorrupt("not an SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    if counter_valid and pages and size < pages * page_size:
+        raise CacheCorrupt(f"truncated: {size} bytes, the header says {pages * page_size}")
+
+
+def _damage_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".damaged")
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

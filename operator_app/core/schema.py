@@ -40,8 +40,9 @@ CREATE TABLE dialogs (
     hist_from INTEGER,
     hist_complete INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX dialogs_by_assignee ON dialogs(assignee_id, state, activity_ts);
-CREATE INDEX dialogs_by_queue ON dialogs(queue_id, state, waiting_ts);
+-- Covering indexes: a section page sorts ids and keys only, never whole rows.
+CREATE INDEX dialogs_by_assignee ON dialogs(assignee_id, state, activity_ts, closed_ts);
+CREATE INDEX dialogs_by_queue ON dialogs(queue_id, state, waiting_ts, activity_ts);
 CREATE INDEX dialogs_by_closed ON dialogs(state, closed_ts);
 CREATE TABLE messages (
     id INTEGER PRIMARY KEY,

@@ -7,6 +7,7 @@ Lifecycle: ``await start()`` (never raises for network trouble), then reads and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -162,6 +163,21 @@ class DeskService:
         )
         self._tasks.spawn(self._realtime.run(), "realtime")
         self._tasks.spawn(self.outbox.run(), "outbox")
+        if self.cache.deep_check_due:
+            self._tasks.spawn(self._deep_check(), "cache-check")
+
+    async def _deep_check(self) -> None:
+        """The full integrity check of a large cache, off the loop thread."""
+        problem = await asyncio.to_thread(self.cache.deep_check)
+        if problem is not None:
+            log.warning("the cache is damaged: %s", problem)
+            self._emit(
+                Notice(
+                    "warning",
+                    "The local cache is damaged. It keeps working for now and will be rebuilt "
+                    "from the server at the next start.",
+                )
+            )
 
     async def close(self) -> None:
         """Stop background work and the socket; the cache stays consistent (and open)."""

@@ -13,6 +13,7 @@ import pytest_asyncio
 
 from operator_app.core.cache import Cache
 from operator_app.core.changes import Change
+from operator_app.core.credentials import CredentialStore
 from operator_app.core.profiles import ServerProfile
 from operator_app.core.service import DeskService
 from operator_app.net.api import ApiClient
@@ -94,10 +95,12 @@ class Services:
         *,
         cache_name: str | None = None,
         heartbeat_seconds: float = 15.0,
+        credentials: CredentialStore | None = None,
     ) -> tuple[DeskService, list[Change]]:
         api = ApiClient(url, timeout=3.0)
         cache = Cache.open(self.tmp_path / (cache_name or f"{login}.sqlite3"))
         service = DeskService(
+            credentials=credentials,
             profile=ServerProfile("test", url, login=login),
             cache=cache,
             api=api,
@@ -108,7 +111,12 @@ class Services:
         changes: list[Change] = []
         service.subscribe(changes.append)
         if password is not None:
-            await service.login(password)
+            try:
+                await service.login(password)
+            except Exception:
+                await api.aclose()
+                cache.close()
+                raise
         await service.start()
         self.open.append(service)
         return service, changes
