@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(run(app, options))
+        code: int = loop.run_until_complete(run(app, options))
+        return code
     except KeyboardInterrupt:
         return 130
     finally:
@@ -241,7 +242,7 @@ async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
         settings.profiles, settings.last_profile, attempt, launcher.start_demo, available
     )
     finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda code: finished.done() or finished.set_result(code))
+    dialog.finished.connect(lambda code: None if finished.done() else finished.set_result(code))
     dialog.show()
     await finished
     return dialog.service
@@ -251,9 +252,11 @@ async def show_main_window(
     app: QApplication, service: DeskService, options: Options
 ) -> tuple[int, str]:
     """Run the main window until it closes; returns the exit code and why it closed."""
+    from operator_app.core.supervision import SupervisorService
     from operator_app.ui.main_window import MainWindow
 
     window = MainWindow(service)
+    window.supervision = SupervisorService(service)  # the console shows for supervisors only
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -163,7 +164,7 @@ class DialogDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.now = lambda: datetime.now(UTC)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         return QSize(280, self.ROW_HEIGHT)
@@ -175,8 +176,8 @@ class DialogDelegate(QStyledItemDelegate):
         t = theme.current()
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        state = option.state  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        state = option.state
         if state & QStyle.StateFlag.State_Selected:
             painter.fillRect(rect, t.color("selection"))
         elif state & QStyle.StateFlag.State_MouseOver:
@@ -185,7 +186,7 @@ class DialogDelegate(QStyledItemDelegate):
         icon_rect = QRect(rect.left() + pad, rect.top() + 10, self.ICON, self.ICON)
         channel_icon(row.dialog.channel).paint(painter, icon_rect)
 
-        base_font = QFont(option.font)  # type: ignore[attr-defined]
+        base_font = QFont(option.font)
         bold = QFont(base_font)
         bold.setBold(row.unread > 0)
         small = QFont(base_font)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -35,6 +35,7 @@ from operator_app.core.service import (
     Section,
     TypingChanged,
 )
+from operator_app.core.supervision import SupervisorService, may_supervise
 from operator_app.protocol.models import OperatorStatus
 
 from . import theme
@@ -48,6 +49,8 @@ from .labels import STATUS_LABELS
 from .notifications import install_notifications
 from .resources import icon
 from .search import install_quick_switcher
+from .supervisor.console import SupervisorConsole
+from .supervisor.window import open_console
 from .tasks import TaskRunner
 from .transfer import TransferDialog, TransferTarget
 
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.service = service
         self.runner = TaskRunner(on_error=self.show_error)
+        self.supervision: SupervisorService | None = None  # app.py sets it; built on demand
         self.bridge = CoreBridge(service, self)
         self.models = {section: DialogListModel(service, section) for section, _ in SECTIONS}
         self.tabs_by_dialog: dict[int, ChatTab] = {}
@@ -257,6 +261,11 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu(tr("&Help"))
         keys = help_menu.addAction(tr("Keyboard shortcuts"), self.show_shortcuts)
         keys.setShortcut(QKeySequence("F1"))
+        self.supervisor_action = self.view_menu.addAction(
+            icon("supervisor"), tr("Supervisor console"), self.open_supervisor_console
+        )
+        self.supervisor_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.supervisor_action.setVisible(may_supervise(self.service.me))  # operators never
 
     def _leave(self, reason: str) -> None:
         if reason == "wipe":
@@ -272,6 +281,9 @@ class MainWindow(QMainWindow):
                 return
         self.exit_reason = reason
         self.close()
+
+    def open_supervisor_console(self) -> SupervisorConsole | None:
+        return open_console(self, self.service, self.runner, self.supervision)
 
     def show_shortcuts(self) -> None:
         from .shortcuts_help import ShortcutsDialog
@@ -348,7 +360,7 @@ class MainWindow(QMainWindow):
             self._update_card(tab.dialog_id)
             self._update_tab_title(tab)
 
-    def _on_current_tab(self, action: Callable[[int], None]) -> None:
+    def _on_current_tab(self, action: Callable[[int], object]) -> None:
         tab = self.current_tab()
         if tab is not None:
             action(tab.dialog_id)
@@ -515,8 +527,8 @@ class MainWindow(QMainWindow):
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def showEvent(self, event: object) -> None:  # type: ignore[override]
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         self._update_section_counts()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -528,7 +540,8 @@ class MainWindow(QMainWindow):
         while self.chat_tabs.count():
             widget = self.chat_tabs.widget(0)
             self.chat_tabs.removeTab(0)
-            widget.deleteLater()
+            if widget is not None:
+                widget.deleteLater()
         self.tabs_by_dialog.clear()
         self.dialog_view.setModel(None)
         super().closeEvent(event)

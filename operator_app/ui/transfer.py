@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -98,7 +98,7 @@ class TransferDialog(QDialog):
         if self.targets.count():
             self.targets.setCurrentRow(0)
 
-    def eventFilter(self, watched: object, event: object) -> bool:  # type: ignore[override]
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up and Down in the search field move through the targets."""
         arrows = (Qt.Key.Key_Down, Qt.Key.Key_Up)
         if (
@@ -111,7 +111,7 @@ class TransferDialog(QDialog):
             row = max(0, min(self.targets.count() - 1, self.targets.currentRow() + step))
             self.targets.setCurrentRow(row)
             return True
-        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+        return super().eventFilter(watched, event)
 
     def _accept(self) -> None:
         if self.targets.currentItem() is not None:
