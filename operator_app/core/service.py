@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from operator_app.net.api import ApiClient
-from operator_app.net.errors import NetError
+from operator_app.net.errors import ApiError, NetError
 from operator_app.net.realtime import (
     Backoff,
     ConnectionState,
@@ -114,7 +114,7 @@ class DeskService:
         self.connection = ConnectionState(Phase.OFFLINE, reason="not started")
         self._realtime_factory = realtime_factory
         self._clock = clock
-        self._retention = (retention_days, retention_max_messages)
+        self.retention = (retention_days, retention_max_messages)
         self._heartbeat = heartbeat_seconds
         self._listeners: list[Callable[[Change], None]] = []
         self._tasks = TaskSet()
@@ -204,10 +204,9 @@ class DeskService:
             await self.api.logout()
         except NetError as exc:
             log.info("logout: the server was not told (%s); the token is dropped anyway", exc)
-        self.credentials.delete_token(self.profile.login)
-        self.api.token = None
+        self._forget_token()
         if self._realtime is not None:
-            await self._realtime.stop()
+            self._realtime.retry_now()  # reconnects without a token: OFFLINE, "not logged in"
 
     def wipe_cache(self) -> None:
         """Delete the local cache file. Call it after ``close()``: the service is done then."""
@@ -244,7 +243,15 @@ class DeskService:
         self.connection = state
         if state.phase is Phase.ONLINE:
             self.outbox.wake()
+        refused = isinstance(state.error, ApiError) and state.error.code == ErrorCode.UNAUTHORIZED
+        if state.phase is Phase.OFFLINE and refused and self.api.token:
+            self._forget_token()  # revoked or expired: needs_login turns True
+            self._emit(Notice("warning", "The session has ended. Please log in again."))
         self._emit(ConnectionChanged(state))
+
+    def _forget_token(self) -> None:
+        self.credentials.delete_token(self.profile.login)
+        self.api.token = None
 
     def _message_failed(self, row: MessageRow) -> None:
         self._emit(MessagesChanged(row.dialog_id, (), (row,)))
@@ -447,7 +454,7 @@ class DeskService:
     # ---- housekeeping ---------------------------------------------------------------------
 
     def _prune(self) -> None:
-        days, max_messages = self._retention
+        days, max_messages = self.retention
         older_than = None if days is None else self._clock() - timedelta(days=days)
         dropped = self.cache.prune(older_than=older_than, max_messages=max_messages)
         if dropped:

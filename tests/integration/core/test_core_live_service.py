@@ -39,6 +39,24 @@ async def test_login_keeps_the_token_in_the_keyring_and_logout_removes_it(
         await probe.me()
     await probe.aclose()
     assert refused.value.code == ErrorCode.UNAUTHORIZED
+    await eventually(lambda: service.connection.phase is Phase.OFFLINE, what="offline")
+    await service.login("demo")  # the same service signs in again
+    await online(service)
+
+
+@pytest.mark.asyncio
+async def test_a_session_revoked_elsewhere_asks_for_login(
+    live_server: LiveServer, services: Services, test_keyring: MemoryKeyring
+) -> None:
+    service, changes = await services.make(live_server.url)
+    await online(service)
+    elsewhere = ApiClient(live_server.url, token=service.api.token)
+    await elsewhere.logout()  # revokes the token the service holds
+    await elsewhere.aclose()
+    await eventually(lambda: service.needs_login, what="needs login")
+    assert test_keyring.secrets == {}
+    assert any(isinstance(c, Notice) and "log in" in c.text for c in changes)
+    assert service.connection.phase is Phase.OFFLINE
 
 
 @pytest.mark.asyncio
