@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import sign_in
@@ -208,5 +209,27 @@ def test_offline_banner_counts_down_and_the_app_recovers(
                 await wait_until(delivered, timeout=15, what="the offline message sent")
         finally:
             await proxy.stop()
+
+    run_with_server(qloop, scenario)
+
+
+def test_models_pass_the_qt_model_tester(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, qtmodeltester: ModelTester
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            for model in window.models.values():
+                qtmodeltester.check(model, force_py=True)
+            dialog_id = window.models[Section.MINE].dialog_id_at(0)
+            tab = window.open_dialog(dialog_id)
+            await wait_until(lambda: tab.model.rowCount() > 0, what="history")
+            qtmodeltester.check(tab.model, force_py=True)
+            tab.composer.setPlainText("Проверка модели")
+            tab.submit()
+            await wait_until(
+                lambda: tab.model.message_at(tab.model.rowCount() - 1).state == DeliveryState.SENT,
+                what="sent",
+            )
+            qtmodeltester.check(tab.model, force_py=True)
 
     run_with_server(qloop, scenario)
