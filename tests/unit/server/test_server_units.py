@@ -1,0 +1,119 @@
+"""Unit tests of the server's parts that need no network: hub fan-out, security, frames."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from operator_app.protocol import events as ev
+from operator_app.protocol.errors import WS_CLOSE_REVOKED, WS_CLOSE_TOO_SLOW
+from operator_app.server import security
+from operator_app.server.hub import Hub, Published
+from operator_app.server.txn import event_frame
+
+
+def _published(cursor: int, audience: frozenset[int] | None) -> Published:
+    return Published(cursor, f"frame-{cursor}", audience)
+
+
+@pytest.mark.asyncio
+async def test_hub_delivers_by_audience_and_to_everyone() -> None:
+    hub = Hub(queue_size=10)
+    anna, boris = hub.connect(1, "t1"), hub.connect(2, "t2")
+    for conn in (anna, boris):
+        conn.go_live(0)
+    hub.publish([_published(1, frozenset({1})), _published(2, None), _published(3, frozenset({2}))])
+    assert [anna.outbox.get_nowait() for _ in range(anna.outbox.qsize())] == ["frame-1", "frame-2"]
+    assert [boris.outbox.get_nowait() for _ in range(boris.outbox.qsize())] == [
+        "frame-2",
+        "frame-3",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_events_during_replay_are_held_then_flushed_without_duplicates() -> None:
+    hub = Hub(queue_size=10)
+    conn = hub.connect(1, "t")
+    hub.publish([_published(5, None), _published(6, None), _published(7, None)])
+    assert conn.outbox.empty()  # held while the replay runs
+    conn.go_live(replayed_through=6)  # the replay already covered 5 and 6
+    assert conn.outbox.get_nowait() == "frame-7"
+    assert conn.outbox.empty()
+
+
+@pytest.mark.asyncio
+async def test_a_full_queue_kills_only_that_connection_with_4004() -> None:
+    hub = Hub(queue_size=2)
+    slow, fast = hub.connect(1, "a"), hub.connect(1, "b")
+    codes: list[int] = []
+    slow.on_close = codes.append
+    slow.go_live(0)
+    fast.go_live(0)
+    for cursor in range(1, 4):
+        hub.publish([_published(cursor, None)])
+        fast.outbox.get_nowait()  # the fast one reads
+    assert codes == [WS_CLOSE_TOO_SLOW]
+    assert slow.close_code == WS_CLOSE_TOO_SLOW
+    assert hub.connection_count() == 1
+    hub.publish([_published(9, None)])
+    assert fast.outbox.get_nowait() == "frame-9"
+
+
+@pytest.mark.asyncio
+async def test_revocation_closes_by_token_and_by_operator() -> None:
+    hub = Hub()
+    first, second, other = hub.connect(1, "t1"), hub.connect(1, "t2"), hub.connect(2, "t3")
+    hub.close_token("t1", WS_CLOSE_REVOKED)
+    assert (first.close_code, second.close_code) == (WS_CLOSE_REVOKED, None)
+    hub.close_operator(1, WS_CLOSE_REVOKED)
+    assert second.close_code == WS_CLOSE_REVOKED and other.close_code is None
+    hub.publish_ephemeral("typing", [1, 2], skip=2)
+    assert other.outbox.empty()
+    await asyncio.sleep(0)
+
+
+def test_event_frame_is_a_valid_server_frame() -> None:
+    payload = ev.TemplateDeleted(template_id=4).model_dump_json()
+    frame = ev.decode_server_frame(event_frame(12, payload))
+    assert isinstance(frame, ev.EventFrame)
+    assert frame.cursor == 12 and isinstance(frame.event, ev.TemplateDeleted)
+    assert json.loads(event_frame(1, payload))["event"]["template_id"] == 4
+
+
+def test_passwords_are_argon2_and_verified() -> None:
+    stored = security.hash_password("секрет")
+    assert stored.startswith("$argon2")
+    assert security.verify_password(stored, "секрет")
+    assert not security.verify_password(stored, "секрет ")
+    assert not security.verify_password(None, "секрет")
+    assert not security.verify_password("garbage", "секрет")
+
+
+def test_tokens_are_random_and_stored_as_digests() -> None:
+    one, two = security.new_token(), security.new_token()
+    assert one != two and len(one) >= 40
+    assert security.same_digest(one, security.digest(one))
+    assert not security.same_digest(two, security.digest(one))
+
+
+def test_rate_limiter_counts_failures_per_login_and_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(security.time, "monotonic", lambda: now[0])
+    limiter = security.LoginRateLimiter(per_login=3, per_address=5, window_seconds=60)
+    for _ in range(3):
+        assert limiter.retry_after("Anna", "1.2.3.4") == 0
+        limiter.failed("Anna", "1.2.3.4")
+    assert limiter.retry_after("anna", "5.6.7.8") == pytest.approx(60)  # per login, any case
+    assert limiter.retry_after("boris", "1.2.3.4") == 0  # 3 of 5 for the address
+    for _ in range(2):
+        limiter.failed("boris", "1.2.3.4")
+    assert limiter.retry_after("olga", "1.2.3.4") > 0  # the address is now limited
+    now[0] += 61
+    assert limiter.retry_after("anna", "1.2.3.4") == 0  # the window slid past
+    limiter.failed("anna", "9.9.9.9")
+    limiter.succeeded("anna")
+    assert limiter.retry_after("anna", "10.0.0.1") == 0
