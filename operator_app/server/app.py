@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,7 +21,7 @@ from operator_app.protocol import models as m
 from operator_app.protocol.errors import ErrorBody, ErrorCode
 from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
 
-from . import inbound, supervision, templates, ws
+from . import attachments, inbound, supervision, templates, ws
 from .access import Caller
 from .errors import ApiError, http_status
 from .service import Backend
@@ -240,6 +240,16 @@ def _add_other_routes(app: FastAPI, backend: Backend) -> None:
     def delete_template(template_id: int, caller: CallerDep) -> Response:
         templates.remove(backend, caller, template_id)
         return Response(status_code=204)
+
+    @app.post(routes.ATTACHMENTS, status_code=201)
+    def upload(file: UploadFile, caller: CallerDep) -> m.Attachment:
+        data = file.file.read(MAX_UPLOAD_BYTES + 1)
+        return attachments.store(backend, caller, file.filename or "", file.content_type, data)
+
+    @app.get(routes.ATTACHMENT)
+    def download(attachment_id: int, caller: CallerDep) -> Response:
+        data, headers = attachments.load(backend, caller, attachment_id)
+        return Response(content=data, headers=headers, media_type=headers["Content-Type"])
 
     @app.post(routes.INBOUND)
     def inbound_message(
