@@ -72,6 +72,7 @@ class SyncEngine:
         self._history_locks: dict[int, asyncio.Lock] = {}
         self._directory_fresh = False  # refreshed once per session, then kept by events
         self._acting_on: set[int] = set()  # dialogs with an action of mine in flight
+        self._snapshot_again = False
         self.snapshots_done = 0
 
     @property
@@ -98,7 +99,7 @@ class SyncEngine:
         elif isinstance(frame, ResyncRequiredFrame):
             log.info("sync: resync required (%s)", frame.reason)
             self._owe_snapshot(frame.head_cursor)
-            self._start_snapshot()
+            self._start_snapshot(again=True)
         elif isinstance(frame, ErrorFrame):
             log.info("sync: the server reported %s: %s", frame.code, frame.message)
             self._emit([Notice("error", frame.message)])
@@ -116,8 +117,11 @@ class SyncEngine:
             self.cache.set_cursor(head_cursor)
             self.cache.set_meta("snapshot_owed", "1")
 
-    def _start_snapshot(self) -> None:
-        if not self._tasks.running(SNAPSHOT_TASK):
+    def _start_snapshot(self, *, again: bool = False) -> None:
+        """Start the snapshot; ``again``: one that is running started too early, repeat it."""
+        if self._tasks.running(SNAPSHOT_TASK):
+            self._snapshot_again = self._snapshot_again or again
+        else:
             self._tasks.spawn(self._snapshot_quietly(), SNAPSHOT_TASK)
 
     # ---- events ---------------------------------------------------------------------------
@@ -213,10 +217,15 @@ class SyncEngine:
     # ---- snapshot: the REST walk after a first start or a resync --------------------------
 
     async def _snapshot_quietly(self) -> None:
-        try:
-            await self.snapshot()
-        except NetError as exc:
-            log.info("sync: snapshot interrupted (%s); retrying at the next connection", exc)
+        while True:
+            self._snapshot_again = False
+            try:
+                await self.snapshot()
+            except NetError as exc:
+                log.info("sync: snapshot interrupted (%s); retrying at the next connection", exc)
+                return
+            if not self._snapshot_again:
+                return
 
     async def _refresh_directory_quietly(self) -> None:
         try:
@@ -255,7 +264,8 @@ class SyncEngine:
             if cursor is None or not page.items:
                 break
         await self._refetch_stale(set(self.cache.open_dialog_ids()) - seen)
-        self.cache.set_meta("snapshot_owed", None)
+        if not self._snapshot_again:  # a resync arrived meanwhile: the debt stands
+            self.cache.set_meta("snapshot_owed", None)
         self.snapshots_done += 1
         reset = [i for i in windows_before if self.cache.history_window(i) == (None, False)]
         self._emit([HistoryReset(dialog_id) for dialog_id in reset])

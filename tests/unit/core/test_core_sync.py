@@ -196,3 +196,30 @@ async def test_snapshot_learns_the_fate_of_dialogs_no_longer_listed(harness: Har
     assert harness.cache.get_dialog(1) is None
     stored = harness.cache.get_dialog(2)
     assert stored is not None and stored.assignee_id == 7
+
+
+@pytest.mark.asyncio
+async def test_a_resync_during_a_snapshot_repeats_it(harness: Harness) -> None:
+    gate = asyncio.Event()
+    original = harness.api.dialogs
+    calls = 0
+
+    async def slow_dialogs(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await gate.wait()
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    harness.api.dialogs = slow_dialogs  # type: ignore[method-assign]
+    harness.api.dialog_list = [dialog(1)]
+    await harness.hello(head=5)  # the snapshot waits on the gate
+    harness.api.dialog_list = [dialog(1), dialog(2)]  # changed after the first page was read...
+    await harness.engine.on_frame(ResyncRequiredFrame(head_cursor=9))
+    gate.set()
+    for _ in range(20):
+        await harness.settle()
+    assert harness.engine.snapshots_done == 2
+    assert harness.cache.get_dialog(2) is not None
+    assert harness.cache.get_meta("snapshot_owed") is None
+    assert harness.cache.cursor == 9
