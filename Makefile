@@ -47,3 +47,9 @@ package: $(STAMP)  ## the PyInstaller bundle, then its smoke mode run from outsi
 	$(PY) packaging/sync_version.py --check
 	$(PY) -m PyInstaller --noconfirm --log-level ERROR build.spec
 	packaging/smoke_bundle.sh dist/operator-desk
+
+# ---- reliability: `make reliability` runs tests/reliability at full scale (docs/reliability.md) --
+.PHONY: reliability
+reliability: $(STAMP)  ## faults, crashes, bad input, security at full size; ends with the figures
+	QT_QPA_PLATFORM=offscreen RELIABILITY_SCALE=full RELIABILITY_REPORT=docs/reliability-figures.json \
+		$(PY) -m pytest tests/reliability -q --timeout 1200 $(PYTEST_ARGS)
