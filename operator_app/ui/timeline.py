@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -63,6 +64,7 @@ from .thumbnails import THUMB_SIZE, ThumbnailStore, is_image
 MessageRowRole = Qt.ItemDataRole.UserRole + 1
 DayHeaderRole = Qt.ItemDataRole.UserRole + 2
 PAGE = 100
+OLDER_THRESHOLD_PX = 40  # this close to the top, the previous page is loaded
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -83,6 +85,9 @@ class TimelineModel(QAbstractListModel):
         self.runner = runner
         self._rows: list[MessageRow] = service.messages(dialog_id, limit=PAGE)
         self._fetching = False
+        # Older history is wanted only when the operator scrolls to the top: Qt's own
+        # fetch-on-layout looks at the *last* row, which in a chat is always in view.
+        self._older_wanted = False
 
     # ---- Qt model API ----------------------------------------------------------------------
 
@@ -102,13 +107,25 @@ class TimelineModel(QAbstractListModel):
         return None
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        if parent.isValid() or self._fetching:
+        if parent.isValid() or self._fetching or not self._older_wanted:
             return False
+        return self.has_older()
+
+    def has_older(self) -> bool:
         return self._has_cached_older() or self.service.has_older(self.dialog_id)
+
+    def want_older(self) -> bool:
+        """The view reached the top: load the previous page (cache first, then the server)."""
+        self._older_wanted = True
+        if not self.canFetchMore():
+            return False
+        self.fetchMore()
+        return True
 
     def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid() or self._fetching:
             return
+        self._older_wanted = False
         if self._prepend_cached():
             return
         self._fetching = True
@@ -611,6 +628,31 @@ class TimelineView(QListView):
         self.setSpacing(0)
         self.setMouseTracking(True)
         self.menu: QMenu | None = None
+        self.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
+        self.verticalScrollBar().rangeChanged.connect(self._fill_when_short)
+        model.rowsInserted.connect(self._keep_anchor)
+
+    # ---- older history ---------------------------------------------------------------------
+
+    def _maybe_load_older(self, value: int) -> None:
+        if value <= OLDER_THRESHOLD_PX:
+            self.timeline_model().want_older()
+
+    def _fill_when_short(self, _minimum: int, maximum: int) -> None:
+        if maximum == 0:  # everything fits: show more history if there is any
+            self.timeline_model().want_older()
+
+    def _keep_anchor(self, _parent: QModelIndex, first: int, last: int) -> None:
+        """Rows prepended above: keep the message that was at the top where it was."""
+        model = self.timeline_model()
+        if first != 0 or last + 1 >= model.rowCount():
+            return
+        anchor = QPersistentModelIndex(model.index(last + 1))
+        QTimer.singleShot(0, lambda: self._scroll_to_anchor(anchor))
+
+    def _scroll_to_anchor(self, anchor: QPersistentModelIndex) -> None:
+        if anchor.isValid():
+            self.scrollTo(QModelIndex(anchor), QAbstractItemView.ScrollHint.PositionAtTop)
 
     def timeline_model(self) -> TimelineModel:
         model = self.model()

@@ -1,0 +1,396 @@
+"""The timeline: links, copy, context menu, typing, paging, days, system lines, failures,
+image thumbnails and files. Against the real embedded backend unless a test says otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
+
+from operator_app.core.attachments import AttachmentFiles
+from operator_app.core.service import DeliveryState, MessageRow, Section
+from operator_app.protocol.models import Attachment, Author, Channel, Message
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.chat_tab import ChatTab
+from operator_app.ui.links import find_links
+from operator_app.ui.timeline import DayHeaderRole, Hit, TimelineView
+from tests.helpers.qt_async import wait_until
+from tests.ui.chat_harness import desk, run_with_server
+
+# ---- link detection (pure) ------------------------------------------------------------------
+
+
+def test_links_are_found_in_plain_text_without_trailing_punctuation() -> None:
+    text = "См. https://shop.ru/a?b=1, (http://x.org/wiki/A_(b)) и https://ya.ru."
+    assert [link.url for link in find_links(text)] == [
+        "https://shop.ru/a?b=1",
+        "http://x.org/wiki/A_(b)",
+        "https://ya.ru",
+    ]
+    first = find_links(text)[0]
+    assert text[first.start : first.end] == first.url
+
+
+def test_only_http_links_count_and_markup_stays_text() -> None:
+    assert find_links("javascript:alert(1) ftp://x.org file:///etc/passwd") == []
+    assert find_links("<a href='https://evil.example'>click</a>")[0].url == "https://evil.example"
+    assert find_links("https://") == []
+    assert find_links("https://" + "a" * 3000 + ".ru") == []  # absurdly long: not a link
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _point_on_link(view: TimelineView, row: int) -> QPoint:
+    rect = view.visualRect(view.model().index(row, 0))
+    for y in range(rect.top(), rect.bottom(), 3):
+        for x in range(rect.left(), rect.right(), 4):
+            if view.hit_at(QPoint(x, y))[1].link:
+                return QPoint(x, y)
+    raise AssertionError("no link painted in that row")
+
+
+def _point_on_attachment(view: TimelineView, row: int) -> QPoint:
+    rect = view.visualRect(view.model().index(row, 0))
+    for y in range(rect.top(), rect.bottom(), 3):
+        for x in range(rect.left(), rect.right(), 6):
+            if view.hit_at(QPoint(x, y))[1].attachment is not None:
+                return QPoint(x, y)
+    raise AssertionError("no attachment painted in that row")
+
+
+def _last(tab: ChatTab) -> MessageRow:
+    return tab.model.message_at(tab.model.rowCount() - 1)
+
+
+def _state(tab: ChatTab, key: str) -> DeliveryState | None:
+    row = tab.model.row_of_key(key)
+    return None if row < 0 else tab.model.message_at(row).state
+
+
+# ---- links, copy, context menu --------------------------------------------------------------
+
+
+def test_links_open_on_click_and_text_copies(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            channel, address = await session.address_of(dialog_id)
+            tab = await session.open_tab(dialog_id)
+            text = "Смотрите <b>тут</b>: https://shop.example/order/42?x=1 и ещё."
+            await session.customer_says(channel, address, text, "link-1")
+            await wait_until(lambda: _last(tab).text == text, what="the customer's message")
+            row = tab.model.rowCount() - 1
+            tab.timeline.scrollToBottom()
+            await asyncio.sleep(0.05)
+            point = _point_on_link(tab.timeline, row)
+            qtbot.mouseClick(tab.timeline.viewport(), Qt.MouseButton.LeftButton, pos=point)
+            assert [url.toString() for url in session.opened] == [
+                "https://shop.example/order/42?x=1"
+            ]
+
+            # Ctrl+C copies the selected messages' plain text, markup and all
+            tab.timeline.setCurrentIndex(tab.model.index(row - 1))
+            tab.timeline.selectionModel().select(
+                tab.model.index(row), tab.timeline.selectionModel().SelectionFlag.Select
+            )
+            qtbot.keyClick(tab.timeline, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+            copied = QGuiApplication.clipboard().text()
+            assert copied == tab.model.message_at(row - 1).text + "\n\n" + text
+
+            tab.timeline.clearSelection()
+            menu = tab.timeline.context_menu(point)
+            assert menu is not None
+            actions = {a.text(): a for a in menu.actions() if a.text()}
+            assert "Retry" not in actions  # only failed messages offer it
+            actions["Copy link"].trigger()
+            assert QGuiApplication.clipboard().text() == "https://shop.example/order/42?x=1"
+            actions["Copy text"].trigger()  # the right-clicked message was selected
+            assert QGuiApplication.clipboard().text() == text
+            menu.close()
+
+    run_with_server(qloop, scenario)
+
+
+# ---- typing ---------------------------------------------------------------------------------
+
+
+def test_the_customers_typing_shows_and_clears(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            channel, address = await session.address_of(dialog_id)
+            tab = await session.open_tab(dialog_id)
+            other = await session.open_tab(session.mine()[1])
+            await session.customer_types(channel, address, True)
+            await wait_until(lambda: "typing" in tab.typing_label.text(), what="typing shown")
+            assert other.typing_label.text() == ""  # only in that customer's tab
+            await session.customer_types(channel, address, False)
+            await wait_until(lambda: tab.typing_label.text() == "", what="typing cleared")
+            await session.customer_types(channel, address, True)
+            await wait_until(lambda: tab.typing_label.text() != "", what="typing again")
+            await session.customer_says(channel, address, "Готово", "typing-1")
+            await wait_until(lambda: tab.typing_label.text() == "", what="cleared by a message")
+
+    run_with_server(qloop, scenario)
+
+
+# ---- paging ---------------------------------------------------------------------------------
+
+
+def test_older_history_loads_when_scrolled_to_the_top(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        # 150 messages before the operator signs in: only the newest page reaches the cache
+        async with desk(server, "boris") as feeder:
+            for number in range(150):
+                await feeder.customer_says(
+                    Channel.WEBCHAT, "web-history-150", f"Сообщение {number:03d}", f"h{number}"
+                )
+        async with desk(server) as session:
+            await wait_until(
+                lambda: any(
+                    r.dialog.message_count >= 150 for r in session.service.dialogs(Section.WAITING)
+                ),
+                what="the long dialog in the waiting list",
+            )
+            dialog_id = next(
+                r.dialog.id
+                for r in session.service.dialogs(Section.WAITING)
+                if r.dialog.message_count >= 150
+            )
+            tab = await session.open_tab(dialog_id)
+            await wait_until(lambda: tab.model.rowCount() > 0, what="the newest page")
+            first_count = tab.model.rowCount()
+            assert first_count < 150
+            assert _last(tab).text == "Сообщение 149"
+            assert tab.model.has_older()
+            tab.timeline.scrollToBottom()
+            await asyncio.sleep(0.05)
+            for _ in range(10):
+                tab.timeline.verticalScrollBar().setValue(0)
+                await wait_until(lambda: not tab.model._fetching, what="a page to arrive")
+                await asyncio.sleep(0.05)
+                if tab.model.message_at(0).text == "Сообщение 000":
+                    break
+            assert tab.model.message_at(0).text == "Сообщение 000"
+            texts = [tab.model.message_at(n).text for n in range(tab.model.rowCount())]
+            numbered = [t for t in texts if t.startswith("Сообщение ")]
+            assert numbered == [f"Сообщение {n:03d}" for n in range(150)]  # in order, once each
+            assert not tab.model.has_older()
+            assert tab.timeline.verticalScrollBar().value() > 0  # the view kept its place
+
+    run_with_server(qloop, scenario)
+
+
+# ---- days and system lines ------------------------------------------------------------------
+
+
+def test_day_separators_and_system_lines(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            tab = await session.open_tab(dialog_id)
+            now = datetime.now(UTC)
+            first_id = 10_000_000
+            for offset, (author, text, when) in enumerate(
+                [
+                    (Author.CLIENT, "Позавчера", now - timedelta(days=2)),
+                    (Author.SYSTEM, "Диалог передан в очередь Поддержка", now - timedelta(days=1)),
+                    (Author.CLIENT, "Вчера", now - timedelta(days=1, minutes=-1)),
+                ]
+            ):
+                session.service.sync.apply_message(
+                    Message(
+                        id=first_id + offset,
+                        dialog_id=dialog_id,
+                        author=author,
+                        text=text,
+                        created_at=when,
+                    )
+                )
+            tab.model.reload()
+            rows = {tab.model.message_at(n).text: n for n in range(tab.model.rowCount())}
+            index = tab.model.index
+            two_days_ago = (now - timedelta(days=2)).astimezone().strftime("%d.%m.%Y")
+            assert index(rows["Позавчера"]).data(DayHeaderRole) == two_days_ago
+            assert (
+                index(rows["Диалог передан в очередь Поддержка"]).data(DayHeaderRole) == "Yesterday"
+            )
+            assert index(rows["Вчера"]).data(DayHeaderRole) == ""  # same day as the line above
+            system_row = rows["Диалог передан в очередь Поддержка"]
+            system_height = tab.timeline.visualRect(index(system_row)).height()
+            bubble_height = tab.timeline.visualRect(index(rows["Вчера"])).height()
+            assert 0 < system_height - 30 < bubble_height  # a slim line under its day header
+            system_center = tab.timeline.visualRect(index(system_row)).center()
+            assert tab.timeline.hit_at(system_center)[1] == Hit()  # nothing to click there
+
+    run_with_server(qloop, scenario)
+
+
+# ---- failures and retry ---------------------------------------------------------------------
+
+
+def test_a_refused_message_shows_failed_and_retry_sends_it(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.waiting()[0]  # not mine yet: the server refuses a reply
+            tab = await session.open_tab(dialog_id)
+            row = session.service.send(dialog_id, "Ответ до того, как взяла диалог")
+            await wait_until(
+                lambda: _state(tab, row.key) == DeliveryState.FAILED, what="the refusal"
+            )
+            failed = tab.model.message_at(tab.model.row_of_key(row.key))
+            assert failed.error
+            position = tab.model.row_of_key(row.key)
+            tab.timeline.scrollToBottom()
+            await asyncio.sleep(0.05)
+            center = tab.timeline.visualRect(tab.model.index(position)).center()
+            menu = tab.timeline.context_menu(center)
+            assert menu is not None
+            retry = next(a for a in menu.actions() if a.text() == "Retry")
+
+            await session.service.take(dialog_id)
+            retry.trigger()
+            await wait_until(
+                lambda: _state(tab, row.key) == DeliveryState.SENT, what="sent after retry"
+            )
+
+    run_with_server(qloop, scenario)
+
+
+def test_retrying_a_message_refused_again_stays_failed(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            tab = await session.open_tab(dialog_id)
+            await session.service.close_dialog(dialog_id, resolution="готово")
+            row = session.service.send(dialog_id, "После закрытия")
+            await wait_until(lambda: _state(tab, row.key) == DeliveryState.FAILED, what="refused")
+            tab.retry(row.key)
+            assert _state(tab, row.key) == DeliveryState.PENDING
+            await wait_until(lambda: _state(tab, row.key) == DeliveryState.FAILED, what="again")
+            tab.retry("no-such-key")  # nothing to retry: said in the status line, no crash
+            assert tab.typing_label.text()
+
+    run_with_server(qloop, scenario)
+
+
+# ---- attachments ----------------------------------------------------------------------------
+
+
+class PictureServer:
+    """Stands in for the attachment download route, which the reference server lacks yet."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.calls: list[int] = []
+
+    async def download(self, attachment: Attachment, dest: Path) -> Path:
+        self.calls.append(attachment.id)
+        await asyncio.sleep(0)
+        if attachment.mime == "image/png":
+            image = QImage(800, 400, QImage.Format.Format_RGB32)
+            image.fill(QColor("#2e9d4f"))
+            image.save(str(dest), "PNG")
+        elif attachment.name == "broken.png":
+            dest.write_bytes(b"not a png")
+        else:
+            dest.write_bytes(b"%PDF-1.4 invoice")
+        return dest
+
+
+def test_images_preview_and_files_open_or_save(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            await session.service.open_dialog(dialog_id)
+            pictures = PictureServer(tmp_path)
+            files = AttachmentFiles(pictures, tmp_path / "files")
+            tab = ChatTab(
+                session.service,
+                dialog_id,
+                session.runner,
+                files=files,
+                open_url=session.opened.append,
+            )
+            session.bridge.messages_changed.connect(tab.on_messages_changed)
+            tab.resize(760, 700)
+            tab.show()
+            session.tabs.append(tab)
+            photo = Attachment(id=1, name="photo.png", mime="image/png", size=4096, url="/a/1")
+            invoice = Attachment(
+                id=2, name="../счёт.pdf", mime="application/pdf", size=120_000, url="/a/2"
+            )
+            broken = Attachment(id=3, name="broken.png", mime="image/webp", size=9, url="/a/3")
+            session.service.sync.apply_message(
+                Message(
+                    id=20_000_000,
+                    dialog_id=dialog_id,
+                    author=Author.CLIENT,
+                    text="Фото и счёт",
+                    attachments=[photo, invoice, broken],
+                    created_at=datetime.now(UTC),
+                )
+            )
+            await wait_until(lambda: _last(tab).text == "Фото и счёт", what="the message")
+            tab.timeline.scrollToBottom()
+            await wait_until(lambda: tab.thumbnails.pixmap(photo) is not None, what="the thumbnail")
+            await wait_until(lambda: tab.thumbnails.unavailable(broken), what="broken image")
+            pixmap = tab.thumbnails.pixmap(photo)
+            assert pixmap is not None and pixmap.width() <= 240 and pixmap.height() <= 160
+            await asyncio.sleep(0.05)
+            row = tab.model.rowCount() - 1
+            shot = tab.timeline.viewport().grab().toImage()
+            shape = tab.delegate.geometry(
+                tab.timeline.visualRect(tab.model.index(row)),
+                _last(tab),
+                tab.timeline.font(),
+                bool(tab.model.index(row).data(DayHeaderRole)),
+            )
+            image_rect = shape.images[0][0]
+            inside = shot.pixelColor(image_rect.left() + 20, image_rect.top() + 20)
+            assert inside.name() == "#2e9d4f"  # the picture itself is painted in the bubble
+
+            # a click on the image opens the downloaded file
+            qtbot.mouseClick(
+                tab.timeline.viewport(),
+                Qt.MouseButton.LeftButton,
+                pos=image_rect.center(),
+            )
+            await wait_until(lambda: session.opened, what="the image opened")
+            opened = Path(session.opened[0].toLocalFile())
+            assert opened.parent == tmp_path / "files" and opened.is_file()
+
+            # a click on the file offers a save dialog; the copy lands where chosen
+            file_rect = shape.files[0][0]
+            qtbot.mouseClick(
+                tab.timeline.viewport(), Qt.MouseButton.LeftButton, pos=file_rect.center()
+            )
+            dialog = tab.file_dialog
+            assert isinstance(dialog, QFileDialog) and dialog.isVisible()
+            target = tmp_path / "saved.pdf"
+            dialog.fileSelected.emit(str(target))
+            dialog.close()
+            await wait_until(target.exists, what="the saved copy")
+            assert target.read_bytes() == b"%PDF-1.4 invoice"
+            assert pictures.calls.count(2) == 1  # downloaded once, copied from the cache
+            assert not any(p.name.startswith("..") for p in (tmp_path / "files").iterdir())
+
+    run_with_server(qloop, scenario)
