@@ -9,6 +9,7 @@ import importlib.util
 import plistlib
 import re
 import shutil
+import ssl
 import struct
 import subprocess
 import sys
@@ -378,3 +379,52 @@ def test_install_script_refuses_a_missing_bundle(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "make package" in result.stderr
     assert not (tmp_path / "prefix").exists()
+
+
+# ---- CA certificates in the bundle -----------------------------------------------------------
+
+
+@pytest.fixture
+def ca_hook(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    return load_script(PACKAGING / "pyi_rth_ca_certificates.py", "pyi_rth_ca", monkeypatch)
+
+
+def verify_paths(cafile: Path, capath: Path) -> ssl.DefaultVerifyPaths:
+    return ssl.DefaultVerifyPaths(
+        None, None, "SSL_CERT_FILE", str(cafile), "SSL_CERT_DIR", str(capath)
+    )
+
+
+def test_ca_hook_leaves_a_working_openssl_default_alone(
+    ca_hook: ModuleType, tmp_path: Path
+) -> None:
+    capath = tmp_path / "certs"
+    capath.mkdir()
+    (capath / "ca.pem").write_text("pem")
+    chosen = ca_hook.ca_file_to_use(
+        {}, verify_paths(tmp_path / "missing.pem", capath), [str(capath / "ca.pem")], "certifi"
+    )
+    assert chosen is None
+
+
+def test_ca_hook_finds_the_system_bundle_where_the_build_host_path_is_missing(
+    ca_hook: ModuleType, tmp_path: Path
+) -> None:
+    """A Debian-built bundle on Fedora: /usr/lib/ssl is absent, /etc/pki/... is not."""
+    fedora_bundle = tmp_path / "tls-ca-bundle.pem"
+    fedora_bundle.write_text("pem")
+    defaults = verify_paths(tmp_path / "usr/lib/ssl/cert.pem", tmp_path / "usr/lib/ssl/certs")
+    candidates = [str(tmp_path / "etc/ssl/certs/ca-certificates.crt"), str(fedora_bundle)]
+    assert ca_hook.ca_file_to_use({}, defaults, candidates, "certifi") == str(fedora_bundle)
+    assert ca_hook.ca_file_to_use({}, defaults, candidates[:1], "certifi") == "certifi"
+
+
+def test_ca_hook_respects_the_users_choice(ca_hook: ModuleType, tmp_path: Path) -> None:
+    defaults = verify_paths(tmp_path / "missing.pem", tmp_path / "missing")
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        assert ca_hook.ca_file_to_use({variable: "/mine"}, defaults, [], "certifi") is None
+
+
+def test_ca_hook_is_installed_by_the_spec_and_idle_outside_a_bundle(ca_hook: ModuleType) -> None:
+    assert "pyi_rth_ca_certificates.py" in BUILD_SPEC.read_text(encoding="utf-8")
+    assert not getattr(sys, "frozen", False)  # loading it here changed nothing
