@@ -131,18 +131,18 @@ PLANS = [
     Plan(0, 1, SUPPORT, A, ANNA, "password", 40 * M, 5, tags=("VIP",)),
     Plan(7, 0, SUPPORT, A, ANNA, "password", 25 * M, 3),
     Plan(12, 0, SALES, A, ANNA, "delivery", 15 * M, 25, tags=("доставка",)),
-    Plan(18, 0, SUPPORT, A, ANNA, "payment", 8 * M, 1),
+    Plan(18, 0, SUPPORT, A, ANNA, "payment", 8 * M, 3),
     Plan(2, 0, SUPPORT, A, BORIS, "blocked", 30 * M, 4),
     Plan(3, 0, SUPPORT, A, BORIS, "tariff", 20 * M, 6),
     Plan(16, 0, BILLING, A, BORIS, "invoice", 10 * M, 3),
     Plan(20, 0, SALES, A, ELENA, "refund", 50 * M, 5),
     # waiting in the queues
-    Plan(6, 0, SALES, W, None, "delivery", 6 * M, 1),
-    Plan(19, 0, SALES, W, None, "refund", 4 * M, 2),
-    Plan(1, 0, SUPPORT, W, None, "payment", 3 * M, 1),
-    Plan(10, 0, SUPPORT, W, None, "password", 2 * M, 1),
-    Plan(8, 0, SALES, W, None, "tariff", 90 * timedelta(seconds=1), 1),
-    Plan(13, 0, BILLING, W, None, "invoice", 1 * M, 1),
+    Plan(6, 0, SALES, W, None, "delivery", 6 * M, 3),
+    Plan(19, 0, SALES, W, None, "refund", 4 * M, 4),
+    Plan(1, 0, SUPPORT, W, None, "payment", 3 * M, 3),
+    Plan(10, 0, SUPPORT, W, None, "password", 2 * M, 3),
+    Plan(8, 0, SALES, W, None, "tariff", 90 * timedelta(seconds=1), 3),
+    Plan(13, 0, BILLING, W, None, "invoice", 1 * M, 3),
 ]
 
 SMALL_TALK_RU = [
@@ -151,6 +151,12 @@ SMALL_TALK_RU = [
     ("c", "А если меня не будет дома?"),
     ("o", "Курьер позвонит заранее, можно оставить заказ у консьержа."),
 ]
+NUDGES_RU = [
+    ("c", "Подскажите, пожалуйста, это срочно."),
+    ("c", "Есть кто-нибудь?"),
+    ("c", "Алло, вы меня слышите?"),
+]
+NUDGES_EN = [("c", "Could you help me, please?"), ("c", "Hello? Anyone there?"), ("c", "Hi?")]
 SMALL_TALK_EN = [
     ("c", "One more thing: can I pay on delivery?"),
     ("o", "Yes, the courier accepts cards and cash."),
@@ -345,12 +351,12 @@ def _script(rnd: random.Random, plan: Plan) -> Script:
     base = scripts.get(plan.topic) or scripts[rnd.choice(sorted(scripts))]
     extra = SMALL_TALK_EN if lang == "en" else SMALL_TALK_RU
     lines = list(base)
-    while len(lines) < plan.lines:
+    while len(lines) < plan.lines + 8:
         lines.extend(extra)
-    lines = lines[: plan.lines]
-    if plan.state == DialogState.WAITING:
-        lines = [line for line in lines if line[0] == "c"] or [base[0]]
-    return lines
+    if plan.state == DialogState.WAITING:  # nobody has answered yet: only the customer wrote
+        nudges = NUDGES_EN if lang == "en" else NUDGES_RU
+        lines = [base[0], *nudges]
+    return lines[: plan.lines]
 
 
 def _seed_dialog(
@@ -363,9 +369,14 @@ def _seed_dialog(
         "order": str(rnd.randint(100000, 999999)),
         "client": name.split()[0],
         "operator": operator_name.split()[0] if operator_name else "",
+        "operator_full": operator_name,
         "email": address if "@" in address and "." in address else "client@example.com",
     }
     lines = _script(rnd, plan)
+    if plan.state == DialogState.CLOSED:
+        lines.append(("s", "Диалог закрыт: {operator_full}"))
+    if plan.tags and "VIP" in plan.tags:
+        lines.insert(1, ("s", "Передан из очереди «Продажи» в «Поддержка»"))
     created = now - plan.age
     step = min(plan.age / (len(lines) + 2), 3 * M)
     dialog_id = new_id(
