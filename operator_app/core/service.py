@@ -64,6 +64,7 @@ from .tasks import TaskSet
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+MAX_NOTICES = 20
 
 __all__ = [
     "ActionError",
@@ -117,6 +118,7 @@ class DeskService:
         self.retention = (retention_days, retention_max_messages)
         self._heartbeat = heartbeat_seconds
         self._listeners: list[Callable[[Change], None]] = []
+        self.notices: list[Notice] = []  # the latest ones, replayed to new subscribers
         self._tasks = TaskSet()
         self._realtime: RealtimeConnection | None = None
         self._started = False
@@ -220,7 +222,11 @@ class DeskService:
     # ---- notifications --------------------------------------------------------------------
 
     def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
+        """Listen to changes. Notices given before (e.g. "cache rebuilt" at start) are
+        replayed to the new listener at once, so a window that subscribes late sees them."""
         self._listeners.append(listener)
+        for notice in list(self.notices):
+            listener(notice)
 
         def unsubscribe() -> None:
             if listener in self._listeners:
@@ -229,6 +235,10 @@ class DeskService:
         return unsubscribe
 
     def _emit(self, change: Change) -> None:
+        if isinstance(change, Notice):
+            if change in self.notices:
+                return  # said once is enough (e.g. "no keyring" at login and at start)
+            self.notices = [*self.notices[-(MAX_NOTICES - 1) :], change]
         for listener in list(self._listeners):
             try:
                 listener(change)

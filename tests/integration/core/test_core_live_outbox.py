@@ -45,6 +45,9 @@ async def test_server_restart_while_sends_are_in_flight(
         await assert_exactly_once_in_order(live_server.url, d, texts[d])
         states = {m.state for m in service.messages(d) if m.text.startswith("restart")}
         assert states == {DeliveryState.SENT}
+    await online(service)  # the socket came back to the restarted server and resumed
+    fresh = await live_server.inbound("@after_restart", "after the restart", "ext-r1")
+    await eventually(lambda: service.dialog(fresh) is not None, what="live after restart")
 
 
 @pytest.mark.asyncio

@@ -188,3 +188,17 @@ async def test_wipe_cache_needs_a_closed_service_then_deletes_the_file(
     assert fresh.cursor is None
     fresh.close()
     await asyncio.sleep(0)
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_late_subscribers_get_the_notices_given_at_start(
+    live_server: LiveServer, services: Services, tmp_path: Path
+) -> None:
+    (tmp_path / "anna.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\x01" * 200)
+    service, early = await services.make(live_server.url)
+    late: list[object] = []
+    service.subscribe(late.append)
+    rebuilt = [c for c in early if isinstance(c, Notice)]
+    assert len(rebuilt) == 1 and "rebuilt" in rebuilt[0].text
+    assert late == rebuilt
