@@ -172,9 +172,17 @@ class Launcher:
         )
 
     async def sign_in(
-        self, url: str, login: str, password: str, *, remember: bool = True
+        self,
+        url: str,
+        login: str,
+        password: str,
+        *,
+        remember: bool = True,
+        ca_bundle: str | None = None,
     ) -> DeskService:
-        return await sign_in(url, login, password, demo=False, remember=remember)
+        return await sign_in(
+            url, login, password, demo=False, remember=remember, ca_bundle=ca_bundle
+        )
 
     async def close(self) -> None:
         if self.server is not None:
@@ -193,19 +201,21 @@ async def sign_in(
     demo: bool,
     cache_dir: Path | None = None,
     remember: bool = True,
+    ca_bundle: str | None = None,
 ) -> DeskService:
     """Open the cache, log in unless the keyring holds a token, and start the core.
 
     Raises the core's ActionError / OfflineError when the server refuses or cannot be reached.
     """
-    from operator_app.core.cache import Cache, cache_path_for
+    from operator_app.core.bootstrap import build_service
     from operator_app.core.profiles import ServerProfile
-    from operator_app.core.service import DeskService
-    from operator_app.net import ApiClient
+    from operator_app.core.settings import load_settings
 
-    profile = ServerProfile(name="Demo" if demo else url, base_url=url, login=login)
-    cache = Cache.open(cache_path_for(profile.base_url, login, cache_dir))
-    service = DeskService(profile=profile, cache=cache, api=ApiClient(profile.base_url))
+    profile = ServerProfile(
+        name="Demo" if demo else url, base_url=url, login=login, ca_bundle=ca_bundle
+    )
+    service = build_service(profile, settings=load_settings(), cache_dir=cache_dir)
+    cache = service.cache
     if demo or password or service.credentials.get_token(login) is None:
         try:
             await service.login(password)
@@ -230,7 +240,11 @@ async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
     async def attempt(credentials: Credentials) -> DeskService:
         profile = credentials.profile
         service = await launcher.sign_in(
-            profile.base_url, profile.login, credentials.password, remember=credentials.remember
+            profile.base_url,
+            profile.login,
+            credentials.password,
+            remember=credentials.remember,
+            ca_bundle=profile.ca_bundle,
         )
         settings.profiles = [p for p in settings.profiles if p.name != profile.name] + [profile]
         settings.last_profile = profile.name
