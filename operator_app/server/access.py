@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -23,6 +24,7 @@ class Caller:
     queue_ids: frozenset[int]
     supervised_ids: frozenset[int]
     token_hash: str = ""
+    expires_at: datetime | None = None  # of the token this caller authenticated with
 
     @property
     def is_admin(self) -> bool:

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -44,6 +45,7 @@ class EmbeddedServer:
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
         send_queue_size: int = 1000,
+        token_ttl_seconds: float = 12 * 3600,
     ) -> None:
         self.host = host
         self.port = port
@@ -55,6 +57,7 @@ class EmbeddedServer:
         self.ssl_certfile = ssl_certfile
         self.ssl_keyfile = ssl_keyfile
         self.send_queue_size = send_queue_size
+        self.token_ttl = timedelta(seconds=token_ttl_seconds)
         self.url = ""
         self.channel_secrets: dict[Channel, str] = {}
         self.connector = SimulatedConnector()
@@ -79,7 +82,10 @@ class EmbeddedServer:
             demo.seed(self._engine)
         self.channel_secrets = prepare_channels(self._engine, demo=self.demo)
         self.backend = Backend(
-            self._engine, event_retention=self.event_retention, connector=self.connector
+            self._engine,
+            event_retention=self.event_retention,
+            token_ttl=self.token_ttl,
+            connector=self.connector,
         )
         self.backend.hub.queue_size = self.send_queue_size
         self.simulator = Simulator(

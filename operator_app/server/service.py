@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -164,7 +165,7 @@ class Backend:
             caller = load_caller(conn, row.operator_id, token_hash)
         if caller is None:
             raise ApiError(ErrorCode.UNAUTHORIZED, "missing, expired or revoked token")
-        return caller
+        return replace(caller, expires_at=row.expires_at)
 
     def logout(self, caller: Caller) -> None:
         with self.write() as tx:

@@ -28,6 +28,7 @@ from operator_app.protocol.errors import (
 from .access import Caller
 from .errors import ApiError
 from .hub import Connection
+from .schema import utcnow
 from .service import Backend
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Session:
         self._closer: asyncio.Task[None] | None = None
         self._main: asyncio.Task[Any] | None = None
         self._aborting = False
+        self._expiry: asyncio.TimerHandle | None = None
 
     async def run(self) -> None:
         self._main = asyncio.current_task()
@@ -122,6 +124,11 @@ class Session:
         conn = self.backend.hub.connect(self.caller.id, self.caller.token_hash)
         conn.on_close = self._killed
         self.conn = conn
+        if self.caller.expires_at is not None:  # the session ends with its token
+            left = (self.caller.expires_at - utcnow()).total_seconds()
+            self._expiry = asyncio.get_running_loop().call_later(
+                max(0.0, left), conn.kill, WS_CLOSE_UNAUTHORIZED
+            )
         head, pruned = await asyncio.to_thread(self.backend.head_cursor)
         await conn.outbox.put(
             ev.HelloFrame(
@@ -185,6 +192,9 @@ class Session:
                 )
             except ApiError as exc:
                 conn.offer(None, error_frame(exc.code, exc.message))
+            except Exception:  # a bug must not end this session, let alone others
+                log.exception("typing frame failed")
+                conn.offer(None, error_frame(ErrorCode.INTERNAL, "internal server error"))
         else:
             conn.offer(None, error_frame(ErrorCode.BAD_REQUEST, "already authenticated"))
 
@@ -217,6 +227,8 @@ class Session:
             self._main.cancel()
 
     async def _cleanup(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self.conn is not None:
             self.backend.hub.disconnect(self.conn)
         if self._pump is not None:

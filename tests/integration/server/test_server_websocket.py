@@ -278,3 +278,15 @@ def test_inbound_needs_the_channel_secret(server: EmbeddedServer, secret: str | 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
     assert event_kinds([]) == []
+
+
+def test_an_expired_token_ends_rest_and_websocket_access() -> None:
+    with EmbeddedServer(token_ttl_seconds=1.0, reply_to_operators=False) as srv:
+        anna = Api(srv.url).login("anna")
+        ws = Ws(srv.url, anna.token)
+        ws.handshake()
+        assert anna.ok("GET", routes.ME)["login"] == "anna"
+        assert ws.close_code(timeout=3.0) == WS_CLOSE_UNAUTHORIZED
+        anna.refused("GET", routes.ME, 401, "unauthorized")
+        ws.close()
+        anna.close()
