@@ -46,7 +46,7 @@ package: $(STAMP)  ## the PyInstaller bundle, then its smoke mode run from outsi
 	$(PY) -m pip install --quiet -e '.[package]'
 	$(PY) packaging/sync_version.py --check
 	$(PY) -m PyInstaller --noconfirm --log-level ERROR build.spec
-	packaging/smoke_bundle.sh dist/operator-desk
+	PYTHON=$(PY) packaging/smoke_bundle.sh dist/operator-desk
 
 # ---- reliability: `make reliability` runs tests/reliability at full scale (docs/reliability.md) --
 .PHONY: reliability

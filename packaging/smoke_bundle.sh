@@ -5,7 +5,7 @@
 set -euo pipefail
 bundle=$(cd "${1:-dist/operator-desk}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
-expected=$(python3 "$root/packaging/sync_version.py" --print)
+expected=$("${PYTHON:-python3}" "$root/packaging/sync_version.py" --print)
 sandbox=$(mktemp -d /tmp/operator-desk-smoke.XXXXXX)
 trap 'rm -rf "$sandbox"' EXIT
 # a copy, so that not even a path relative to the original dist/ can reach the source tree
