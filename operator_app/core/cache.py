@@ -381,6 +381,15 @@ class Cache:
             return
         self._drop_dialogs([dialog_id])
 
+    def clear_synced(self) -> None:
+        """Forget everything learnt from the server; drafts and unsent messages stay."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM messages WHERE server_id IS NOT NULL")
+            for table in ("dialogs", "contacts", "operators", "queues", "templates"):
+                self.conn.execute(f"DELETE FROM {table}")
+            self.conn.execute("DELETE FROM meta WHERE key IN ('cursor', 'me', 'snapshot_owed')")
+        self._parsed.clear()
+
     def get_dialog(self, dialog_id: int) -> Dialog | None:
         data = self._one("SELECT data FROM dialogs WHERE id = ?", (dialog_id,))
         return None if data is None else self._parse_dialog(dialog_id, data)

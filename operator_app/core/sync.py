@@ -105,7 +105,16 @@ class SyncEngine:
             self._emit([Notice("error", frame.message)])
 
     def _on_hello(self, hello: HelloFrame) -> None:
-        if self.cache.cursor is None:
+        cursor, me = self.cache.cursor, self.cache.me()
+        rewound = cursor is not None and cursor > hello.head_cursor
+        if rewound or (me is not None and me.id != hello.operator_id):
+            # Another server behind the same address, or its database was reset: what we
+            # hold no longer matches its ids and cursors.
+            log.warning("sync: the server's history does not match the cache; rebuilding it")
+            self.cache.clear_synced()
+            self._emit([Notice("warning", "The server was reset; the local cache is rebuilt.")])
+            cursor = None
+        if cursor is None:
             self._owe_snapshot(hello.head_cursor)
         if self.cache.get_meta("snapshot_owed"):
             self._start_snapshot()

@@ -17,6 +17,7 @@ from operator_app.core.changes import (
     DirectoryChanged,
     HistoryReset,
     MessagesChanged,
+    Notice,
     TypingChanged,
 )
 from operator_app.core.sync import SyncEngine
@@ -223,3 +224,21 @@ async def test_a_resync_during_a_snapshot_repeats_it(harness: Harness) -> None:
     assert harness.cache.get_dialog(2) is not None
     assert harness.cache.get_meta("snapshot_owed") is None
     assert harness.cache.cursor == 9
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_a_server_that_went_back_in_time_rebuilds_the_cache(harness: Harness) -> None:
+    harness.cache.set_me(operator(1))
+    harness.cache.set_cursor(5000)
+    harness.cache.upsert_dialog(dialog(1, minutes=500, subject="from the old server"))
+    harness.cache.apply_server_message(message(77, 1))
+    harness.cache.save_draft(1, "keep me", dialog(1).created_at)
+    harness.api.dialog_list = [dialog(1, minutes=1, subject="fresh")]
+    await harness.hello(head=12)
+    stored = harness.cache.get_dialog(1)
+    assert stored is not None and stored.subject == "fresh"  # not blocked by the old updated_at
+    assert harness.cache.messages(1) == []
+    assert harness.cache.cursor == 12
+    assert harness.cache.draft(1) == "keep me"
+    assert any(isinstance(c, Notice) for c in harness.changes)
