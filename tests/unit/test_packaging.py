@@ -25,6 +25,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 import operator_app
+from operator_app.app import parse_args
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
@@ -175,6 +176,20 @@ def test_desktop_entry_launches_an_installed_command_and_a_shipped_icon() -> Non
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert entry["Exec"].split()[0] in scripts
     assert (LINUX / "icons/hicolor/scalable/apps" / f"{entry['Icon']}.svg").is_file()
+
+
+def test_desktop_actions_run_flags_the_app_accepts() -> None:
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(DESKTOP_FILE, encoding="utf-8")
+    actions = [a for a in read_desktop_entry()["Actions"].split(";") if a]
+    assert actions
+    for action in actions:
+        section = parser[f"Desktop Action {action}"]
+        assert section["Name"] and section["Name[ru]"]
+        command, *flags = section["Exec"].split()
+        assert command == read_desktop_entry()["Exec"]
+        assert parse_args(flags) is not None, section["Exec"]
 
 
 def test_metainfo_points_at_the_desktop_file_and_the_icon() -> None:
