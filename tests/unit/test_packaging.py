@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QImageReader
 from PySide6.QtWidgets import QApplication
 
 import operator_app
@@ -275,6 +275,18 @@ def test_windows_icon_holds_every_size(render_icons: ModuleType) -> None:
     sizes = [data[6 + 16 * i] or 256 for i in range(count)]
     assert tuple(sizes) == render_icons.ICO_SIZES
     assert 256 in sizes and 16 in sizes
+
+
+def test_windows_icon_decodes_to_the_app_icon(qapp: QApplication, render_icons: ModuleType) -> None:
+    """Qt's own .ico reader sees every entry, upright and identical to the hicolor PNG."""
+    reader = QImageReader(str(PACKAGING / "windows" / "operator-desk.ico"))
+    assert reader.imageCount() == len(render_icons.ICO_SIZES)
+    for index, size in enumerate(render_icons.ICO_SIZES):
+        assert reader.jumpToImage(index)
+        entry = reader.read()
+        assert (entry.width(), entry.height()) == (size, size)
+        png = QImage(str(LINUX / f"icons/hicolor/{size}x{size}/apps/operator-desk.png"))
+        assert entry == png.convertToFormat(entry.format()), f"{size}px entry differs"
 
 
 def test_info_plist_describes_a_retina_app() -> None:
