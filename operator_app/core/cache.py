@@ -785,24 +785,25 @@ class Cache:
 
     # ---- retention ------------------------------------------------------------------------
 
-    def prune(self, *, older_than: datetime | None, max_messages: int | None) -> int:
-        """Drop the oldest closed dialogs (never one with unsent messages); returns dialogs."""
-        dropped = 0
+    def prune(
+        self, *, older_than: datetime | None, max_messages: int | None, batch: int = 100
+    ) -> int:
+        """Drop up to ``batch`` of the oldest closed dialogs that break a limit (never one
+        with unsent messages); returns how many. Call again until it returns 0."""
         if older_than is not None:
-            closed = self._closed_dialogs("AND closed_ts < ?", [older_than.timestamp()], 10_000)
-            dropped += self._drop_dialogs([dialog_id for dialog_id, _ in closed])
-        while max_messages is not None:
-            excess = int(self._one("SELECT count(*) FROM messages")) - max_messages
-            chosen: list[int] = []
-            for dialog_id, size in self._closed_dialogs("", [], 200) if excess > 0 else []:
-                chosen.append(dialog_id)
-                excess -= size
-                if excess <= 0:
-                    break
-            if not chosen:
+            closed = self._closed_dialogs("AND closed_ts < ?", [older_than.timestamp()], batch)
+            if closed:
+                return self._drop_dialogs([dialog_id for dialog_id, _ in closed])
+        if max_messages is None:
+            return 0
+        excess = int(self._one("SELECT count(*) FROM messages")) - max_messages
+        chosen: list[int] = []
+        for dialog_id, size in self._closed_dialogs("", [], batch) if excess > 0 else []:
+            chosen.append(dialog_id)
+            excess -= size
+            if excess <= 0:
                 break
-            dropped += self._drop_dialogs(chosen)
-        return dropped
+        return self._drop_dialogs(chosen) if chosen else 0
 
     def _closed_dialogs(self, extra: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
         """(id, cached messages) of closed dialogs, oldest closed first."""

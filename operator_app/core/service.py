@@ -149,7 +149,6 @@ class DeskService:
         self._started = True
         for text in self.cache.notices:
             self._emit(Notice("warning", text))
-        self._prune()
         if not self.api.token and self.profile.login:
             self.api.token = self.credentials.get_token(self.profile.login)
         if not self.credentials.available:
@@ -167,6 +166,7 @@ class DeskService:
         self._tasks.spawn(self.outbox.run(), "outbox")
         if self.cache.deep_check_due:
             self._tasks.spawn(self._deep_check(), "cache-check")
+        self._tasks.spawn(self._prune(), "retention")
 
     async def _deep_check(self) -> None:
         """The full integrity check of a large cache, off the loop thread."""
@@ -463,10 +463,14 @@ class DeskService:
 
     # ---- housekeeping ---------------------------------------------------------------------
 
-    def _prune(self) -> None:
+    async def _prune(self) -> None:
+        """Retention in small batches, yielding between them: the UI never waits on it."""
         days, max_messages = self.retention
         older_than = None if days is None else self._clock() - timedelta(days=days)
-        dropped = self.cache.prune(older_than=older_than, max_messages=max_messages)
+        dropped = 0
+        while batch := self.cache.prune(older_than=older_than, max_messages=max_messages):
+            dropped += batch
+            await asyncio.sleep(0)
         if dropped:
             log.info("retention: dropped %d closed dialogs from the cache", dropped)
 

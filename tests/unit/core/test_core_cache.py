@@ -265,8 +265,10 @@ def test_retention_prunes_oldest_closed_dialogs_only(cache: Cache) -> None:
         for n in range(3):
             cache.apply_server_message(message(dialog_id * 10 + n, dialog_id))
     pending(cache, 1, "still unsent", "cmid-prune")
-    dropped = cache.prune(older_than=T0 + timedelta(minutes=10), max_messages=None)
-    assert dropped == 2  # 2 and 3; 1 keeps its unsent message
+    limit = T0 + timedelta(minutes=10)
+    assert cache.prune(older_than=limit, max_messages=None, batch=1) == 1
+    assert cache.prune(older_than=limit, max_messages=None) == 1
+    assert cache.prune(older_than=limit, max_messages=None) == 0  # 1 keeps its unsent message
     assert cache.get_dialog(1) is not None and cache.get_dialog(2) is None
     assert cache.get_dialog(4) is not None
     assert cache.search("hello", limit=100)  # FTS stayed consistent
@@ -279,7 +281,8 @@ def test_retention_by_size(cache: Cache) -> None:
         cache.upsert_dialog(dialog(dialog_id, state=DialogState.CLOSED, minutes=dialog_id))
         for n in range(5):
             cache.apply_server_message(message(dialog_id * 10 + n, dialog_id))
-    cache.prune(older_than=None, max_messages=10)
+    while cache.prune(older_than=None, max_messages=10, batch=1):
+        pass
     remaining = [d for d in (1, 2, 3) if cache.get_dialog(d) is not None]
     assert remaining == [2, 3]
 
