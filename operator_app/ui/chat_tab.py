@@ -93,6 +93,7 @@ class ChatTab(QWidget):
         self.files = files or files_for(service)
         self.open_url = open_url
         self.model = TimelineModel(service, dialog_id, runner)
+        self.model.setParent(self)  # goes with the tab
         self.thumbnails = ThumbnailStore(self.files, runner, self)
         self.thumbnails.ready.connect(self.model.attachment_ready)
         self.attachments: list[Path] = []
@@ -112,7 +113,10 @@ class ChatTab(QWidget):
         self.composer.setPlainText(service.draft(dialog_id))
         self.composer.textChanged.connect(self._on_text_changed)
         self.refresh_header()
-        QTimer.singleShot(0, self.timeline.scrollToBottom)
+        # a child timer, not QTimer.singleShot: it must not fire once the tab is deleted
+        self._scroll_timer = QTimer(self, singleShot=True, interval=0)
+        self._scroll_timer.timeout.connect(self.timeline.scrollToBottom)
+        self._scroll_timer.start()
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -448,7 +452,7 @@ class ChatTab(QWidget):
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         bar = self.timeline.verticalScrollBar()
         if last == self.model.rowCount() - 1 and bar.value() >= bar.maximum() - 80:
-            QTimer.singleShot(0, self.timeline.scrollToBottom)
+            self._scroll_timer.start()
 
     def on_messages_changed(self, change: MessagesChanged) -> None:
         self.model.apply(change)
@@ -485,7 +489,10 @@ class ChatTab(QWidget):
         self.close_button.setEnabled(dialog.state != DialogState.CLOSED)
 
     def shutdown(self) -> None:
+        self.model.detach()
         self.completer.close()
+        for timer in (self._typing_timer, self._client_typing_timer, self._scroll_timer):
+            timer.stop()  # a closed tab may be collected on any thread: no live timers
         self._draft_timer.stop()
         self._save_draft()
         if self._typing_sent:

@@ -36,7 +36,7 @@ from operator_app.core.service import (
     TypingChanged,
 )
 from operator_app.core.supervision import SupervisorService, may_supervise
-from operator_app.protocol.models import OperatorStatus
+from operator_app.protocol.models import OperatorStatus, Template
 
 from . import theme
 from .bridge import CoreBridge
@@ -52,6 +52,7 @@ from .search import install_quick_switcher
 from .supervisor.console import SupervisorConsole
 from .supervisor.window import open_console
 from .tasks import TaskRunner
+from .templates_panel import TemplatesPanel
 from .transfer import TransferDialog, TransferTarget
 
 logger = logging.getLogger(__name__)
@@ -205,6 +206,10 @@ class MainWindow(QMainWindow):
         column.addWidget(self.card_label, 1)
         self.client_card = ClientCard(self.service, self.runner, self.open_dialog, panel)
         column.addWidget(self.client_card, 1)
+        self.templates_panel = TemplatesPanel(self.service, self.runner, panel)
+        self.templates_panel.insert_requested.connect(self.insert_template)
+        self.bridge.directory_changed.connect(self.templates_panel.on_directory_changed)
+        column.addWidget(self.templates_panel, 1)
         self.card_label.hide()  # the client card replaces it
         panel.setMinimumWidth(220)
         return panel
@@ -451,6 +456,12 @@ class MainWindow(QMainWindow):
         tab = self.tabs_by_dialog.get(dialog_id)
         if tab is not None:
             tab.model.reload()
+
+    def insert_template(self, template: Template) -> None:
+        """From the templates panel: into the current chat tab's composer."""
+        tab = self.current_tab()
+        if tab is not None:
+            tab.insert_template(template)
 
     def _directory_changed(self, what: str) -> None:
         if what == "me":

@@ -264,8 +264,13 @@ class TemplatesPanel(QWidget):
         yes.setText(tr("Delete"))
         box.button(QMessageBox.StandardButton.No).setText(tr("Cancel"))
         box.setTextFormat(Qt.TextFormat.PlainText)
+
         # QMessageBox finishes with the button's code, not Accepted: ask which was clicked
-        box.finished.connect(lambda _code: box.clickedButton() is yes and self._delete(template.id))
+        def finished(_code: int) -> None:
+            if box.clickedButton() is yes:
+                self._delete(template.id)
+
+        box.finished.connect(finished)
         box.open()
         return box
 

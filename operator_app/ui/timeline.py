@@ -88,6 +88,7 @@ class TimelineModel(QAbstractListModel):
         # Older history is wanted only when the operator scrolls to the top: Qt's own
         # fetch-on-layout looks at the *last* row, which in a chat is always in view.
         self._older_wanted = False
+        self._detached = False
 
     # ---- Qt model API ----------------------------------------------------------------------
 
@@ -107,9 +108,13 @@ class TimelineModel(QAbstractListModel):
         return None
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
-        if parent.isValid() or self._fetching or not self._older_wanted:
+        if parent.isValid() or self._fetching or not self._older_wanted or self._detached:
             return False
         return self.has_older()
+
+    def detach(self) -> None:
+        """The tab is closing: never touch the cache again (it may close before we go)."""
+        self._detached = True
 
     def has_older(self) -> bool:
         return self._has_cached_older() or self.service.has_older(self.dialog_id)
@@ -628,6 +633,9 @@ class TimelineView(QListView):
         self.setSpacing(0)
         self.setMouseTracking(True)
         self.menu: QMenu | None = None
+        self._anchor = QPersistentModelIndex()
+        self._anchor_timer = QTimer(self, singleShot=True, interval=0)
+        self._anchor_timer.timeout.connect(self._scroll_to_anchor)
         self.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
         self.verticalScrollBar().rangeChanged.connect(self._fill_when_short)
         model.rowsInserted.connect(self._keep_anchor)
@@ -647,12 +655,13 @@ class TimelineView(QListView):
         model = self.timeline_model()
         if first != 0 or last + 1 >= model.rowCount():
             return
-        anchor = QPersistentModelIndex(model.index(last + 1))
-        QTimer.singleShot(0, lambda: self._scroll_to_anchor(anchor))
+        self._anchor = QPersistentModelIndex(model.index(last + 1))
+        self._anchor_timer.start()  # after the new rows are laid out
 
-    def _scroll_to_anchor(self, anchor: QPersistentModelIndex) -> None:
-        if anchor.isValid():
-            self.scrollTo(QModelIndex(anchor), QAbstractItemView.ScrollHint.PositionAtTop)
+    def _scroll_to_anchor(self) -> None:
+        if self._anchor.isValid():
+            anchor = self.model().index(self._anchor.row(), 0)
+            self.scrollTo(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
 
     def timeline_model(self) -> TimelineModel:
         model = self.model()

@@ -224,6 +224,22 @@
       <translation>Другое</translation>
     </message>
     <message>
+      <source>Show one channel only</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Show dialogs with this tag only</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>All channels</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>All tags</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <source>Wrong login or password.</source>
       <translation>Неверный логин или пароль.</translation>
     </message>
@@ -453,6 +469,114 @@
     </message>
     <message>
       <source>↑↓ choose · Enter open · Esc close</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Like the system</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Light</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Dark</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Settings (Ctrl+,)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Optional: a PEM file with the server's CA</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Name</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Server address</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>CA certificate</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Settings</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Servers</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Add…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Edit…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Remove</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Appearance</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The language changes after a restart.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Default</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Language</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Theme</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Font size</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Notifications</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Play a sound for new dialogs and messages</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Server profile</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>New server profile</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Give the profile a name.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>A profile with this name exists already.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>The server address must start with http:// or https:// and name a host.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <source>Settings could not be saved: {e}</source>
       <translation type="unfinished" />
     </message>
     <message>

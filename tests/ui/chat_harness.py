@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QEvent, QUrl
+from PySide6.QtWidgets import QApplication
 
 from operator_app.app import sign_in
 from operator_app.core.connection import Phase
-from operator_app.core.service import DeskService, Section
+from operator_app.core.service import DeskService, MessagesChanged, Section, TypingChanged
 from operator_app.protocol import routes
 from operator_app.protocol.models import Channel, InboundMessage, InboundTyping
 from operator_app.server.embedded import EmbeddedServer
@@ -32,6 +34,10 @@ def run_with_server(
     try:
         loop.run_until_complete(scenario(server))
     finally:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        # collect the closed widgets here: Python's GC may otherwise run them down on the
+        # server's thread, where Qt refuses to stop their timers (a warning fails the test)
+        gc.collect()
         server.stop()
 
 
@@ -48,21 +54,33 @@ class Desk:
         """A chat tab opened and wired the way the main window does it."""
         await self.service.open_dialog(dialog_id)
         tab = ChatTab(self.service, dialog_id, self.runner, open_url=self.opened.append)
-        self.bridge.messages_changed.connect(
-            lambda change: change.dialog_id == tab.dialog_id and tab.on_messages_changed(change)
-        )
-        self.bridge.typing_changed.connect(
-            lambda change: change.dialog_id == tab.dialog_id and tab.on_typing(change)
-        )
+        self.adopt(tab)
+        return tab
+
+    def adopt(self, tab: ChatTab) -> None:
+        """Route the core's changes to ``tab`` until it is closed, as the main window does."""
+        self.tabs.append(tab)
+
+        def on_messages(change: MessagesChanged) -> None:
+            if tab in self.tabs and change.dialog_id == tab.dialog_id:
+                tab.on_messages_changed(change)
+
+        def on_typing(change: TypingChanged) -> None:
+            if tab in self.tabs and change.dialog_id == tab.dialog_id:
+                tab.on_typing(change)
+
+        self.bridge.messages_changed.connect(on_messages)
+        self.bridge.typing_changed.connect(on_typing)
         tab.resize(760, 620)
         tab.show()
-        self.tabs.append(tab)
-        return tab
 
     def close_tab(self, tab: ChatTab) -> None:
         tab.shutdown()
         tab.close()
         self.tabs.remove(tab)
+        tab.deleteLater()
+        # delete it now, on this thread: left to Python's GC it could die on the server's
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
     def mine(self) -> list[int]:
         return [row.dialog.id for row in self.service.dialogs(Section.MINE)]

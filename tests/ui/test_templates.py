@@ -349,3 +349,27 @@ def test_panel_refreshes_when_another_session_changes_templates(
             )
 
     run_with_server(qloop, scenario)
+
+
+def test_the_main_windows_panel_inserts_into_the_current_tab(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    from operator_app.ui.main_window import MainWindow
+
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            window = MainWindow(session.service)
+            qtbot.addWidget(window)
+            window.show()
+            try:
+                panel = window.templates_panel
+                assert panel.visible_templates()
+                tab = window.open_dialog(session.mine()[0])
+                panel.select(next(t.id for t in panel.visible_templates() if t.shortcut == "check"))
+                qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
+                assert tab.composer.toPlainText() == "Минуту, проверяю информацию по вашему заказу."
+            finally:
+                window.close()
+                await window.runner.cancel_all()
+
+    run_with_server(qloop, scenario)

@@ -330,10 +330,8 @@ def test_images_preview_and_files_open_or_save(
                 files=files,
                 open_url=session.opened.append,
             )
-            session.bridge.messages_changed.connect(tab.on_messages_changed)
+            session.adopt(tab)
             tab.resize(760, 700)
-            tab.show()
-            session.tabs.append(tab)
             photo = Attachment(id=1, name="photo.png", mime="image/png", size=4096, url="/a/1")
             invoice = Attachment(
                 id=2, name="../счёт.pdf", mime="application/pdf", size=120_000, url="/a/2"
