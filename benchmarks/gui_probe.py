@@ -1,0 +1,249 @@
+"""One GUI measurement in a fresh process (run by benchmarks/run.py, Qt offscreen).
+
+Modes (argv[1]):
+  bare   a bare PySide6 window with a list view; prints the first paint time.
+  app    the app's MainWindow on a copied cache (offline): cold start to the painted dialog
+         list, opening the long dialog in a new tab to its first paint, RSS with 20 tabs.
+  live   signs in to a running server, keeps a tab open and answers commands on stdin:
+         ``latency`` (event-to-screen figures so far), ``burst <head>`` (reconnect and catch
+         up to that cursor), ``quit``. Every answer is one JSON line on stdout.
+
+"Process start" is BENCH_T0 (wall clock) that the parent took just before spawning us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QListView, QMainWindow, QWidget
+
+T0 = float(os.environ.get("BENCH_T0", time.time()))
+MARK = "⏱"
+
+
+def say(payload: dict[str, Any]) -> None:
+    print(json.dumps(payload), flush=True)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class PaintWatch(QObject):
+    """Calls ``on_paint`` at each Paint event of a viewport while ``ready()`` holds."""
+
+    def __init__(self, widget: QWidget, on_paint: Any, ready: Any = lambda: True) -> None:
+        super().__init__(widget)
+        self.on_paint = on_paint
+        self.ready = ready
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.ready():
+            self.on_paint()
+        return False
+
+
+def first_paint(widget: QWidget, ready: Any = lambda: True, timeout: float = 30.0) -> float:
+    """Spin the Qt loop until the widget paints with ``ready()``; returns the wall time.
+
+    Only for code that runs outside an asyncio loop (the bare window)."""
+    seen: list[float] = []
+    watch = PaintWatch(widget, lambda: seen or seen.append(time.time()), ready)
+    deadline = time.monotonic() + timeout
+    while not seen and time.monotonic() < deadline:
+        QApplication.processEvents()
+    watch.deleteLater()
+    if not seen:
+        raise TimeoutError("no paint")
+    return seen[0]
+
+
+async def painted(widget: QWidget, ready: Any = lambda: True, timeout: float = 30.0) -> float:
+    """The wall time of the widget's next Paint with ``ready()``, awaited on the qasync loop."""
+    done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    watch = PaintWatch(widget, lambda: done.done() or done.set_result(time.time()), ready)
+    try:
+        return await asyncio.wait_for(done, timeout)
+    finally:
+        watch.deleteLater()
+
+
+def run_bare() -> None:
+    from PySide6.QtCore import QStringListModel
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    view = QListView(window)
+    view.setModel(QStringListModel([f"row {n}" for n in range(50)], view))
+    window.setCentralWidget(view)
+    window.resize(1280, 800)
+    window.show()
+    painted = first_paint(view.viewport())
+    say({"first_paint_s": painted - T0, "rss_mb": rss_mb()})
+    app.quit()
+
+
+def run_app(cache_file: str, big_dialog: int, tabs: int) -> None:
+    import qasync
+
+    app = QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    result = loop.run_until_complete(_app_figures(Path(cache_file), big_dialog, tabs))
+    say(result)
+    os._exit(0)  # the figures are out; skip the teardown of 20 tabs and a large cache
+
+
+async def _app_figures(cache_file: Path, big_dialog: int, tabs: int) -> dict[str, Any]:
+    from operator_app.core.cache import Cache
+    from operator_app.core.profiles import ServerProfile
+    from operator_app.core.service import DeskService
+    from operator_app.net.api import ApiClient
+    from operator_app.ui.main_window import MainWindow
+
+    url = "http://127.0.0.1:9"  # nothing listens: the app starts offline, from the cache
+    profile = ServerProfile(name="bench", base_url=url, login="bench")
+    service = DeskService(profile=profile, cache=Cache.open(cache_file), api=ApiClient(url))
+    await service.start()
+    window = MainWindow(service)
+    window.show()
+    model = window.dialog_view.model()
+    shown = await painted(window.dialog_view.viewport(), lambda: model.rowCount() > 0)
+    figures: dict[str, Any] = {"cold_start_s": shown - T0, "rss_start_mb": rss_mb()}
+    await asyncio.sleep(0.2)
+
+    started = time.time()
+    tab = window.open_dialog(big_dialog)
+    shown = await painted(tab.timeline.viewport(), lambda: tab.model.rowCount() > 0)
+    figures["open_tab_s"] = shown - started
+    figures["open_tab_rows"] = tab.model.rowCount()
+
+    others = [d for d in service.cache.open_dialog_ids() if d != big_dialog][: tabs - 1]
+    for dialog_id in others:
+        window.open_dialog(dialog_id)
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)
+    figures["tabs"] = len(window.tabs_by_dialog)
+    figures["rss_tabs_mb"] = rss_mb()
+    return figures
+
+
+# ---- live: event-to-screen latency and the reconnect burst ----------------------------------
+
+
+class LiveProbe:
+    def __init__(self, window: Any, tab: Any) -> None:
+        self.window = window
+        self.tab = tab
+        self.service = window.service
+        self.pending: list[float] = []  # send times of rows inserted but not yet painted
+        self.latencies: list[float] = []
+        tab.model.rowsInserted.connect(self._inserted)
+        PaintWatch(tab.timeline.viewport(), self._painted)
+
+    def _inserted(self, _parent: Any, first: int, last: int) -> None:
+        for row in range(first, last + 1):
+            text = self.tab.model.message_at(row).text
+            if MARK in text:
+                self.pending.append(float(text.rsplit(MARK, 1)[1]))
+
+    def _painted(self) -> None:
+        now = time.time()
+        self.latencies += [now - sent for sent in self.pending]
+        self.pending.clear()
+
+    async def burst(self, head: int) -> dict[str, Any]:
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+        timer = QTimer(interval=1)
+        timer.timeout.connect(tick)
+        timer.start()
+        started = time.perf_counter()
+        self.service.retry_connection_now()
+        while (self.service.cache.cursor or 0) < head:
+            await asyncio.sleep(0.005)
+            if time.perf_counter() - started > 120:
+                break
+        applied = time.perf_counter() - started
+        await asyncio.sleep(0.1)
+        timer.stop()
+        return {
+            "burst_applied_s": applied,
+            "burst_max_stall_s": max(gaps, default=0.0),
+            "cursor": self.service.cache.cursor,
+        }
+
+
+def run_live(url: str, cache_file: str, work_dir: str, dialog_id: int, password: str) -> None:
+    import qasync
+
+    app = QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(_live(url, Path(cache_file), Path(work_dir), dialog_id, password))
+    os._exit(0)
+
+
+async def _live(url: str, cache_file: Path, work: Path, dialog_id: int, password: str) -> None:
+    import shutil
+
+    from operator_app.app import sign_in
+    from operator_app.core.cache import cache_path_for
+    from operator_app.ui.main_window import MainWindow
+
+    target = cache_path_for(url, "bench", work)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cache_file, target)
+    service = await sign_in(url, "bench", password, demo=False, cache_dir=work)
+    window = MainWindow(service)
+    window.show()
+    tab = window.open_dialog(dialog_id)
+    probe = LiveProbe(window, tab)
+    commands: asyncio.Queue[str] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def read_stdin() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(commands.put_nowait, line.strip())
+
+    threading.Thread(target=read_stdin, daemon=True).start()
+    while service.connection.phase.value != "online":
+        await asyncio.sleep(0.05)
+    say({"ready": True})
+    while True:
+        command = await commands.get()
+        if command == "latency":
+            say({"latencies": probe.latencies})
+        elif command.startswith("burst"):
+            say(await probe.burst(int(command.split()[1])))
+        else:
+            say({"bye": True})
+            return
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "bare":
+        run_bare()
+    elif mode == "app":
+        run_app(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        run_live(*sys.argv[2:4], sys.argv[4], int(sys.argv[5]), sys.argv[6])
