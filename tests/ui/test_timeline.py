@@ -392,3 +392,44 @@ def test_images_preview_and_files_open_or_save(
             assert not any(p.name.startswith("..") for p in (tmp_path / "files").iterdir())
 
     run_with_server(qloop, scenario)
+
+
+def test_an_attached_picture_travels_through_the_real_server_and_previews(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Composer -> outbox upload -> message with the attachment -> real download -> thumbnail."""
+
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            tab = await session.open_tab(dialog_id)
+            picture = tmp_path / "фото.png"
+            image = QImage(640, 480, QImage.Format.Format_RGB32)
+            image.fill(QColor("#c0392b"))
+            assert image.save(str(picture), "PNG")
+            leaflet = tmp_path / "буклет.pdf"
+            leaflet.write_bytes(b"%PDF-1.4 leaflet")
+            tab.set_attachments([picture, leaflet])
+            tab.composer.setPlainText("Фото товара и буклет")
+            tab.submit()
+            sent = _last(tab)
+            await wait_until(
+                lambda: _state(tab, sent.key) == DeliveryState.SENT, timeout=15, what="uploaded"
+            )
+            row = tab.model.message_at(tab.model.row_of_key(sent.key))
+            assert [a.name for a in row.attachments] == ["фото.png", "буклет.pdf"]
+            photo, booklet = row.attachments
+            assert photo.mime == "image/png"
+            tab.timeline.scrollToBottom()
+            await wait_until(
+                lambda: tab.thumbnails.pixmap(photo) is not None,
+                what="the thumbnail downloaded from the server",
+            )
+            saved = tmp_path / "copy.pdf"
+            dialog = tab.save_attachment(booklet)
+            dialog.fileSelected.emit(str(saved))
+            dialog.close()
+            await wait_until(saved.exists, what="the file saved")
+            assert saved.read_bytes() == b"%PDF-1.4 leaflet"
+
+    run_with_server(qloop, scenario)
