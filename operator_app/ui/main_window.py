@@ -46,9 +46,12 @@ from .close_dialog import CloseDialog
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
+from .list_filters import ListFilters
 from .notifications import install_notifications
 from .resources import icon
 from .search import install_quick_switcher
+from .session_state import restore_session, save_session
+from .settings_dialog import install_settings
 from .supervisor.console import SupervisorConsole
 from .supervisor.window import open_console
 from .tasks import TaskRunner
@@ -85,12 +88,14 @@ class MainWindow(QMainWindow):
         self._install_shortcuts()
         self.quick_switcher = install_quick_switcher(self)
         self.notifier = install_notifications(self)
+        install_settings(self)
         self._build_menus()
         self.on_connection(service.connection)
         self.refresh_me()
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._every_second)
         self._tick.start()
+        self.session_restorer = restore_session(self)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -166,6 +171,8 @@ class MainWindow(QMainWindow):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setContentsMargins(8, 6, 8, 6)
         column.addWidget(self.filter_edit)
+        self.list_filters = ListFilters(self.service, panel)
+        column.addWidget(self.list_filters)
         self.dialog_view = QListView(panel)
         self.dialog_view.setObjectName("dialogList")
         self.dialog_view.setItemDelegate(DialogDelegate(self.dialog_view))
@@ -219,6 +226,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.section_bar.currentChanged.connect(self._section_chosen)
         self.filter_edit.textChanged.connect(self._filter_changed)
+        self.list_filters.changed.connect(lambda: self._filter_changed(self.filter_edit.text()))
         self.dialog_view.activated.connect(self._dialog_activated)
         self.dialog_view.clicked.connect(self._dialog_activated)
         self.chat_tabs.tabCloseRequested.connect(self.close_tab)
@@ -302,11 +310,17 @@ class MainWindow(QMainWindow):
 
     def _section_chosen(self, index: int) -> None:
         model = self.models[SECTIONS[index][0]]
-        model.set_filter(text=self.filter_edit.text())
+        model.set_filter(
+            text=self.filter_edit.text(),
+            channel=self.list_filters.channel(),
+            tag=self.list_filters.tag(),
+        )
         self.dialog_view.setModel(model)
 
     def _filter_changed(self, text: str) -> None:
-        self.models[self.current_section()].set_filter(text=text)
+        self.models[self.current_section()].set_filter(
+            text=text, channel=self.list_filters.channel(), tag=self.list_filters.tag()
+        )
 
     def _dialog_activated(self, index: QModelIndex) -> None:
         dialog_id = index.data(DialogIdRole)
@@ -544,6 +558,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save drafts and let go of every model: the core closes right after this."""
+        save_session(self)
         for tab in self.tabs_by_dialog.values():
             tab.shutdown()
         self._tick.stop()

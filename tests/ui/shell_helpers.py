@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
@@ -17,6 +19,14 @@ from operator_app.protocol.models import Channel, InboundAccepted
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.main_window import MainWindow
 from tests.helpers.qt_async import wait_until
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_here() -> Iterator[None]:
+    """Free the test's windows now, on the GUI thread: left to Python's cycle collector they
+    may be freed later on the embedded server's thread, where Qt cannot stop their timers."""
+    yield
+    gc.collect()
 
 
 @asynccontextmanager
@@ -34,8 +44,8 @@ async def signed_in_window(
         await wait_until(lambda: mine.rowCount() > 0, what="my dialogs in the list")
         yield service, window
     finally:
+        await window.runner.cancel_all()  # first: the tasks' callbacks still find their tabs
         window.close()
-        await window.runner.cancel_all()
         await service.close()
         service.cache.close()
 

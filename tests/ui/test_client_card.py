@@ -13,7 +13,7 @@ from operator_app.protocol.models import Channel
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.client_card import ClientCard, DialogIdItemRole
 from tests.helpers.qt_async import wait_until
-from tests.ui.shell_helpers import customer_writes, signed_in_window
+from tests.ui.shell_helpers import collect_garbage_here, customer_writes, signed_in_window
 
 IVAN = "Иван Петров"  # demo contact with WhatsApp and Telegram, and an old closed dialog
 
@@ -30,6 +30,9 @@ def _history(card: ClientCard) -> dict[int, bool]:
     return {
         int(i.data(DialogIdItemRole)): bool(i.flags() & Qt.ItemFlag.ItemIsEnabled) for i in items
     }
+
+
+__all__ = ["collect_garbage_here"]  # an autouse fixture
 
 
 def test_card_shows_channels_and_history_and_opens_a_previous_dialog(

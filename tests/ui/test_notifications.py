@@ -13,7 +13,14 @@ from operator_app.protocol.models import Channel, DialogState
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.notifications import Notifier, SoundPlayer, quiet_qt_messages, tray_safe
 from tests.helpers.qt_async import wait_until
-from tests.ui.shell_helpers import address_of, customer_writes, signed_in_window
+from tests.ui.shell_helpers import (
+    address_of,
+    collect_garbage_here,
+    customer_writes,
+    signed_in_window,
+)
+
+__all__ = ["collect_garbage_here"]  # an autouse fixture
 
 
 def test_tray_text_is_one_short_line_without_markup() -> None:

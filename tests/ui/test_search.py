@@ -17,7 +17,14 @@ from operator_app.ui.search import (
     snippet_runs,
 )
 from tests.helpers.qt_async import type_text, wait_until
-from tests.ui.shell_helpers import address_of, customer_writes, signed_in_window
+from tests.ui.shell_helpers import (
+    address_of,
+    collect_garbage_here,
+    customer_writes,
+    signed_in_window,
+)
+
+__all__ = ["collect_garbage_here"]  # an autouse fixture
 
 
 def test_snippet_runs_mark_hits_and_drop_stray_markers() -> None:
@@ -84,11 +91,9 @@ async def _message_hit(server: EmbeddedServer, qtbot: QtBot) -> None:
         channel, address = await address_of(service, dialog_id)
         await customer_writes(server, channel, address, "Посылка с кенгуру <b>не</b> пришла")
         await wait_until(lambda: service.search("кенгуру"), what="the message cached and indexed")
-        for _ in range(3):  # push the hit out of the newest page of a fresh tab
+        for _ in range(3):  # later messages: the hit is not the last row, where a tab opens
             await customer_writes(server, channel, address, "ещё одно сообщение")
-        window.open_dialog(dialog_id)
-        await wait_until(lambda: window.current_tab() is not None, what="a tab")
-        window.close_tab(window.chat_tabs.currentIndex())
+        await service.open_dialog(dialog_id)  # caches the newest page, without a tab
         assert dialog_id not in window.tabs_by_dialog
 
         switcher = window.quick_switcher

@@ -1,0 +1,136 @@
+"""Session restore: window geometry, splitter sizes, open tabs and the current tab.
+
+Saved on close into ``Settings.window_state`` as base64 blobs (geometry and splitter from Qt,
+tabs as base64 JSON). Tabs are kept per server profile and login: dialog ids mean nothing on
+another server. At start the cached dialogs reopen at once; ids the cache does not know yet
+reopen when the first sync brings them, or are dropped after ``PENDING_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray
+
+from operator_app.core.settings import load_settings, save_settings
+
+from .chat_tab import ChatTab
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+GEOMETRY = "geometry"
+SPLITTER = "splitter"
+PENDING_SECONDS = 60.0
+MAX_TABS = 30
+SAVED_FLAG = "sessionSaved"
+
+
+def tabs_key(window: MainWindow) -> str:
+    profile = window.service.profile
+    return f"tabs:{profile.name}:{profile.login}"
+
+
+def encode_tabs(dialog_ids: list[int], current: int | None) -> str:
+    data = json.dumps({"tabs": dialog_ids[:MAX_TABS], "current": current})
+    return base64.b64encode(data.encode()).decode("ascii")
+
+
+def decode_tabs(blob: str) -> tuple[list[int], int | None]:
+    """Tolerant: a damaged blob gives no tabs rather than an error at start."""
+    if not blob:
+        return [], None
+    try:
+        data = json.loads(base64.b64decode(blob, validate=True))
+        tabs = [int(i) for i in data.get("tabs", []) if isinstance(i, int) and i > 0]
+        current = data.get("current")
+        return tabs[:MAX_TABS], current if isinstance(current, int) else None
+    except (ValueError, TypeError, AttributeError, binascii.Error) as exc:
+        logger.info("saved tabs are unreadable (%s); starting without them", exc)
+        return [], None
+
+
+def _blob(data: QByteArray) -> str:
+    return bytes(data.toBase64().data()).decode("ascii")
+
+
+def _bytes(blob: str) -> QByteArray:
+    return QByteArray.fromBase64(QByteArray(blob.encode("ascii", "ignore")))
+
+
+def open_tab_ids(window: MainWindow) -> list[int]:
+    tabs = window.chat_tabs
+    widgets = (tabs.widget(number) for number in range(tabs.count()))
+    return [tab.dialog_id for tab in widgets if isinstance(tab, ChatTab)]
+
+
+def save_session(window: MainWindow) -> None:
+    """Write geometry, splitter and tabs; once per window (close may run twice)."""
+    if window.property(SAVED_FLAG):
+        return
+    window.setProperty(SAVED_FLAG, True)
+    settings = load_settings()
+    state = settings.window_state
+    state[GEOMETRY] = _blob(window.saveGeometry())
+    state[SPLITTER] = _blob(window.splitter.saveState())
+    current = window.current_tab()
+    state[tabs_key(window)] = encode_tabs(
+        open_tab_ids(window), None if current is None else current.dialog_id
+    )
+    try:
+        save_settings(settings)
+    except OSError as exc:
+        logger.warning("the session could not be saved: %s", exc)
+
+
+class SessionRestorer:
+    """Reopens the saved tabs, now or as soon as the sync brings their dialogs."""
+
+    def __init__(self, window: MainWindow, tabs: list[int], current: int | None) -> None:
+        self.window = window
+        self.pending = list(tabs)
+        self.current = current
+        self.deadline = time.monotonic() + PENDING_SECONDS
+        self.open_ready()
+        if self.pending:
+            window.bridge.dialogs_changed.connect(self._on_dialogs_changed)
+
+    def open_ready(self) -> None:
+        window = self.window
+        ready = [i for i in self.pending if window.service.dialog(i) is not None]
+        if not ready:
+            return
+        before = window.current_tab()
+        for dialog_id in ready:
+            window.open_dialog(dialog_id)
+        self.pending = [i for i in self.pending if i not in ready]
+        chosen = window.tabs_by_dialog.get(self.current) if self.current is not None else None
+        keep = chosen if chosen is not None else before
+        if keep is not None:
+            window.chat_tabs.setCurrentWidget(keep)
+
+    def _on_dialogs_changed(self, _ids: Any) -> None:
+        if time.monotonic() > self.deadline:
+            self.pending.clear()
+        else:
+            self.open_ready()
+        if not self.pending:
+            self.window.bridge.dialogs_changed.disconnect(self._on_dialogs_changed)
+
+
+def restore_session(window: MainWindow) -> SessionRestorer:
+    """Apply the saved geometry and splitter, and reopen this profile's tabs."""
+    state = load_settings().window_state
+    if GEOMETRY in state and not window.restoreGeometry(_bytes(state[GEOMETRY])):
+        logger.info("saved window geometry ignored: unreadable")
+    if SPLITTER in state and not window.splitter.restoreState(_bytes(state[SPLITTER])):
+        logger.info("saved splitter sizes ignored: unreadable")
+    tabs, current = decode_tabs(state.get(tabs_key(window), ""))
+    return SessionRestorer(window, tabs, current)
