@@ -121,27 +121,27 @@
     </message>
     <message>
       <source>Previous dialogs</source>
-      <translation type="unfinished" />
+      <translation>Прошлые обращения</translation>
     </message>
     <message>
       <source>No dialog open</source>
-      <translation type="unfinished" />
+      <translation>Диалог не открыт</translation>
     </message>
     <message>
       <source>Not in the local cache: it cannot be opened here.</source>
-      <translation type="unfinished" />
+      <translation>Нет в локальном кэше: открыть его здесь нельзя.</translation>
     </message>
     <message>
       <source>Open this dialog</source>
-      <translation type="unfinished" />
+      <translation>Открыть этот диалог</translation>
     </message>
     <message>
       <source>Offline: the client card was never loaded.</source>
-      <translation type="unfinished" />
+      <translation>Нет связи: карточка клиента ещё не загружалась.</translation>
     </message>
     <message>
       <source>Tags: {tags}</source>
-      <translation type="unfinished" />
+      <translation>Теги: {tags}</translation>
     </message>
     <message>
       <source>Close dialog</source>
@@ -225,19 +225,19 @@
     </message>
     <message>
       <source>Show one channel only</source>
-      <translation type="unfinished" />
+      <translation>Показать только один канал</translation>
     </message>
     <message>
       <source>Show dialogs with this tag only</source>
-      <translation type="unfinished" />
+      <translation>Показать только диалоги с этим тегом</translation>
     </message>
     <message>
       <source>All channels</source>
-      <translation type="unfinished" />
+      <translation>Все каналы</translation>
     </message>
     <message>
       <source>All tags</source>
-      <translation type="unfinished" />
+      <translation>Все теги</translation>
     </message>
     <message>
       <source>Wrong login or password.</source>
@@ -437,147 +437,147 @@
     </message>
     <message>
       <source>New dialog: {name}</source>
-      <translation type="unfinished" />
+      <translation>Новый диалог: {name}</translation>
     </message>
     <message>
       <source>Message from {name}</source>
-      <translation type="unfinished" />
+      <translation>Сообщение от {name}</translation>
     </message>
     <message>
       <source>Open tabs</source>
-      <translation type="unfinished" />
+      <translation>Открытые вкладки</translation>
     </message>
     <message>
       <source>Dialogs</source>
-      <translation type="unfinished" />
+      <translation>Диалоги</translation>
     </message>
     <message>
       <source>Messages</source>
-      <translation type="unfinished" />
+      <translation>Сообщения</translation>
     </message>
     <message>
       <source>Search and switch (Ctrl+K)</source>
-      <translation type="unfinished" />
+      <translation>Поиск и переход (Ctrl+K)</translation>
     </message>
     <message>
       <source>Client name, dialog number or words from messages</source>
-      <translation type="unfinished" />
+      <translation>Имя клиента, номер диалога или слова из переписки</translation>
     </message>
     <message>
       <source>Nothing found</source>
-      <translation type="unfinished" />
+      <translation>Ничего не найдено</translation>
     </message>
     <message>
       <source>↑↓ choose · Enter open · Esc close</source>
-      <translation type="unfinished" />
+      <translation>↑↓ выбор · Enter открыть · Esc закрыть</translation>
     </message>
     <message>
       <source>Like the system</source>
-      <translation type="unfinished" />
+      <translation>Как в системе</translation>
     </message>
     <message>
       <source>Light</source>
-      <translation type="unfinished" />
+      <translation>Светлая</translation>
     </message>
     <message>
       <source>Dark</source>
-      <translation type="unfinished" />
+      <translation>Тёмная</translation>
     </message>
     <message>
       <source>Settings (Ctrl+,)</source>
-      <translation type="unfinished" />
+      <translation>Настройки (Ctrl+,)</translation>
     </message>
     <message>
       <source>Optional: a PEM file with the server's CA</source>
-      <translation type="unfinished" />
+      <translation>Необязательно: PEM-файл с сертификатом ЦС сервера</translation>
     </message>
     <message>
       <source>Name</source>
-      <translation type="unfinished" />
+      <translation>Название</translation>
     </message>
     <message>
       <source>Server address</source>
-      <translation type="unfinished" />
+      <translation>Адрес сервера</translation>
     </message>
     <message>
       <source>CA certificate</source>
-      <translation type="unfinished" />
+      <translation>Сертификат ЦС</translation>
     </message>
     <message>
       <source>Settings</source>
-      <translation type="unfinished" />
+      <translation>Настройки</translation>
     </message>
     <message>
       <source>Servers</source>
-      <translation type="unfinished" />
+      <translation>Серверы</translation>
     </message>
     <message>
       <source>Add…</source>
-      <translation type="unfinished" />
+      <translation>Добавить…</translation>
     </message>
     <message>
       <source>Edit…</source>
-      <translation type="unfinished" />
+      <translation>Изменить…</translation>
     </message>
     <message>
       <source>Remove</source>
-      <translation type="unfinished" />
+      <translation>Удалить</translation>
     </message>
     <message>
       <source>Appearance</source>
-      <translation type="unfinished" />
+      <translation>Внешний вид</translation>
     </message>
     <message>
       <source>The language changes after a restart.</source>
-      <translation type="unfinished" />
+      <translation>Язык сменится после перезапуска.</translation>
     </message>
     <message>
       <source>Default</source>
-      <translation type="unfinished" />
+      <translation>По умолчанию</translation>
     </message>
     <message>
       <source>Language</source>
-      <translation type="unfinished" />
+      <translation>Язык</translation>
     </message>
     <message>
       <source>Theme</source>
-      <translation type="unfinished" />
+      <translation>Тема</translation>
     </message>
     <message>
       <source>Font size</source>
-      <translation type="unfinished" />
+      <translation>Размер шрифта</translation>
     </message>
     <message>
       <source>Notifications</source>
-      <translation type="unfinished" />
+      <translation>Уведомления</translation>
     </message>
     <message>
       <source>Play a sound for new dialogs and messages</source>
-      <translation type="unfinished" />
+      <translation>Звук при новых диалогах и сообщениях</translation>
     </message>
     <message>
       <source>Server profile</source>
-      <translation type="unfinished" />
+      <translation>Профиль сервера</translation>
     </message>
     <message>
       <source>New server profile</source>
-      <translation type="unfinished" />
+      <translation>Новый профиль сервера</translation>
     </message>
     <message>
       <source>Give the profile a name.</source>
-      <translation type="unfinished" />
+      <translation>Укажите название профиля.</translation>
     </message>
     <message>
       <source>A profile with this name exists already.</source>
-      <translation type="unfinished" />
+      <translation>Профиль с таким названием уже есть.</translation>
     </message>
     <message>
       <source>The server address must start with http:// or https:// and name a host.</source>
-      <translation type="unfinished" />
+      <translation>Адрес сервера должен начинаться с http:// или https:// и содержать имя хоста.</translation>
     </message>
     <message>
       <source>Settings could not be saved: {e}</source>
-      <translation type="unfinished" />
+      <translation>Не удалось сохранить настройки: {e}</translation>
     </message>
     <message>
       <source>Send the message</source>
