@@ -262,3 +262,50 @@ def test_status_and_capacity_changes_are_published(
         json={"capacity": -1},
     )
     ws.close()
+
+
+def test_an_old_closed_dialog_is_not_reopened(
+    small_server: EmbeddedServer, small_login: Login
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from operator_app.server import schema
+
+    ann = small_login("ann", online=True)
+    old = says(small_server, "web-old")
+    ann.ok("POST", routes.CLOSE.format(dialog_id=old), json={})
+    assert small_server.backend is not None
+    with small_server.backend.engine.begin() as conn:  # the dialog was closed two days ago
+        conn.execute(
+            update(schema.dialogs)
+            .where(schema.dialogs.c.id == old)
+            .values(closed_at=schema.utcnow() - timedelta(days=2))
+        )
+    new = says(small_server, "web-old", "Снова здравствуйте")
+    assert new != old
+    assert ann.dialog(new)["contact_id"] == ann.dialog(old)["contact_id"]  # one history
+    assert ann.dialog(old)["state"] == "closed"
+
+
+def test_operator_actions_are_audited(small_server: EmbeddedServer, small_login: Login) -> None:
+    from sqlalchemy import select
+
+    from operator_app.server import schema
+
+    ann = small_login("ann", online=True)
+    dialog_id = says(small_server, "web-audit")
+    ann.send(dialog_id, "Добрый день")
+    ann.ok("PUT", routes.TAGS.format(dialog_id=dialog_id), json={"tags": ["a"]})
+    ann.ok("POST", routes.CLOSE.format(dialog_id=dialog_id), json={"resolution": "ok"})
+    assert small_server.backend is not None
+    with small_server.backend.engine.connect() as conn:
+        rows = conn.execute(
+            select(schema.audit_log).where(schema.audit_log.c.operator_id == ann.id)
+        ).all()
+    actions = [(r.action, r.object_type, r.object_id) for r in rows]
+    assert actions[0] == ("login", "operator", ann.id)
+    for action in ("set_status", "send_message", "set_tags", "close"):
+        assert any(a[0] == action for a in actions), actions
+    assert all(r.created_at is not None for r in rows)
