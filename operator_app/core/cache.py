@@ -7,6 +7,7 @@ transaction as the event, so a crash never leaves them apart.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -189,14 +190,22 @@ class Cache:
         self._depth += 1
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._depth -= 1
             if self._depth == 0:
-                self.conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # a failed write may have ended it
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _environmental(exc):
+                    raise _write_error(self.path, exc) from exc
             raise
         self._depth -= 1
         if self._depth == 0:
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+                raise (_write_error(self.path, exc) if _environmental(exc) else exc) from exc
 
     def _one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
@@ -931,6 +940,25 @@ def _connect(path: Path, *, check: Literal["full", "fast", "none"]) -> sqlite3.C
     if str(path) != ":memory:":
         path.chmod(0o600)  # customer conversations: readable by this user only
     return conn
+
+
+# SQLite's primary result codes for trouble in the environment rather than in our SQL.
+_ENVIRONMENT_CAUSES = {
+    5: "another program holds it locked",  # SQLITE_BUSY
+    6: "another program holds it locked",  # SQLITE_LOCKED
+    10: "the disk is full or failing",  # SQLITE_IOERR (EFBIG, EIO, ENOSPC on some paths)
+    13: "the disk is full",  # SQLITE_FULL
+}
+
+
+def _environmental(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in _ENVIRONMENT_CAUSES
+
+
+def _write_error(path: Path, exc: sqlite3.OperationalError) -> CacheError:
+    """A failed write is the environment's doing (full disk, lock), not a bug: say which."""
+    cause = _ENVIRONMENT_CAUSES[getattr(exc, "sqlite_errorcode", 0) & 0xFF]
+    return CacheError(f"cannot write the cache {path.name}: {cause} ({exc}); not saved")
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

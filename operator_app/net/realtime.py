@@ -53,6 +53,9 @@ from .tls import describe_network_error, tls_failure_from
 
 log = logging.getLogger(__name__)
 
+# A refused connect means the server is down for everyone: retries then spread over at least
+# this many seconds, so a restart is not met by the whole herd at once.
+HERD_SPREAD = 10.0
 MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only burn CPU
 _EXCERPT = 120
 
@@ -226,6 +229,7 @@ class RealtimeConnection:
     async def _attempt(self) -> None:
         """One connect-and-read session, then the pause the way it ended calls for."""
         carried = self.state.reason if self.state.phase is Phase.RECONNECTING else ""
+        server_down = False
         self._set_state(ConnectionState(Phase.CONNECTING, reason=carried))
         self._session = asyncio.create_task(self._connect_and_read(), name="realtime-session")
         try:
@@ -238,6 +242,7 @@ class RealtimeConnection:
             return
         except _Dropped as exc:
             reason = str(exc)
+            server_down = isinstance(exc.__cause__, ConnectionRefusedError)
         except Exception:  # a bug in a callback (token, since_cursor): keep going, loudly
             log.exception("realtime: the session failed unexpectedly")
             reason = "internal error"
@@ -250,6 +255,8 @@ class RealtimeConnection:
             self._session = None
         if not self._stopping:
             delay = self._backoff.next_delay()
+            if server_down:  # every client waits for this server: spread them over the window
+                delay = max(delay, random.uniform(0.0, min(self._backoff.cap, HERD_SPREAD)))
             log.info("realtime: connection lost (%s), retrying in %.1fs", reason, delay)
             await self._pause(Phase.RECONNECTING, delay, reason, None)
 
