@@ -263,6 +263,8 @@ class ChatTab(QWidget):
         )
 
     def submit(self) -> None:
+        if self.composer.isReadOnly():
+            return
         text = self.composer.toPlainText().strip()
         if not text and not self.attachments:
             return
@@ -487,6 +489,17 @@ class ChatTab(QWidget):
         self.take_button.setEnabled(dialog.state != DialogState.CLOSED)
         self.transfer_button.setEnabled(dialog.state != DialogState.CLOSED)
         self.close_button.setEnabled(dialog.state != DialogState.CLOSED)
+        self._set_closed(dialog.state == DialogState.CLOSED)
+
+    def _set_closed(self, closed: bool) -> None:
+        """A closed dialog takes no replies: the server would refuse them anyway."""
+        for widget in (self.send_button, self.attach_button, self.comment_toggle):
+            widget.setEnabled(not closed)
+        self.composer.setReadOnly(closed)
+        if closed:
+            self.composer.setPlaceholderText(tr("The dialog is closed"))
+        else:
+            self._set_comment_mode(self.comment_mode)
 
     def shutdown(self) -> None:
         self.model.detach()

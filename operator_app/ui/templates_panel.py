@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -122,15 +122,21 @@ class TemplatesPanel(QWidget):
         self.tree.chosen.connect(self._activated)
         column.addWidget(self.tree, 1)
         row = QHBoxLayout()
-        self.new_button = QPushButton(icon("template"), tr("New"), self)
+        self.new_button = QToolButton(self)
+        self.new_button.setIcon(icon("template"))
+        self.new_button.setText(tr("New"))
         self.new_button.setToolTip(tr("Create a personal template"))
         self.new_button.clicked.connect(lambda: self.open_editor(None))
-        self.edit_button = QPushButton(tr("Edit"), self)
+        self.edit_button = QToolButton(self)
+        self.edit_button.setText(tr("Edit"))
         self.edit_button.clicked.connect(lambda: self.open_editor(self.selected()))
-        self.delete_button = QPushButton(tr("Delete"), self)
+        self.delete_button = QToolButton(self)
+        self.delete_button.setText(tr("Delete"))
         self.delete_button.clicked.connect(self.confirm_delete)
         for button in (self.new_button, self.edit_button, self.delete_button):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             row.addWidget(button)
+        row.addStretch(1)
         column.addLayout(row)
         self.tree.selectionModel().currentChanged.connect(self._update_buttons)
 

@@ -88,6 +88,10 @@
       <translation>закрыт</translation>
     </message>
     <message>
+      <source>The dialog is closed</source>
+      <translation>Диалог закрыт</translation>
+    </message>
+    <message>
       <source>Saved to {path}</source>
       <translation>Сохранено: {path}</translation>
     </message>

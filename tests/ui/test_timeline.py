@@ -279,6 +279,8 @@ def test_retrying_a_message_refused_again_stays_failed(
             dialog_id = session.mine()[0]
             tab = await session.open_tab(dialog_id)
             await session.service.close_dialog(dialog_id, resolution="готово")
+            tab.refresh_header()  # the main window does this on DialogsChanged
+            assert not tab.send_button.isEnabled() and tab.composer.isReadOnly()
             row = session.service.send(dialog_id, "После закрытия")
             await wait_until(lambda: _state(tab, row.key) == DeliveryState.FAILED, what="refused")
             tab.retry(row.key)
