@@ -435,3 +435,69 @@ def test_an_attached_picture_travels_through_the_real_server_and_previews(
             assert saved.read_bytes() == b"%PDF-1.4 leaflet"
 
     run_with_server(qloop, scenario)
+
+
+# ---- attachment files and thumbnails (unit: a scripted downloader) ------------------------
+
+
+class CountingDownloader:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls = 0
+        self.fail = fail
+        self.gate = asyncio.Event()
+
+    async def download(self, attachment: Attachment, dest: Path) -> Path:
+        self.calls += 1
+        await self.gate.wait()
+        if self.fail:
+            from operator_app.core.errors import OfflineError
+
+            raise OfflineError("the server cannot be reached")
+        dest.write_bytes(b"data")
+        return dest
+
+
+def test_attachment_files_download_once_and_share_failures(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    from operator_app.core.errors import OfflineError
+
+    attachment = Attachment(id=7, name="../../etc/passwd", mime="text/plain", size=4, url="/a/7")
+
+    async def scenario() -> None:
+        ok = CountingDownloader()
+        files = AttachmentFiles(ok, tmp_path / "ok")
+        both = asyncio.gather(files.local_path(attachment), files.local_path(attachment))
+        await asyncio.sleep(0)
+        ok.gate.set()
+        first, second = await both
+        assert first == second and ok.calls == 1
+        assert first.parent == tmp_path / "ok"  # the customer's name cannot climb out
+        assert await files.local_path(attachment) == first and ok.calls == 1  # cached
+
+        broken = CountingDownloader(fail=True)
+        failing = AttachmentFiles(broken, tmp_path / "bad")
+        pair = asyncio.gather(
+            failing.local_path(attachment), failing.local_path(attachment), return_exceptions=True
+        )
+        await asyncio.sleep(0)
+        broken.gate.set()
+        results = await pair
+        assert all(isinstance(r, OfflineError) for r in results) and broken.calls == 1
+        assert failing.cached(attachment) is None  # a failure is not remembered as a file
+
+    qloop.run_until_complete(scenario())
+
+
+def test_thumbnails_are_bounded_and_garbage_is_refused(qtbot: QtBot, tmp_path: Path) -> None:
+    from operator_app.ui.thumbnails import read_thumbnail
+
+    big = tmp_path / "big.png"
+    image = QImage(4000, 1000, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    assert image.save(str(big), "PNG")
+    thumb = read_thumbnail(big)
+    assert thumb.width() == 240 and thumb.height() == 60  # aspect kept, inside the box
+    garbage = tmp_path / "fake.png"
+    garbage.write_bytes(b"\x89PNG not really")
+    assert read_thumbnail(garbage).isNull()
