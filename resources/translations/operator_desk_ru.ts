@@ -405,7 +405,7 @@
     </message>
     <message>
       <source>Supervisor console</source>
-      <translation type="unfinished" />
+      <translation>Консоль супервизора</translation>
     </message>
     <message>
       <source>Reconnecting</source>
@@ -657,15 +657,15 @@
     </message>
     <message>
       <source>{n} dialogs wait past the SLA</source>
-      <translation type="unfinished" />
+      <translation>Диалогов сверх SLA: {n}</translation>
     </message>
     <message>
       <source>Queue {queue}: {n} dialogs waiting (threshold {limit})</source>
-      <translation type="unfinished" />
+      <translation>Очередь {queue}: ждут {n} (порог {limit})</translation>
     </message>
     <message>
       <source>{client} waits past the SLA in {queue}</source>
-      <translation type="unfinished" />
+      <translation>{client} ждёт дольше SLA в очереди {queue}</translation>
     </message>
     <message>
       <source>Queue</source>
@@ -673,387 +673,387 @@
     </message>
     <message>
       <source>In the queue</source>
-      <translation type="unfinished" />
+      <translation>В очереди</translation>
     </message>
     <message>
       <source>Longest wait</source>
-      <translation type="unfinished" />
+      <translation>Дольше всех ждёт</translation>
     </message>
     <message>
       <source>In work</source>
-      <translation type="unfinished" />
+      <translation>В работе</translation>
     </message>
     <message>
       <source>Operators online</source>
-      <translation type="unfinished" />
+      <translation>Операторов в сети</translation>
     </message>
     <message>
       <source>Over SLA</source>
-      <translation type="unfinished" />
+      <translation>Сверх SLA</translation>
     </message>
     <message>
       <source>Operator</source>
-      <translation type="unfinished" />
+      <translation>Оператор</translation>
     </message>
     <message>
       <source>Status</source>
-      <translation type="unfinished" />
+      <translation>Статус</translation>
     </message>
     <message>
       <source>Load</source>
-      <translation type="unfinished" />
+      <translation>Загрузка</translation>
     </message>
     <message>
       <source>Handled today</source>
-      <translation type="unfinished" />
+      <translation>Закрыто сегодня</translation>
     </message>
     <message>
       <source>First response (median)</source>
-      <translation type="unfinished" />
+      <translation>Первый ответ (медиана)</translation>
     </message>
     <message>
       <source>Rating</source>
-      <translation type="unfinished" />
+      <translation>Оценка</translation>
     </message>
     <message>
       <source>State</source>
-      <translation type="unfinished" />
+      <translation>Состояние</translation>
     </message>
     <message>
       <source>Unanswered for</source>
-      <translation type="unfinished" />
+      <translation>Без ответа</translation>
     </message>
     <message>
       <source>Live</source>
-      <translation type="unfinished" />
+      <translation>Онлайн</translation>
     </message>
     <message>
       <source>Monitor</source>
-      <translation type="unfinished" />
+      <translation>Мониторинг</translation>
     </message>
     <message>
       <source>Reports</source>
-      <translation type="unfinished" />
+      <translation>Отчёты</translation>
     </message>
     <message>
       <source>Staffing</source>
-      <translation type="unfinished" />
+      <translation>Штат</translation>
     </message>
     <message>
       <source>Alert when a queue has more waiting than</source>
-      <translation type="unfinished" />
+      <translation>Сигнал, если в очереди ждут больше</translation>
     </message>
     <message>
       <source>Alert on dialogs past the SLA</source>
-      <translation type="unfinished" />
+      <translation>Сигнал о диалогах сверх SLA</translation>
     </message>
     <message>
       <source>Sound</source>
-      <translation type="unfinished" />
+      <translation>Звук</translation>
     </message>
     <message>
       <source>Dialog moved to another queue.</source>
-      <translation type="unfinished" />
+      <translation>Диалог переведён в другую очередь.</translation>
     </message>
     <message>
       <source>You took the dialog over.</source>
-      <translation type="unfinished" />
+      <translation>Вы забрали диалог себе.</translation>
     </message>
     <message>
       <source>Whisper sent.</source>
-      <translation type="unfinished" />
+      <translation>Подсказка отправлена.</translation>
     </message>
     <message>
       <source>Status changed.</source>
-      <translation type="unfinished" />
+      <translation>Статус изменён.</translation>
     </message>
     <message>
       <source>Capacity changed.</source>
-      <translation type="unfinished" />
+      <translation>Лимит изменён.</translation>
     </message>
     <message>
       <source>Capacity</source>
-      <translation type="unfinished" />
+      <translation>Лимит диалогов</translation>
     </message>
     <message>
       <source>Take over</source>
-      <translation type="unfinished" />
+      <translation>Забрать себе</translation>
     </message>
     <message>
       <source>Whisper to the operator…</source>
-      <translation type="unfinished" />
+      <translation>Подсказать оператору…</translation>
     </message>
     <message>
       <source>Reassign to</source>
-      <translation type="unfinished" />
+      <translation>Передать оператору</translation>
     </message>
     <message>
       <source>Move to queue</source>
-      <translation type="unfinished" />
+      <translation>Перевести в очередь</translation>
     </message>
     <message>
       <source>Set capacity…</source>
-      <translation type="unfinished" />
+      <translation>Изменить лимит…</translation>
     </message>
     <message>
       <source>Whisper to the operator</source>
-      <translation type="unfinished" />
+      <translation>Подсказка оператору</translation>
     </message>
     <message>
       <source>Only the operator sees this comment, never the client.</source>
-      <translation type="unfinished" />
+      <translation>Комментарий увидит только оператор, клиент — никогда.</translation>
     </message>
     <message>
       <source>A hint for the operator</source>
-      <translation type="unfinished" />
+      <translation>Подсказка для оператора</translation>
     </message>
     <message>
       <source>Dialogs (drag onto an operator to reassign)</source>
-      <translation type="unfinished" />
+      <translation>Диалоги (перетащите на оператора, чтобы передать)</translation>
     </message>
     <message>
       <source>Operators</source>
-      <translation type="unfinished" />
+      <translation>Операторы</translation>
     </message>
     <message>
       <source>Queues</source>
-      <translation type="unfinished" />
+      <translation>Очереди</translation>
     </message>
     <message>
       <source>Alerts</source>
-      <translation type="unfinished" />
+      <translation>Сигналы</translation>
     </message>
     <message>
       <source>nobody is waiting in this queue</source>
-      <translation type="unfinished" />
+      <translation>в этой очереди никто не ждёт</translation>
     </message>
     <message>
       <source>Not done: {why}</source>
-      <translation type="unfinished" />
+      <translation>Не выполнено: {why}</translation>
     </message>
     <message>
       <source>Dialog reassigned to {name}.</source>
-      <translation type="unfinished" />
+      <translation>Диалог передан: {name}.</translation>
     </message>
     <message>
       <source>Chats {name} may hold at once:</source>
-      <translation type="unfinished" />
+      <translation>Сколько диалогов {name} ведёт одновременно:</translation>
     </message>
     <message>
       <source>Set status: {status}</source>
-      <translation type="unfinished" />
+      <translation>Статус: {status}</translation>
     </message>
     <message>
       <source>The boards are not up to date: {why}</source>
-      <translation type="unfinished" />
+      <translation>Данные панели устарели: {why}</translation>
     </message>
     <message>
       <source>Stop monitoring</source>
-      <translation type="unfinished" />
+      <translation>Закрыть мониторинг</translation>
     </message>
     <message>
       <source>nobody</source>
-      <translation type="unfinished" />
+      <translation>никто</translation>
     </message>
     <message>
       <source>Double-click a dialog on the live board, or choose Monitor in its menu.</source>
-      <translation type="unfinished" />
+      <translation>Дважды щёлкните диалог на вкладке «Онлайн» или выберите «Мониторинг» в его меню.</translation>
     </message>
     <message>
       <source>Whisper</source>
-      <translation type="unfinished" />
+      <translation>Подсказать</translation>
     </message>
     <message>
       <source>{queue} · operator: {operator}</source>
-      <translation type="unfinished" />
+      <translation>{queue} · оператор: {operator}</translation>
     </message>
     <message>
       <source>{name} is typing…</source>
-      <translation type="unfinished" />
+      <translation>{name} печатает…</translation>
     </message>
     <message>
       <source>Choose the filters and press Show.</source>
-      <translation type="unfinished" />
+      <translation>Выберите фильтры и нажмите «Показать».</translation>
     </message>
     <message>
       <source>Dialogs per day</source>
-      <translation type="unfinished" />
+      <translation>Диалоги по дням</translation>
     </message>
     <message>
       <source>Dialogs per hour of the day (average)</source>
-      <translation type="unfinished" />
+      <translation>Диалоги по часам суток (в среднем)</translation>
     </message>
     <message>
       <source>First response, minutes</source>
-      <translation type="unfinished" />
+      <translation>Первый ответ, мин</translation>
     </message>
     <message>
       <source>Handling time, minutes</source>
-      <translation type="unfinished" />
+      <translation>Время обработки, мин</translation>
     </message>
     <message>
       <source>Ratings</source>
-      <translation type="unfinished" />
+      <translation>Оценки</translation>
     </message>
     <message>
       <source>SLA breaches per day</source>
-      <translation type="unfinished" />
+      <translation>Нарушения SLA по дням</translation>
     </message>
     <message>
       <source>Show</source>
-      <translation type="unfinished" />
+      <translation>Показать</translation>
     </message>
     <message>
       <source>Export CSV…</source>
-      <translation type="unfinished" />
+      <translation>Экспорт CSV…</translation>
     </message>
     <message>
       <source>Export PDF…</source>
-      <translation type="unfinished" />
+      <translation>Экспорт PDF…</translation>
     </message>
     <message>
       <source>Export CSV</source>
-      <translation type="unfinished" />
+      <translation>Экспорт CSV</translation>
     </message>
     <message>
       <source>CSV files (*.csv)</source>
-      <translation type="unfinished" />
+      <translation>Файлы CSV (*.csv)</translation>
     </message>
     <message>
       <source>Export PDF</source>
-      <translation type="unfinished" />
+      <translation>Экспорт PDF</translation>
     </message>
     <message>
       <source>PDF files (*.pdf)</source>
-      <translation type="unfinished" />
+      <translation>Файлы PDF (*.pdf)</translation>
     </message>
     <message>
       <source>Chat center report</source>
-      <translation type="unfinished" />
+      <translation>Отчёт чат-центра</translation>
     </message>
     <message>
       <source>Dialogs: {dialogs}, closed: {closed}. First response: median {median}, 90% within {p90}. Handling: average {handling}. Rating: {rating} ({ratings}). SLA breaches: {breaches}.</source>
-      <translation type="unfinished" />
+      <translation>Диалогов: {dialogs}, закрыто: {closed}. Первый ответ: медиана {median}, 90% быстрее {p90}. Обработка: в среднем {handling}. Оценка: {rating} ({ratings}). Нарушений SLA: {breaches}.</translation>
     </message>
     <message>
       <source>From</source>
-      <translation type="unfinished" />
+      <translation>С</translation>
     </message>
     <message>
       <source>To</source>
-      <translation type="unfinished" />
+      <translation>по</translation>
     </message>
     <message>
       <source>All</source>
-      <translation type="unfinished" />
+      <translation>Все</translation>
     </message>
     <message>
       <source>The start date is after the end date.</source>
-      <translation type="unfinished" />
+      <translation>Начальная дата позже конечной.</translation>
     </message>
     <message>
       <source>Show a report first.</source>
-      <translation type="unfinished" />
+      <translation>Сначала постройте отчёт.</translation>
     </message>
     <message>
       <source>Median</source>
-      <translation type="unfinished" />
+      <translation>Медиана</translation>
     </message>
     <message>
       <source>90th percentile</source>
-      <translation type="unfinished" />
+      <translation>90-й перцентиль</translation>
     </message>
     <message>
       <source>Average</source>
-      <translation type="unfinished" />
+      <translation>Среднее</translation>
     </message>
     <message>
       <source>SLA breaches</source>
-      <translation type="unfinished" />
+      <translation>Нарушения SLA</translation>
     </message>
     <message>
       <source>Period: {since} – {until}</source>
-      <translation type="unfinished" />
+      <translation>Период: {since} – {until}</translation>
     </message>
     <message>
       <source>Queue: {queue}</source>
-      <translation type="unfinished" />
+      <translation>Очередь: {queue}</translation>
     </message>
     <message>
       <source>Operator: {operator}</source>
-      <translation type="unfinished" />
+      <translation>Оператор: {operator}</translation>
     </message>
     <message>
       <source>Choose at most {n} days.</source>
-      <translation type="unfinished" />
+      <translation>Выберите не больше {n} дней.</translation>
     </message>
     <message>
       <source>Cannot write {path}: {why}</source>
-      <translation type="unfinished" />
+      <translation>Не удалось записать {path}: {why}</translation>
     </message>
     <message>
       <source>Hour</source>
-      <translation type="unfinished" />
+      <translation>Час</translation>
     </message>
     <message>
       <source>Chats per hour</source>
-      <translation type="unfinished" />
+      <translation>Чатов в час</translation>
     </message>
     <message>
       <source>Handling time, min</source>
-      <translation type="unfinished" />
+      <translation>Обработка, мин</translation>
     </message>
     <message>
       <source>Operators needed</source>
-      <translation type="unfinished" />
+      <translation>Нужно операторов</translation>
     </message>
     <message>
       <source>Operators seen</source>
-      <translation type="unfinished" />
+      <translation>Было операторов</translation>
     </message>
     <message>
       <source>Seen minus needed</source>
-      <translation type="unfinished" />
+      <translation>Было минус нужно</translation>
     </message>
     <message>
       <source>Expected service level</source>
-      <translation type="unfinished" />
+      <translation>Ожидаемый уровень сервиса</translation>
     </message>
     <message>
       <source>Erlang C per hour, each operator counted as several chat slots. Load is measured over the range chosen in Reports.</source>
-      <translation type="unfinished" />
+      <translation>Эрланг C по часам: каждый оператор — несколько параллельных чатов. Нагрузка измерена за период, выбранный в «Отчётах».</translation>
     </message>
     <message>
       <source>Operators needed and seen, per hour</source>
-      <translation type="unfinished" />
+      <translation>Операторов нужно и было, по часам</translation>
     </message>
     <message>
       <source> s</source>
-      <translation type="unfinished" />
+      <translation> с</translation>
     </message>
     <message>
       <source>Answered</source>
-      <translation type="unfinished" />
+      <translation>Ответить на</translation>
     </message>
     <message>
       <source>within</source>
-      <translation type="unfinished" />
+      <translation>за</translation>
     </message>
     <message>
       <source>Chats per operator</source>
-      <translation type="unfinished" />
+      <translation>Чатов на оператора</translation>
     </message>
     <message>
       <source>Slowdown factor</source>
-      <translation type="unfinished" />
+      <translation>Коэффициент замедления</translation>
     </message>
     <message>
       <source>Needed</source>
-      <translation type="unfinished" />
+      <translation>Нужно</translation>
     </message>
     <message>
       <source>Seen</source>
-      <translation type="unfinished" />
+      <translation>Было</translation>
     </message>
     <message>
       <source>No templates match</source>
