@@ -111,6 +111,8 @@ class ClientCard(QWidget):
         column.addWidget(self.history_list, 1)
         self.status_label = plain_label(self, "muted")
         column.addWidget(self.status_label)
+        self.filler = QWidget(self)  # keeps the card at the top while the history is hidden
+        column.addWidget(self.filler, 1)
 
     # ---- what to show ----------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class ClientCard(QWidget):
         self.history_title.hide()
         self.history_list.clear()
         self.history_list.hide()
+        self.filler.show()
         self.status_label.setText("")
 
     def show_dialog(self, dialog_id: int) -> None:
@@ -204,6 +207,7 @@ class ClientCard(QWidget):
         self._set_identities_from_channel(dialog.channel)
         self.history_title.hide()
         self.history_list.hide()
+        self.filler.show()
 
     @staticmethod
     def _tags_text(tags: list[str]) -> str:
@@ -238,6 +242,7 @@ class ClientCard(QWidget):
             self.history_list.addItem(self._history_item(item))
         self.history_title.setVisible(bool(items))
         self.history_list.setVisible(bool(items))
+        self.filler.setVisible(not items)
 
     def _history_item(self, item: DialogHistoryItem) -> QListWidgetItem:
         when = (item.closed_at or item.created_at).astimezone().strftime("%d.%m.%Y")

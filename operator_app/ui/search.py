@@ -9,6 +9,7 @@ plain-text runs, the marked ones bold, and never as HTML.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HIT_START = "\x02"
+_WHITESPACE = re.compile(r"\s+")
 HIT_END = "\x03"
 MAX_DIALOGS = 20
 MAX_HITS = 60
@@ -124,9 +126,15 @@ def build_entries(
     """Everything the switcher lists for ``query``: tabs, dialogs, then message hits by dialog."""
     needle = query.strip().casefold()
     number = dialog_number(query)
-    tabs = [row for row in _rows(service, open_tabs) if _matches(row, needle, number)]
+    found = _cached_dialogs(service, query, number)
+    found_ids = {row.dialog.id for row in found}
+    tabs = [
+        row
+        for row in _rows(service, open_tabs)
+        if _matches(row, needle, number) or row.dialog.id in found_ids
+    ]
     shown = {row.dialog.id for row in tabs}
-    dialogs = [row for row in _cached_dialogs(service, query, number) if row.dialog.id not in shown]
+    dialogs = [row for row in found if row.dialog.id not in shown]
     entries: list[SwitcherEntry] = []
     _add_group(entries, tr(HEADER_TABS), [_dialog_entry(row, EntryKind.TAB) for row in tabs])
     _add_group(entries, tr(HEADER_DIALOGS), [_dialog_entry(r, EntryKind.DIALOG) for r in dialogs])
@@ -349,7 +357,7 @@ def draw_runs(
     for text, strong in runs:
         run_font = bold if strong else font
         metrics = QFontMetrics(run_font)
-        flat = " ".join(text.split()) if text.strip() else " "
+        flat = _WHITESPACE.sub(" ", text)  # keeps the spaces around a bold run
         space = rect.right() - x
         if space <= metrics.horizontalAdvance("…"):
             break
@@ -414,6 +422,10 @@ class QuickSwitcher(QDialog):
         width = min(640, max(420, parent.width() - 80))
         height = min(520, max(300, parent.height() - 120))
         self.resize(width, height)
+        t = theme.current()  # a frameless window: draw its edge ourselves
+        self.setStyleSheet(
+            f"QDialog#quickSwitcher {{ background: {t.window}; border: 1px solid {t.border}; }}"
+        )
         top_left = parent.mapToGlobal(QPoint((parent.width() - width) // 2, 60))
         self.move(top_left)
         self.refresh()

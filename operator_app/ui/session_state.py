@@ -98,9 +98,11 @@ class SessionRestorer:
         self.pending = list(tabs)
         self.current = current
         self.deadline = time.monotonic() + PENDING_SECONDS
+        self.listening = False
         self.open_ready()
         if self.pending:
             window.bridge.dialogs_changed.connect(self._on_dialogs_changed)
+            self.listening = True
 
     def open_ready(self) -> None:
         window = self.window
@@ -121,7 +123,8 @@ class SessionRestorer:
             self.pending.clear()
         else:
             self.open_ready()
-        if not self.pending:
+        if not self.pending and self.listening:  # opening a tab may re-enter here
+            self.listening = False
             self.window.bridge.dialogs_changed.disconnect(self._on_dialogs_changed)
 
 

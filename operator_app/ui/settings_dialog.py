@@ -202,8 +202,8 @@ class SettingsDialog(QDialog):
     def _fill_profiles(self) -> None:
         self.profile_list.clear()
         for profile in self.settings.profiles:
-            text = f"{profile.name} — {profile.login + '@' if profile.login else ''}"
-            item = QListWidgetItem(text + profile.base_url)
+            login = f" ({profile.login})" if profile.login else ""
+            item = QListWidgetItem(f"{profile.name} — {profile.base_url}{login}")
             item.setData(ProfileRole, profile.name)
             self.profile_list.addItem(item)
 
