@@ -53,3 +53,11 @@ package: $(STAMP)  ## the PyInstaller bundle, then its smoke mode run from outsi
 reliability: $(STAMP)  ## faults, crashes, bad input, security at full size; ends with the figures
 	QT_QPA_PLATFORM=offscreen RELIABILITY_SCALE=full RELIABILITY_REPORT=docs/reliability-figures.json \
 		$(PY) -m pytest tests/reliability -q --timeout 1200 $(PYTEST_ARGS)
+
+# ---- benchmarks: `make bench` at full size, `make bench-smoke` in CI (docs/performance.md) ----
+.PHONY: bench bench-smoke
+bench: $(STAMP)  ## every measurement at full size (10k dialogs, 1M messages, 1,000 clients)
+	QT_QPA_PLATFORM=offscreen nice -n 10 $(PY) benchmarks/run.py --size full $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)  ## the same code at small sizes; no timing judged
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run.py --size smoke $(BENCH_ARGS)

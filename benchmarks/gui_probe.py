@@ -155,9 +155,9 @@ class LiveProbe:
 
     def _inserted(self, _parent: Any, first: int, last: int) -> None:
         for row in range(first, last + 1):
-            text = self.tab.model.message_at(row).text
-            if MARK in text:
-                self.pending.append(float(text.rsplit(MARK, 1)[1]))
+            message = self.tab.model.message_at(row)
+            if MARK in message.text:  # created_at: when the server committed and emitted it
+                self.pending.append(message.created_at.timestamp())
 
     def _painted(self) -> None:
         now = time.time()

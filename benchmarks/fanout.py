@@ -1,0 +1,172 @@
+"""Fan-out helpers run as their own processes (run.py spawns them).
+
+  clients <ws-url> <n> [floor]   n websocket clients; for the app they authenticate as staff
+                                 1..n, for the floor they send their id. Prints
+                                 {"connected": n}, then on stdin ``report`` prints the
+                                 delivery latencies (message created_at to receipt).
+  floor <n> <rate> <seconds> <size>  a bare websockets server that pushes the same deliveries
+                                 (assignee + queue supervisors) with ``broadcast``. Prints
+                                 {"port": p}; starts on stdin ``go``; prints what it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.generate import SIZES, Plan, dialog_plans  # noqa: E402
+from benchmarks.servers import MARK, token_of  # noqa: E402
+from operator_app.protocol import PROTOCOL_VERSION  # noqa: E402
+
+
+def say(payload: dict[str, Any]) -> None:
+    print(json.dumps(payload), flush=True)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"count": len(ordered), "p50": pick(0.5), "p99": pick(0.99), "max": ordered[-1]}
+
+
+async def stdin_lines() -> asyncio.Queue[str]:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+
+    def pump() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line.strip())
+        loop.call_soon_threadsafe(queue.put_nowait, "quit")
+
+    loop.run_in_executor(None, pump)
+    return queue
+
+
+async def run_clients(url: str, count: int, floor: bool) -> None:
+    latencies: list[float] = []
+
+    async def reader(ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                now = time.time()
+                frame = json.loads(raw)
+                if frame.get("type") == "event" and "message" in frame["event"]:
+                    emitted = datetime.fromisoformat(frame["event"]["message"]["created_at"])
+                    latencies.append(now - emitted.timestamp())
+        except websockets.ConnectionClosed:
+            pass
+
+    async def one(staff_id: int) -> ClientConnection:
+        ws = await connect(url, max_size=2**20, open_timeout=60, ping_interval=None)
+        if floor:
+            await ws.send(str(staff_id))
+        else:
+            auth = {"type": "auth", "token": token_of(staff_id), "protocol_version": PROTOCOL_VERSION}
+            await ws.send(json.dumps(auth))
+        return ws
+
+    sockets: list[ClientConnection] = []
+    for start in range(1, count + 1, 50):
+        batch = range(start, min(count, start + 49) + 1)
+        sockets += await asyncio.gather(*(one(i) for i in batch))
+    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+    await asyncio.sleep(0.5)
+    say({"connected": len(sockets)})
+    commands = await stdin_lines()
+    while (await commands.get()) == "report":
+        say({"latency": summary(latencies)})
+    for ws in sockets:
+        await ws.close()
+    await asyncio.gather(*readers, return_exceptions=True)
+
+
+def frame_for(message_id: int, dialog_id: int, text: str) -> str:
+    """The same shape and size as the app's message.created event frame."""
+    message = {
+        "id": message_id,
+        "dialog_id": dialog_id,
+        "author": "client",
+        "author_id": None,
+        "author_name": "",
+        "kind": "message",
+        "text": text,
+        "attachments": [],
+        "client_msg_id": None,
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    dialog = {
+        "id": dialog_id,
+        "channel": "telegram",
+        "contact_id": dialog_id,
+        "contact_name": f"Customer {dialog_id}",
+        "queue_id": 1,
+        "assignee_id": 100,
+        "participant_ids": [],
+        "state": "active",
+        "tags": [],
+        "subject": "",
+        "created_at": "2026-11-23T10:00:00Z",
+        "updated_at": "2026-11-23T10:00:00Z",
+        "waiting_since": "2026-11-23T10:00:00Z",
+        "last_message": {"author": "client", "kind": "message", "text": text[:80]},
+        "last_message_id": message_id,
+        "message_count": 100,
+    }
+    event = {"kind": "message.created", "message": message, "dialog": dialog}
+    return json.dumps({"type": "event", "cursor": message_id, "event": event}, ensure_ascii=False)
+
+
+async def run_floor(count: int, rate: float, seconds: float, size: str) -> None:
+    plan = Plan(SIZES[size])
+    active = [d for d in dialog_plans(plan, __import__("random").Random(0)) if d.state == "active"]
+    by_id: dict[int, ServerConnection] = {}
+
+    async def handler(ws: ServerConnection) -> None:
+        staff_id = int(await ws.recv())
+        by_id[staff_id] = ws
+        await ws.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0, max_size=2**20, ping_interval=None) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        say({"port": port})
+        commands = await stdin_lines()
+        await commands.get()
+        total = int(rate * seconds)
+        started = time.perf_counter()
+        deliveries = 0
+        for n in range(total):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            dialog = active[n % len(active)]
+            audience = [dialog.assignee_id, *plan.supervisors(dialog.queue_id)]
+            targets = [by_id[i] for i in audience if i in by_id]
+            broadcast(targets, frame_for(n, dialog.id, f"load {n} {MARK}{time.time():.6f}"))
+            deliveries += len(targets)
+        say({"sent": total, "deliveries": deliveries, "seconds": time.perf_counter() - started})
+        await commands.get()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "clients":
+        asyncio.run(run_clients(sys.argv[2], int(sys.argv[3]), len(sys.argv) > 4))
+    else:
+        asyncio.run(
+            run_floor(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+        )

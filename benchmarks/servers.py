@@ -1,0 +1,246 @@
+"""Server-side helpers: a server process on a copied database, tokens, inbound load, a proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, delete, insert, select
+
+from operator_app.protocol import routes
+from operator_app.server import security
+from operator_app.server import schema as s
+
+MARK = "⏱"
+
+
+def token_of(staff_id: int) -> str:
+    return f"bench-token-{staff_id}"
+
+
+def grant_tokens(database_url: str, staff: int) -> None:
+    """Tokens for every staff member, straight into the database: 1,000 argon2 logins would
+    take minutes and measure nothing we care about here."""
+    engine = create_engine(database_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(delete(s.tokens))
+        conn.execute(
+            insert(s.tokens),
+            [
+                {
+                    "token_hash": security.digest(token_of(i)),
+                    "operator_id": i,
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=1),
+                }
+                for i in range(1, staff + 1)
+            ],
+        )
+    engine.dispose()
+
+
+def head_cursor(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        head = conn.execute(select(s.event_sequence.c.head)).scalar()
+    engine.dispose()
+    return int(head or 0)
+
+
+def copy_sqlite(source: Path, target: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
+    return f"sqlite:///{target}"
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    url: str
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+@contextlib.contextmanager
+def server_process(database_url: str) -> Iterator[ServerProcess]:
+    """``operator-server serve`` on a free port, stopped (SIGTERM, then kill) on exit."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "operator_app.server", "serve", "--db", database_url, "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = ""
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("listening on "):
+                url = line.split()[-1]
+                break
+        if not url:
+            raise RuntimeError("the server did not start")
+        threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe open
+        yield ServerProcess(process, url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def inbound_body(channel: str, address: str, text: str, external_id: str) -> dict[str, str]:
+    return {"address": address, "text": text, "external_id": external_id, "name": ""}
+
+
+async def post_inbound(
+    client: httpx.AsyncClient, dialog: tuple[int, str], serial: str, text: str
+) -> None:
+    dialog_id, channel = dialog
+    response = await client.post(
+        routes.INBOUND.format(channel=channel),
+        json=inbound_body(channel, f"{channel}-{dialog_id}", text, serial),
+        headers={"X-Channel-Secret": security.demo_channel_secret(channel)},
+    )
+    response.raise_for_status()
+
+
+async def drive_inbound(
+    url: str,
+    dialogs: list[tuple[int, str]],
+    *,
+    rate: float,
+    seconds: float,
+    tag: str,
+    marked_every: int = 1,
+    concurrency: int = 32,
+) -> dict[str, float]:
+    """Customers write at ``rate`` messages/s for ``seconds``; every ``marked_every``-th
+    message (to ``dialogs[0]``) carries its send time after MARK. Returns what was achieved."""
+    total = int(rate * seconds)
+    sem = asyncio.Semaphore(concurrency)
+    failures = 0
+
+    async def one(n: int, client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        marked = n % marked_every == 0
+        dialog = dialogs[0] if marked and marked_every > 1 else dialogs[n % len(dialogs)]
+        async with sem:
+            text = f"load {n} {MARK}{time.time():.6f}" if marked else f"load {n}"
+            try:
+                await post_inbound(client, dialog, f"{tag}-{n}", text)
+            except httpx.HTTPError:
+                failures += 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        tasks = []
+        for n in range(total):
+            due = started + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(n, client)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    return {"sent": total, "failed": failures, "rate": total / elapsed}
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 that can cut every connection and refuse new ones."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.open = True
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> int:
+        self._thread.start()
+        self._ready.wait(10)
+        return self.port
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", 0)
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.close()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        try:
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping
+        self._writers -= {writer, up_writer}
+
+    def cut(self) -> None:
+        def close_all() -> None:
+            self.open = False
+            for writer in list(self._writers):
+                writer.transport.abort()
+
+        self._loop.call_soon_threadsafe(close_all)
+
+    def resume(self) -> None:
+        self.open = True
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            for writer in list(self._writers):
+                writer.transport.abort()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self._loop)
+        self._thread.join(10)
