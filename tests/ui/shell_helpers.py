@@ -6,6 +6,7 @@ import gc
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -31,10 +32,14 @@ def collect_garbage_here() -> Iterator[None]:
 
 @asynccontextmanager
 async def signed_in_window(
-    server: EmbeddedServer, qtbot: QtBot, login: str = DEMO_LOGIN, password: str = DEMO_PASSWORD
+    server: EmbeddedServer,
+    qtbot: QtBot,
+    login: str = DEMO_LOGIN,
+    password: str = DEMO_PASSWORD,
+    cache_dir: Path | None = None,
 ) -> AsyncIterator[tuple[DeskService, MainWindow]]:
     """anna's main window, online, with her dialogs listed; closed properly afterwards."""
-    service = await sign_in(server.url, login, password, demo=True)
+    service = await sign_in(server.url, login, password, demo=True, cache_dir=cache_dir)
     window = MainWindow(service)
     qtbot.addWidget(window)
     window.show()

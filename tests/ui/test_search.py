@@ -108,6 +108,9 @@ async def _message_hit(server: EmbeddedServer, qtbot: QtBot) -> None:
             return tab.model.message_at(index.row()).text if index.isValid() else ""
 
         await wait_until(lambda: "кенгуру" in selected_text(), what="the hit selected")
+        switcher.popup()  # the same query again, to look at the list
+        switcher.refresh()
+        assert not switcher.grab().isNull()  # the delegate paints headers, dialogs and hits
         hits = [e for e in switcher.model.entries if e.kind is EntryKind.MESSAGE]
         assert hits and hits[0].dialog_id == dialog_id
         assert ("кенгуру", True) in snippet_runs(hits[0].title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -117,6 +118,27 @@ async def _session(server: EmbeddedServer, qtbot: QtBot) -> None:
         assert window.current_tab().dialog_id == first  # type: ignore[union-attr]
         assert (window.width(), window.height()) == size
         assert window.splitter.sizes() == sizes
+
+
+def test_tabs_of_dialogs_not_cached_yet_reopen_when_the_sync_brings_them(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    with EmbeddedServer(demo=True, simulate_rate=0.0) as server:
+        qloop.run_until_complete(_pending(server, qtbot, tmp_path))
+
+
+async def _pending(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None:
+    async with signed_in_window(server, qtbot) as (_service, window):
+        mine = window.models[Section.MINE]
+        first, second = mine.dialog_id_at(0), mine.dialog_id_at(1)
+        window.open_dialog(first)
+        window.open_dialog(second)
+
+    # a new computer: an empty cache, so the dialogs arrive with the first sync
+    async with signed_in_window(server, qtbot, cache_dir=tmp_path / "fresh") as (_s, window):
+        await wait_until(lambda: open_tab_ids(window) == [first, second], what="tabs reopened")
+        assert window.current_tab().dialog_id == second  # type: ignore[union-attr]
+        assert not window.session_restorer.pending
 
 
 def test_channel_and_tag_filters_narrow_every_section(
