@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 # this many seconds, so a restart is not met by the whole herd at once.
 HERD_SPREAD = 10.0
 MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only burn CPU
+YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
 _EXCERPT = 120
 
 
@@ -331,8 +332,14 @@ class RealtimeConnection:
         interval = self._heartbeat
         last_heard = time.monotonic()
         next_ping = last_heard + interval
+        yielded = last_heard
         while True:
             now = time.monotonic()
+            if now - yielded >= YIELD_EVERY_SECONDS:
+                # recv() does not suspend while frames are buffered: after a reconnect a
+                # replay of thousands would otherwise hold the loop (and the GUI) throughout.
+                await asyncio.sleep(0)
+                yielded = now = time.monotonic()
             if now - last_heard >= 2 * interval:
                 raise _Dropped("no heartbeat from the server")
             if now >= next_ping:
