@@ -932,6 +932,30 @@
       <translation>Отчёт чат-центра</translation>
     </message>
     <message>
+      <source>Day</source>
+      <translation>День</translation>
+    </message>
+    <message>
+      <source>Closed</source>
+      <translation>Закрыто</translation>
+    </message>
+    <message>
+      <source>First response, median</source>
+      <translation>Первый ответ, медиана</translation>
+    </message>
+    <message>
+      <source>90th percentile</source>
+      <translation>90-й перцентиль</translation>
+    </message>
+    <message>
+      <source>Handling, average</source>
+      <translation>Обработка, среднее</translation>
+    </message>
+    <message>
+      <source>SLA breaches</source>
+      <translation>Нарушения SLA</translation>
+    </message>
+    <message>
       <source>Dialogs: {dialogs}, closed: {closed}. First response: median {median}, 90% within {p90}. Handling: average {handling}. Rating: {rating} ({ratings}). SLA breaches: {breaches}.</source>
       <translation>Диалогов: {dialogs}, закрыто: {closed}. Первый ответ: медиана {median}, 90% быстрее {p90}. Обработка: в среднем {handling}. Оценка: {rating} ({ratings}). Нарушений SLA: {breaches}.</translation>
     </message>
@@ -960,16 +984,8 @@
       <translation>Медиана</translation>
     </message>
     <message>
-      <source>90th percentile</source>
-      <translation>90-й перцентиль</translation>
-    </message>
-    <message>
       <source>Average</source>
       <translation>Среднее</translation>
-    </message>
-    <message>
-      <source>SLA breaches</source>
-      <translation>Нарушения SLA</translation>
     </message>
     <message>
       <source>Period: {since} – {until}</source>
@@ -986,6 +1002,10 @@
     <message>
       <source>Choose at most {n} days.</source>
       <translation>Выберите не больше {n} дней.</translation>
+    </message>
+    <message>
+      <source>Total</source>
+      <translation>Итого</translation>
     </message>
     <message>
       <source>Cannot write {path}: {why}</source>

@@ -35,6 +35,7 @@ from .charts import new_chart_view, show_bars, show_lines
 
 DEFAULT_DAYS = 14
 PDF_DPI = 96
+SMOOTH_FIT = (Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
 
 
 def as_date(day: QDate) -> date:
@@ -253,28 +254,65 @@ class ReportsView(QWidget):
         body.setPointSize(9)
         body.setBold(False)
         painter.setFont(body)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
         for line in self._pdf_lines():
-            painter.drawText(QRect(0, y, width, 18), Qt.AlignmentFlag.AlignLeft, line)
-            y += 18
+            box = painter.boundingRect(QRect(0, y, width, 1000), flags, line)
+            painter.drawText(box, flags, line)
+            y += box.height() + 4
         y += 10
         cell_w, cell_h = (width - 10) // 2, 230
         for number, view in enumerate(self.chart_views()):
             if y + cell_h > page.height():
                 writer.newPage()
                 y = 0
-            pixmap = view.grab()
             x = 0 if number % 2 == 0 else cell_w + 10
             target = QRect(x, y, cell_w, cell_h)
-            painter.drawPixmap(
-                target,
-                pixmap.scaled(
-                    target.size(),
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                ),
-            )
+            painter.drawPixmap(target, view.grab().scaled(target.size(), *SMOOTH_FIT))
             if number % 2 == 1:
                 y += cell_h + 10
+        writer.newPage()
+        self._paint_pdf_table(painter, writer, page.width(), page.height())
+
+    def _paint_pdf_table(
+        self, painter: QPainter, writer: QPdfWriter, width: int, bottom: int
+    ) -> None:
+        """The numbers behind the charts, one line per day and the totals."""
+        assert self.day_report is not None
+        headers = [
+            tr("Day"),
+            tr("Dialogs"),
+            tr("Closed"),
+            tr("First response, median"),
+            tr("90th percentile"),
+            tr("Handling, average"),
+            tr("Rating"),
+            tr("SLA breaches"),
+        ]
+        rows = [
+            [label, *pdf_cells(row)]
+            for label, row in [
+                *((r.start.astimezone().strftime("%d.%m.%Y"), r) for r in self.day_report.rows),
+                (tr("Total"), self.day_report.totals),
+            ]
+        ]
+        column = width // len(headers)
+        y = 0
+        for number, line in enumerate([headers, *rows]):
+            font = QFont(painter.font())
+            font.setBold(number == 0 or number == len(rows))
+            painter.setFont(font)
+            height = 50 if number == 0 else 18
+            if y + height > bottom:
+                writer.newPage()
+                y = 0
+            for index, text in enumerate(line):
+                align = Qt.AlignmentFlag.AlignLeft if index == 0 else Qt.AlignmentFlag.AlignRight
+                painter.drawText(
+                    QRect(index * column, y, column - 6, height),
+                    align | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,
+                    text,
+                )
+            y += height + 2
 
     def _pdf_lines(self) -> list[str]:
         assert self.day_report is not None
@@ -287,6 +325,19 @@ class ReportsView(QWidget):
             tr("Operator: {operator}").format(operator=self.operator_combo.currentText()),
             summary_text(report.totals),
         ]
+
+
+def pdf_cells(row: ReportRow) -> list[str]:
+    rating = "—" if row.rating_average is None else f"{row.rating_average:.2f}"
+    return [
+        str(row.dialogs),
+        str(row.closed),
+        seconds_text(row.first_response_median),
+        seconds_text(row.first_response_p90),
+        seconds_text(row.handling_average),
+        rating,
+        str(row.sla_breaches),
+    ]
 
 
 def hour_of_day_average(report: Report) -> list[float]:
