@@ -86,6 +86,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(code=code, message=str(exc.detail))
         return JSONResponse(body.model_dump(mode="json"), status_code=exc.status_code)
 
+    @app.exception_handler(OverflowError)
+    async def id_out_of_range(_request: Request, _exc: OverflowError) -> JSONResponse:
+        # an id past the database's 64-bit integers names nothing that exists
+        return error_response(ErrorCode.NOT_FOUND, "no such object: the id is out of range")
+
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
