@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
@@ -51,6 +52,8 @@ async def signed_in_window(
     finally:
         await window.runner.cancel_all()  # first: the tasks' callbacks still find their tabs
         window.close()
+        for timer in window.findChildren(QTimer):  # none may fire once the cache is closed
+            timer.stop()
         await service.close()
         service.cache.close()
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.service import Section
+from operator_app.core.shell_reads import cached_contact_card
 from operator_app.protocol.models import Channel
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.client_card import ClientCard, DialogIdItemRole
@@ -70,10 +71,15 @@ async def _card(server: EmbeddedServer, qtbot: QtBot) -> None:
 
         # offline: the fetched card stays; a never-fetched client falls back to the dialog row
         server.stop()
-        other = next(r for r in service.dialogs(Section.MINE) if r.dialog.contact_name != IVAN)
-        card.show_dialog(vip)
+        other = next(
+            r
+            for section in (Section.MINE, Section.WAITING)
+            for r in service.dialogs(section)
+            if cached_contact_card(service, r.dialog.contact_id) is None
+        )
+        window.open_dialog(vip)  # the card follows the current tab
         assert _addresses(card) == ["+79161234501", "@ivan_petrov"]
-        card.show_dialog(other.dialog.id)
+        window.open_dialog(other.dialog.id)
         assert card.name_label.text() == other.dialog.contact_name
         await wait_until(lambda: "Offline" in card.status_label.text(), what="the offline note")
 
