@@ -141,6 +141,7 @@ class Notifier(QObject):
 
     notified = Signal(object)  # Notification
     open_requested = Signal(int)  # dialog id: the operator clicked the tray message
+    window_requested = Signal()  # the operator clicked the tray icon
 
     def __init__(
         self,
@@ -247,8 +248,13 @@ class Notifier(QObject):
         tray = QSystemTrayIcon(icon("app"), self)
         tray.setToolTip(tr("Operator desk"))
         tray.messageClicked.connect(self.tray_message_clicked)
+        tray.activated.connect(self._tray_activated)
         tray.show()
         return tray
+
+    def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.window_requested.emit()
 
     def tray_message_clicked(self) -> None:
         if self.history:
@@ -278,13 +284,17 @@ def install_notifications(window: MainWindow, sounds_enabled: bool | None = None
     window.bridge.assigned.connect(notifier.on_assigned)
     window.bridge.messages_changed.connect(notifier.on_messages_changed)
 
-    def bring_forward(dialog_id: int) -> None:
+    def show_window() -> None:
         window.showNormal()
         window.raise_()
         window.activateWindow()
+
+    def bring_forward(dialog_id: int) -> None:
+        show_window()
         window.open_dialog(dialog_id)
 
     notifier.open_requested.connect(bring_forward)
+    notifier.window_requested.connect(show_window)
     return notifier
 
 
