@@ -59,7 +59,8 @@ from .staffing_view import StaffingView
 logger = logging.getLogger(__name__)
 
 REFRESH_MS = 5000  # the boards' periodic refresh
-CHANGE_DEBOUNCE_MS = 400  # a burst of changes refreshes once
+CHANGE_DEBOUNCE_MS = 400  # a burst of changes refreshes the boards once
+LIST_DEBOUNCE_MS = 100  # and the dialog list from the cache once
 MAX_ALERTS_SHOWN = 50
 
 
@@ -231,6 +232,8 @@ class SupervisorConsole(QWidget):
         self._refresh_timer.start()
         self._change_timer = QTimer(self, singleShot=True, interval=CHANGE_DEBOUNCE_MS)
         self._change_timer.timeout.connect(self.refresh_board)
+        self._list_timer = QTimer(self, singleShot=True, interval=LIST_DEBOUNCE_MS)
+        self._list_timer.timeout.connect(self.dialogs_model.refresh)
         self._tick_timer = QTimer(self, interval=1000)
         self._tick_timer.timeout.connect(self.dialogs_model.tick)
         self._tick_timer.start()
@@ -259,8 +262,8 @@ class SupervisorConsole(QWidget):
         self.board_shown.emit(board)
 
     def _on_dialogs_changed(self, ids: frozenset[int]) -> None:
-        self.dialogs_model.refresh()
         self.monitor.on_dialogs_changed(ids)
+        self._list_timer.start()  # a burst of changes re-reads the cache once
         self._change_timer.start()
 
     def _on_messages_changed(self, change: MessagesChanged) -> None:
@@ -497,7 +500,7 @@ class SupervisorConsole(QWidget):
         if self._shut:
             return
         self._shut = True
-        for timer in (self._refresh_timer, self._change_timer, self._tick_timer):
+        for timer in (self._refresh_timer, self._change_timer, self._list_timer, self._tick_timer):
             timer.stop()
         for task in list(self._tasks):
             task.cancel()
