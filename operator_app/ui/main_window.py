@@ -67,6 +67,9 @@ SECTIONS: list[tuple[Section, str]] = [
 ]
 
 
+DIALOG_REFRESH_MS = 16  # one frame
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -79,6 +82,11 @@ class MainWindow(QMainWindow):
         self.models = {section: DialogListModel(service, section) for section, _ in SECTIONS}
         self.tabs_by_dialog: dict[int, ChatTab] = {}
         self.recently_closed: list[int] = []
+        # Dialog changes are applied at most once per frame: a burst of events would
+        # otherwise re-query every section list once per event and freeze the window.
+        self._changed_dialogs: set[int] = set()
+        self._dialogs_timer = QTimer(self, singleShot=True, interval=DIALOG_REFRESH_MS)
+        self._dialogs_timer.timeout.connect(self._refresh_changed_dialogs)
         self.setWindowTitle(tr("Operator desk"))
         self.setWindowIcon(icon("app"))
         self.resize(1280, 800)
@@ -441,6 +449,15 @@ class MainWindow(QMainWindow):
     # ---- updates from the core -------------------------------------------------------------
 
     def on_dialogs_changed(self, ids: frozenset[int]) -> None:
+        self._changed_dialogs |= ids
+        if not self._dialogs_timer.isActive():
+            self._refresh_changed_dialogs()  # the first change of a quiet spell shows at once
+
+    def _refresh_changed_dialogs(self) -> None:
+        if not self._changed_dialogs:
+            return
+        self._dialogs_timer.start()  # what else arrives within a frame waits for this timer
+        ids, self._changed_dialogs = frozenset(self._changed_dialogs), set()
         for model in self.models.values():
             model.refresh(ids)
         for dialog_id in ids & self.tabs_by_dialog.keys():
@@ -562,6 +579,7 @@ class MainWindow(QMainWindow):
         for tab in self.tabs_by_dialog.values():
             tab.shutdown()
         self._tick.stop()
+        self._dialogs_timer.stop()
         self.bridge.detach()
         while self.chat_tabs.count():
             widget = self.chat_tabs.widget(0)
