@@ -93,7 +93,6 @@ class ChatTab(QWidget):
         self.files = files or files_for(service)
         self.open_url = open_url
         self.model = TimelineModel(service, dialog_id, runner)
-        self.model.setParent(self)  # goes with the tab
         self.thumbnails = ThumbnailStore(self.files, runner, self)
         self.thumbnails.ready.connect(self.model.attachment_ready)
         self.attachments: list[Path] = []

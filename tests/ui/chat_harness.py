@@ -120,14 +120,19 @@ class Desk:
 
 
 @asynccontextmanager
-async def desk(server: EmbeddedServer, login: str = "anna") -> AsyncIterator[Desk]:
-    service = await sign_in(server.url, login, "demo", demo=True)
+async def desk(
+    server: EmbeddedServer, login: str = "anna", *, with_dialogs: bool = True
+) -> AsyncIterator[Desk]:
+    """A signed-in session; one per login (the cache file is per server and login)."""
+    password = "admin" if login == "admin" else "demo"  # the demo world's passwords
+    service = await sign_in(server.url, login, password, demo=True)
     runner = TaskRunner()
     bridge = CoreBridge(service)
     session = Desk(server, service, runner, bridge)
     try:
         await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
-        await wait_until(lambda: service.dialogs(Section.MINE), what="my dialogs synced")
+        if with_dialogs:
+            await wait_until(lambda: service.dialogs(Section.MINE), what="my dialogs synced")
         yield session
     finally:
         for tab in list(session.tabs):

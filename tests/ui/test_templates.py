@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QPlainTextEdit
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from operator_app.protocol.models import Template, TemplateScope
@@ -337,11 +337,14 @@ def test_panel_refreshes_when_another_session_changes_templates(
     from operator_app.protocol.models import TemplateIn
 
     async def scenario(server: EmbeddedServer) -> None:
-        async with desk(server) as first, desk(server) as second:
+        # another login: two sessions of one login would share one cache file
+        async with desk(server) as first, desk(server, "admin", with_dialogs=False) as second:
             panel = TemplatesPanel(first.service, first.runner)
             qtbot.addWidget(panel)
             first.bridge.directory_changed.connect(panel.on_directory_changed)
-            body = TemplateIn(shortcut="elsewhere", title="Из другого окна", body="Привет")
+            body = TemplateIn(
+                scope=TemplateScope.SHARED, shortcut="elsewhere", title="От админа", body="Привет"
+            )
             made = await second.service.save_template(body)
             await wait_until(
                 lambda: made.id in {t.id for t in panel.visible_templates()},
@@ -371,5 +374,7 @@ def test_the_main_windows_panel_inserts_into_the_current_tab(
             finally:
                 window.close()
                 await window.runner.cancel_all()
+                window.deleteLater()  # gone before the cache closes: nothing may query it
+                QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
     run_with_server(qloop, scenario)
