@@ -14,8 +14,9 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from operator_app.core.cache import Cache
 from operator_app.protocol.models import (
@@ -271,6 +272,7 @@ def build(size_name: str, out: Path, server_url: str | None = None) -> dict[str,
     if server_url is None:
         server_db.unlink(missing_ok=True)
     engine = db.create(server_url or db.sqlite_url(str(server_db)))
+    s.metadata.drop_all(engine)  # a PostgreSQL database from an earlier run starts over
     db.init_schema(engine)
     cache = Cache.open(out / "cache.sqlite", verify=False)
     rnd = random.Random(SEED)
@@ -283,11 +285,28 @@ def build(size_name: str, out: Path, server_url: str | None = None) -> dict[str,
             next_id += len(rows)
             _write_dialog(server, cache, plan, dialog, rows)
     cache.set_cursor(0)
+    if engine.dialect.name == "postgresql":
+        _advance_sequences(engine)
     facts = {"big_dialog": 1, "dialogs": len(dialogs), "messages": next_id - 1}
     cache.set_meta("bench_facts", json.dumps(facts))
     cache.close()
     engine.dispose()
     return facts
+
+
+def _advance_sequences(engine: Any) -> None:
+    """Rows went in with explicit ids: move each serial past them, or the server's own
+    inserts would collide with id 1."""
+    with engine.begin() as conn:
+        for table in s.metadata.sorted_tables:
+            if "id" not in table.c or not table.c.id.primary_key:
+                continue
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )
 
 
 def _write_people(engine: object, cache: Cache, plan: Plan) -> None:
