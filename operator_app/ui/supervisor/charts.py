@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -23,6 +24,24 @@ SERIES_COLOURS = ("accent", "sla_warn", "sla_ok", "sla_breach")
 MAX_LABELS = 12  # more category labels than this overlap: the rest stay blank
 
 
+_override: list[theme.Theme] = []
+
+
+def palette() -> theme.Theme:
+    """The app's theme, or the one forced while printing."""
+    return _override[-1] if _override else theme.current()
+
+
+@contextmanager
+def printing_palette() -> Iterator[None]:
+    """Charts built inside use the light theme: paper is white whatever the screen shows."""
+    _override.append(theme.LIGHT)
+    try:
+        yield
+    finally:
+        _override.pop()
+
+
 def new_chart_view(title: str) -> QChartView:
     chart = QChart()
     chart.setTitle(title)
@@ -36,7 +55,7 @@ def new_chart_view(title: str) -> QChartView:
 
 
 def style_chart(chart: QChart) -> None:
-    t = theme.current()
+    t = palette()
     chart.setBackgroundBrush(QColor(t.base))
     chart.setBackgroundRoundness(6)
     chart.setTitleBrush(QColor(t.text))
@@ -60,7 +79,7 @@ def show_bars(
     for number, (name, values) in enumerate(series):
         bar_set = QBarSet(name)
         bar_set.append([float(v) for v in values])
-        bar_set.setColor(theme.current().color(SERIES_COLOURS[number % len(SERIES_COLOURS)]))
+        bar_set.setColor(palette().color(SERIES_COLOURS[number % len(SERIES_COLOURS)]))
         bar_set.setBorderColor(bar_set.color())
         bars.append(bar_set)
     chart.addSeries(bars)
@@ -79,7 +98,7 @@ def show_lines(
     for number, (name, values) in enumerate(series):
         line = QLineSeries()
         line.setName(name)
-        pen = QPen(theme.current().color(SERIES_COLOURS[number % len(SERIES_COLOURS)]))
+        pen = QPen(palette().color(SERIES_COLOURS[number % len(SERIES_COLOURS)]))
         pen.setWidthF(2.0)
         line.setPen(pen)
         line.setPointsVisible(True)
@@ -107,7 +126,7 @@ def _axes(
     labels: Sequence[str],
     values: Sequence[float | None],
 ) -> None:
-    t = theme.current()
+    t = palette()
     x_axes = chart.axes(Qt.Orientation.Horizontal)
     y_axes = chart.axes(Qt.Orientation.Vertical)
     if x_axes and y_axes:

@@ -11,8 +11,9 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QMarginsF, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtCharts import QChartView
+from PySide6.QtCore import QDate, QMarginsF, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -31,11 +32,11 @@ from operator_app.protocol.reports import MAX_REPORT_DAYS, BucketSize, Report, R
 
 from ..i18n import tr
 from .boards import seconds_text
-from .charts import new_chart_view, show_bars, show_lines
+from .charts import new_chart_view, printing_palette, show_bars, show_lines
 
 DEFAULT_DAYS = 14
 PDF_DPI = 96
-SMOOTH_FIT = (Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+LIGHT_PAPER = "#FFFFFF"
 
 
 def as_date(day: QDate) -> date:
@@ -62,12 +63,14 @@ class ReportsView(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.per_day = new_chart_view(tr("Dialogs per day"))
-        self.per_hour = new_chart_view(tr("Dialogs per hour of the day (average)"))
-        self.first_response = new_chart_view(tr("First response, minutes"))
-        self.handling = new_chart_view(tr("Handling time, minutes"))
-        self.ratings = new_chart_view(tr("Ratings"))
-        self.breaches = new_chart_view(tr("SLA breaches per day"))
+        (
+            self.per_day,
+            self.per_hour,
+            self.first_response,
+            self.handling,
+            self.ratings,
+            self.breaches,
+        ) = [new_chart_view(title) for title in chart_titles()]
         grid = QGridLayout()
         grid.setSpacing(8)
         for number, view in enumerate(self.chart_views()):
@@ -105,7 +108,7 @@ class ReportsView(QWidget):
         self.set_directory([], [])
         return row
 
-    def chart_views(self) -> list[QWidget]:
+    def chart_views(self) -> list[QChartView]:
         return [
             self.per_day,
             self.per_hour,
@@ -151,36 +154,7 @@ class ReportsView(QWidget):
 
     def show_reports(self, day_report: Report, hour_report: Report) -> None:
         self.day_report, self.hour_report = day_report, hour_report
-        rows = day_report.rows
-        days = [r.start.astimezone().strftime("%d.%m") for r in rows]
-        show_bars(self.per_day, days, [(tr("Dialogs"), [r.dialogs for r in rows])])
-        show_bars(
-            self.per_hour,
-            [f"{h:02d}" for h in range(24)],
-            [(tr("Dialogs"), hour_of_day_average(hour_report))],
-        )
-        show_lines(
-            self.first_response,
-            days,
-            [
-                (tr("Median"), [minutes(r.first_response_median) for r in rows]),
-                (tr("90th percentile"), [minutes(r.first_response_p90) for r in rows]),
-            ],
-        )
-        show_lines(
-            self.handling,
-            days,
-            [
-                (tr("Average"), [minutes(r.handling_average) for r in rows]),
-                (tr("Median"), [minutes(r.handling_median) for r in rows]),
-            ],
-        )
-        show_bars(
-            self.ratings,
-            ["1", "2", "3", "4", "5"],
-            [(tr("Ratings"), day_report.rating_counts)],
-        )
-        show_bars(self.breaches, days, [(tr("SLA breaches"), [r.sla_breaches for r in rows])])
+        fill_charts(self.chart_views(), day_report, hour_report)
         self.summary.setText(summary_text(day_report.totals))
 
     # ---- export -----------------------------------------------------------------------------
@@ -261,17 +235,34 @@ class ReportsView(QWidget):
             y += box.height() + 4
         y += 10
         cell_w, cell_h = (width - 10) // 2, 230
-        for number, view in enumerate(self.chart_views()):
+        for number, picture in enumerate(self._print_charts(QSize(cell_w, cell_h))):
             if y + cell_h > page.height():
                 writer.newPage()
                 y = 0
             x = 0 if number % 2 == 0 else cell_w + 10
             target = QRect(x, y, cell_w, cell_h)
-            painter.drawPixmap(target, view.grab().scaled(target.size(), *SMOOTH_FIT))
+            painter.drawPixmap(target, picture)
             if number % 2 == 1:
                 y += cell_h + 10
         writer.newPage()
         self._paint_pdf_table(painter, writer, page.width(), page.height())
+
+    def _print_charts(self, size: QSize) -> list[QPixmap]:
+        """Fresh, light copies of the charts at the page's size (the screen may be dark)."""
+        assert self.day_report is not None and self.hour_report is not None
+        with printing_palette():
+            views = [new_chart_view(title) for title in chart_titles()]
+            for view in views:
+                view.setParent(self)
+                view.setWindowFlag(Qt.WindowType.Window)  # never laid out into this view
+                view.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+                view.resize(size)
+                view.setBackgroundBrush(QColor(LIGHT_PAPER))
+            fill_charts(views, self.day_report, self.hour_report)
+        pictures = [view.grab() for view in views]
+        for view in views:
+            view.deleteLater()
+        return pictures
 
     def _paint_pdf_table(
         self, painter: QPainter, writer: QPdfWriter, width: int, bottom: int
@@ -325,6 +316,47 @@ class ReportsView(QWidget):
             tr("Operator: {operator}").format(operator=self.operator_combo.currentText()),
             summary_text(report.totals),
         ]
+
+
+def chart_titles() -> list[str]:
+    return [
+        tr("Dialogs per day"),
+        tr("Dialogs per hour of the day (average)"),
+        tr("First response, minutes"),
+        tr("Handling time, minutes"),
+        tr("Ratings"),
+        tr("SLA breaches per day"),
+    ]
+
+
+def fill_charts(views: list[QChartView], day_report: Report, hour_report: Report) -> None:
+    per_day, per_hour, first_response, handling, ratings, breaches = views
+    rows = day_report.rows
+    days = [r.start.astimezone().strftime("%d.%m") for r in rows]
+    show_bars(per_day, days, [(tr("Dialogs"), [r.dialogs for r in rows])])
+    show_bars(
+        per_hour,
+        [f"{h:02d}" for h in range(24)],
+        [(tr("Dialogs"), hour_of_day_average(hour_report))],
+    )
+    show_lines(
+        first_response,
+        days,
+        [
+            (tr("Median"), [minutes(r.first_response_median) for r in rows]),
+            (tr("90th percentile"), [minutes(r.first_response_p90) for r in rows]),
+        ],
+    )
+    show_lines(
+        handling,
+        days,
+        [
+            (tr("Average"), [minutes(r.handling_average) for r in rows]),
+            (tr("Median"), [minutes(r.handling_median) for r in rows]),
+        ],
+    )
+    show_bars(ratings, ["1", "2", "3", "4", "5"], [(tr("Ratings"), day_report.rating_counts)])
+    show_bars(breaches, days, [(tr("SLA breaches"), [r.sla_breaches for r in rows])])
 
 
 def pdf_cells(row: ReportRow) -> list[str]:
