@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_ID)
+    app.setDesktopFileName(APP_ID)  # matches packaging/linux/operator-desk.desktop
     app.setQuitOnLastWindowClosed(False)  # the app ends through run(), see show_main_window
     # A loop of our own rather than qasync.run: on Python 3.11 that installs a process-wide
     # policy, and the embedded backend's thread would then get a Qt loop too.

@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self._install_shortcuts()
         self.quick_switcher = install_quick_switcher(self)
         self.notifier = install_notifications(self)
-        install_settings(self)
+        self.settings_action = install_settings(self)
         self._build_menus()
         self.on_connection(service.connection)
         self.refresh_me()
@@ -275,6 +275,8 @@ class MainWindow(QMainWindow):
         self.account_menu.addAction(
             tr("Log out and wipe the local cache…"), lambda: self._leave("wipe")
         )
+        self.account_menu.addSeparator()
+        self.account_menu.addAction(self.settings_action)
         self.account_menu.addSeparator()
         quit_action = self.account_menu.addAction(tr("Quit"), self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
@@ -497,6 +499,7 @@ class MainWindow(QMainWindow):
     def _directory_changed(self, what: str) -> None:
         if what == "me":
             self.refresh_me()
+            self.supervisor_action.setVisible(may_supervise(self.service.me))
 
     def on_connection(self, state: ConnectionState) -> None:
         labels = {

@@ -79,9 +79,7 @@ def test_wrong_password_is_said_plainly(
     qloop.run_until_complete(scenario())
 
 
-def test_unreachable_server_is_said_plainly(
-    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
-) -> None:
+def test_unreachable_server_is_said_plainly(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
