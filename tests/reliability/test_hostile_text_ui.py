@@ -1,0 +1,98 @@
+"""Hostile customer text through the real server into a real chat tab: HTML and script stay
+literal text, right-to-left and zero-width marks, very long words and huge emoji runs wrap
+inside the bubble, nothing widens the timeline. A screenshot is taken and checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.timeline import DayHeaderRole
+from tests.helpers.qt_async import wait_until
+from tests.helpers.reliability_world import FIGURES, ROOT
+from tests.ui.chat_harness import desk, run_with_server
+
+MARKUP = '<b>bold</b><script>alert("x")</script><img src=x onerror=alert(1)>&amp;'
+HOSTILE = [
+    MARKUP,
+    "\u202eевиж ecnetnes desrever\u202c and \u200f\u05e9\u05dc\u05d5\u05dd\u200e mixed",
+    "zero\u200bwidth\u200d\u2060joiners\ufeffand\u00adsoft hyphens",
+    "Слово" * 800,  # one 4000-character word
+    "\U0001f600\U0001f44d\U0001f3fd\U0001f468\u200d\U0001f469\u200d\U0001f467" * 600,
+    "line\n" * 60,
+    "\u0000\u0007control\u001b[31mchars",
+]
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    gc.collect()
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+def test_hostile_customer_text_is_plain_and_keeps_the_layout(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            channel, address = await session.address_of(dialog_id)
+            for n, text in enumerate(HOSTILE):
+                await session.customer_says(channel, address, text, f"hostile-{n}")
+            tab = await session.open_tab(dialog_id)
+            model = tab.model
+            await wait_until(
+                lambda: (
+                    [model.message_at(r).text for r in range(model.rowCount())][-len(HOSTILE) :]
+                    == HOSTILE
+                ),
+                what="every hostile message, verbatim",
+            )
+            tab.timeline.scrollToBottom()
+            await asyncio.sleep(0.1)
+            view = tab.timeline
+            width = view.viewport().width()
+            font = view.font()
+            assert view.horizontalScrollBar().maximum() == 0, "something widened the timeline"
+            for row in range(model.rowCount() - len(HOSTILE), model.rowCount()):
+                index = model.index(row)
+                message = model.message_at(row)
+                header = bool(index.data(DayHeaderRole))
+                rect = view.visualRect(index)
+                shape = tab.delegate.geometry(rect, message, font, header)
+                assert shape.bubble.left() >= 0 and shape.bubble.right() <= width, message.text[:40]
+                assert shape.text.width() <= shape.wrap + 1, f"text overflows: {message.text[:40]}"
+                assert 0 < shape.bubble.height() < 60_000
+                if message.text == MARKUP:  # rich text would show only "bold" and no tags
+                    literal = QFontMetrics(font).horizontalAdvance(MARKUP)
+                    lines = max(1, shape.text.height() // QFontMetrics(font).lineSpacing())
+                    assert shape.text.width() * lines >= 0.8 * literal
+            shot = tab.grab()
+            assert not shot.isNull() and shot.width() == tab.width()
+            path = tmp_path / "hostile-text.png"
+            if os.environ.get("RELIABILITY_SCALE") == "full":
+                path = ROOT / "docs" / "reliability-hostile-text.png"
+            assert shot.save(str(path)), f"could not save {path}"
+            image = shot.toImage()
+            background = image.pixelColor(image.width() - 3, image.height() // 2)
+            assert background.alpha() == 255
+            FIGURES.add("hostile text in the UI", bad_inputs_tried=len(HOSTILE))
+
+    run_with_server(qloop, scenario)
