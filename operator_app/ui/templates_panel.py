@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QKeyEvent, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -91,6 +91,7 @@ class TemplatesPanel(QWidget):
         self.service = service
         self.runner = runner
         self.editor: TemplateEditor | None = None
+        self._stale = False
         self._build()
         self.refresh()
 
@@ -144,10 +145,21 @@ class TemplatesPanel(QWidget):
 
     def on_directory_changed(self, what: str) -> None:
         """Connect to ``CoreBridge.directory_changed``."""
-        if what in ("templates", "me"):
+        if what == "me":
+            self._update_buttons()  # the role decides what is editable
+        elif what == "templates":
+            if self.isVisible():
+                self.refresh()
+            else:
+                self._stale = True  # refreshed when shown: a hidden view keeps no work queued
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
             self.refresh()
 
     def refresh(self) -> None:
+        self._stale = False
         templates = self.service.templates()
         self._refresh_categories(templates)
         chosen = self.selected()

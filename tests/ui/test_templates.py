@@ -345,11 +345,22 @@ def test_panel_refreshes_when_another_session_changes_templates(
             body = TemplateIn(
                 scope=TemplateScope.SHARED, shortcut="elsewhere", title="От админа", body="Привет"
             )
+            panel.show()
             made = await second.service.save_template(body)
             await wait_until(
                 lambda: made.id in {t.id for t in panel.visible_templates()},
                 what="the live template.changed event to reach the panel",
             )
+            # a hidden panel does no work until it is shown again
+            panel.hide()
+            await second.service.delete_template(made.id)
+            await wait_until(
+                lambda: made.id not in {t.id for t in first.service.templates()},
+                what="the deletion to reach the first session",
+            )
+            assert made.id in {t.id for t in panel.visible_templates()}
+            panel.show()
+            assert made.id not in {t.id for t in panel.visible_templates()}
 
     run_with_server(qloop, scenario)
 
