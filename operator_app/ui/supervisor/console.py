@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -93,6 +93,7 @@ class SupervisorConsole(QWidget):
         self.alerts: list[Alert] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._shut = False
+        self.styled_for = ""  # the theme our own style sheet was built for
         self.bridge = CoreBridge(service, self)
         self._build()
         self._connect()
@@ -279,12 +280,25 @@ class SupervisorConsole(QWidget):
 
     def _apply_style(self) -> None:
         t = theme.current()
+        self.styled_for = t.name
         self.setStyleSheet(
             f"QLabel#alertBar {{ background: {t.banner_offline}; color: {t.banner_text};"
             " padding: 6px 10px; border-radius: 6px; font-weight: 600; }"
             f"QFrame#monitorPane {{ background: {t.base}; border: 1px solid {t.border};"
             " border-radius: 6px; }"
         )
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Follow a theme switched while the console is open (the settings apply it at once)."""
+        super().changeEvent(event)
+        kinds = (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+        if event.type() in kinds and theme.current().name != self.styled_for:
+            self._apply_style()
+            self.queue_model.set_rows(self.queue_model.rows())  # colours come from the theme
+            self.operator_model.set_rows(self.operator_model.rows())
+            if self.reports.day_report is not None and self.reports.hour_report is not None:
+                self.reports.show_reports(self.reports.day_report, self.reports.hour_report)
+            self.staffing.recompute()
 
     def _tab_changed(self, index: int) -> None:
         page = self.tabs.widget(index)

@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCharts import QBarSeries
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.staffing import operators_needed
 from operator_app.core.sync import local_midnight
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui import theme
 from tests.helpers.qt_async import wait_until
 
 from .console_harness import Desk, supervisor_desk
@@ -105,6 +107,18 @@ def test_reports_filter_chart_and_export(
             choose(desk, operator="dmitry", queue="Продажи", first=4, last=1)
             await show(desk, qtbot)
             assert console.reports.day_report.totals.dialogs == 0  # type: ignore[union-attr]
+
+            # a theme switched while open repaints the console and its charts
+            app = QApplication.instance()
+            assert isinstance(app, QApplication)
+            try:
+                theme.apply(app, "dark")
+                assert console.styled_for == "dark"
+                background = console.reports.per_day.chart().backgroundBrush().color()
+                assert background.name().upper() == theme.DARK.base.upper()
+            finally:
+                theme.apply(app, "light")
+            assert console.styled_for == "light"
 
             # a backwards range is refused with a message, nothing is requested
             choose(desk, operator=None, queue=None, first=1, last=4)
