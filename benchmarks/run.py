@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import generate, servers  # noqa: E402
-from benchmarks.generate import SIZES, Plan  # noqa: E402
+from benchmarks import generate, servers
+from benchmarks.generate import SIZES, Plan
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -336,7 +336,7 @@ def _ask(process: subprocess.Popen[str], command: str) -> dict[str, Any]:
 def bench_fanout(bench: Bench) -> None:
     size = generate.SIZES[bench.size]
     full = bench.size == "full"
-    rate, seconds = (500.0, 20.0) if full else (50.0, 3.0)
+    rate, seconds = (500.0, 10.0) if full else (50.0, 3.0)
     url = servers.copy_sqlite(bench.data / "server.db", bench.work / "fanout-server.db")
     servers.grant_tokens(url, size.staff)
     active = bench.active_dialogs()
@@ -490,7 +490,9 @@ def table(rows: list[Row]) -> str:
         out.append("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |")
         if n == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    notes = [f"{r.number}. {note}" for r in sorted(rows, key=lambda r: r.number) for note in r.notes]
+    notes = [
+        f"{r.number}. {note}" for r in sorted(rows, key=lambda r: r.number) for note in r.notes
+    ]
     return "\n".join(out + [""] + notes)
 
 

@@ -95,10 +95,14 @@ class Tx:
 
     def finish(self) -> None:
         """Emit operator/queue snapshots for what changed, then prune beyond retention."""
-        for op in views.operators(self.conn, sorted(self.touched_operators)):
-            self.append(ev.OperatorUpdated(operator=op), None)
-        for queue in views.queues(self.conn, sorted(self.touched_queues)):
-            self.append(ev.QueueUpdated(queue=queue), None)
+        # Most writes touch neither; an empty id list still ran the load count over every
+        # active dialog (15% of a send's server time at 10,000 dialogs).
+        if self.touched_operators:
+            for op in views.operators(self.conn, sorted(self.touched_operators)):
+                self.append(ev.OperatorUpdated(operator=op), None)
+        if self.touched_queues:
+            for queue in views.queues(self.conn, sorted(self.touched_queues)):
+                self.append(ev.QueueUpdated(queue=queue), None)
         self.touched_operators.clear()
         self.touched_queues.clear()
         if self.published:
