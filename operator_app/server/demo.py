@@ -349,10 +349,14 @@ def _script(rnd: random.Random, plan: Plan) -> Script:
     lang = CONTACTS[plan.contact][1]
     scripts = EN_SCRIPTS if lang == "en" else RU_SCRIPTS
     base = scripts.get(plan.topic) or scripts[rnd.choice(sorted(scripts))]
-    extra = SMALL_TALK_EN if lang == "en" else SMALL_TALK_RU
-    lines = list(base)
-    while len(lines) < plan.lines + 8:
-        lines.extend(extra)
+    # A long dialog goes on with small talk, then with the customer's next questions on other
+    # topics (a dialog can last days), so that no line repeats.
+    lines = list(base) + (SMALL_TALK_EN if lang == "en" else SMALL_TALK_RU)
+    for topic in sorted(scripts):
+        if len(lines) >= plan.lines + 8:
+            break
+        if scripts[topic] is not base:
+            lines.extend(scripts[topic])
     if plan.state == DialogState.WAITING:  # nobody has answered yet: only the customer wrote
         nudges = NUDGES_EN if lang == "en" else NUDGES_RU
         lines = [base[0], *nudges]

@@ -106,6 +106,22 @@ EN_SCRIPTS: dict[str, Script] = {
         ("c", "Thanks, and can you add our VAT number to it?"),
         ("o", "Done, the updated invoice is on its way."),
     ],
+    "payment": [
+        ("c", "My card payment keeps failing with 'transaction declined'."),
+        ("o", "Sorry about that! Which bank issued the card?"),
+        ("c", "Revolut, a Visa debit card."),
+        ("n", "Gateway shows 3-D Secure timeouts for Revolut since 10:00, incident open."),
+        ("o", "The payment gateway has a temporary issue. Could you try PayPal meanwhile?"),
+        ("c", "PayPal worked, thanks."),
+    ],
+    "address": [
+        ("c", "Can I change the delivery address for order #{order}?"),
+        ("o", "Yes, as long as it hasn't reached the courier yet. What's the new address?"),
+        ("c", "221B Baker Street, London NW1 6XE."),
+        ("o", "Updated! The delivery date stays the same."),
+        ("c", "Great. Will the courier call before coming?"),
+        ("o", "Yes, about an hour before arrival."),
+    ],
 }
 
 # Lines the simulator sends: first messages of new dialogs and follow-ups.
