@@ -4,8 +4,10 @@ import ctypes
 import sys
 
 if sys.version_info < (3, 12):
-    # PySide6 6.12.0 returns None from void methods without a new reference, so each call
-    # drains None's refcount until CPython aborts ("none_dealloc") after some minutes of
-    # painting (benchmarks/: 20 tabs crash). 3.12+ makes None immortal; on 3.11 give it a
-    # reference count no session can spend.
-    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    # PySide6 6.12.0 returns None (void methods) and True/False (Signal.emit) without a new
+    # reference, so each call drains a singleton's refcount until CPython aborts with
+    # "none_dealloc" / "bool_dealloc": after ~1,000 emits, or minutes of painting
+    # (benchmarks/: 20 tabs, and live events, crashed). 3.12+ makes them immortal; on 3.11
+    # give them a reference count no session can spend.
+    for _singleton in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 40
