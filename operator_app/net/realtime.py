@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 
 # A refused connect means the server is down for everyone: retries then spread over at least
 # this many seconds, so a restart is not met by the whole herd at once.
-HERD_SPREAD = 10.0
+HERD_SPREAD = 15.0
 MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only burn CPU
 YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
 _EXCERPT = 120

@@ -26,8 +26,8 @@ from operator_app.protocol.limits import MAX_WS_FRAME_BYTES
 from operator_app.server.embedded import EmbeddedServer
 from tests.helpers.reliability_world import FIGURES, sized
 
-EXAMPLES = sized(4, 40)
-FUZZ_EXAMPLES = sized(60, 600)
+EXAMPLES = sized(2, 40)
+FUZZ_EXAMPLES = sized(40, 600)
 SKIPPED_OPERATIONS = {"POST /api/v1/auth/logout"}  # would revoke the fuzzing session itself
 FUZZ_SETTINGS = settings(
     max_examples=FUZZ_EXAMPLES,

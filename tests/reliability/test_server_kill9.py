@@ -44,7 +44,7 @@ from tests.helpers.reliability_world import (
     table_differences,
 )
 
-PER_WRITER = sized(25, 150)
+PER_WRITER = sized(15, 150)
 KILLS = sized(2, 6)
 WRITERS = ("anna", "boris", "elena")
 

@@ -44,7 +44,7 @@ from tests.helpers.reliability_world import (
     table_differences,
 )
 
-EXAMPLES = sized(8, 60)
+EXAMPLES = sized(5, 60)
 STEPS = sized(15, 40)
 
 
