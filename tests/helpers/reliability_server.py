@@ -9,6 +9,7 @@ then serves until SIGTERM/SIGINT (a graceful stop) or SIGKILL (the crash under t
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent, stop), daemon=True).start()
     server.start()
     print(f"LISTENING {server.url}", flush=True)
     try:
@@ -40,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
     return 0
+
+
+def _exit_with_parent(parent: int, stop: threading.Event) -> None:
+    """A test run that dies (timeout, Ctrl+C) must not leave its server behind."""
+    while not stop.wait(0.5):
+        if os.getppid() != parent:
+            stop.set()
 
 
 if __name__ == "__main__":
