@@ -1,12 +1,12 @@
 """Fan-out helpers run as their own processes (run.py spawns them).
 
-  clients <ws-url> <n> [floor]   n websocket clients; for the app they authenticate as staff
-                                 1..n, for the floor they send their id. Prints
-                                 {"connected": n}, then on stdin ``report`` prints the
-                                 delivery latencies (message created_at to receipt).
-  floor <n> <rate> <seconds> <size>  a bare websockets server that pushes the same deliveries
-                                 (assignee + queue supervisors) with ``broadcast``. Prints
-                                 {"port": p}; starts on stdin ``go``; prints what it sent.
+clients <ws-url> <n> [floor]   n websocket clients; for the app they authenticate as staff
+                               1..n, for the floor they send their id. Prints
+                               {"connected": n}, then on stdin ``report`` prints the
+                               delivery latencies (message created_at to receipt).
+floor <n> <rate> <seconds> <size>  a bare websockets server that pushes the same deliveries
+                               (assignee + queue supervisors) with ``broadcast``. Prints
+                               {"port": p}; starts on stdin ``go``; prints what it sent.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.generate import SIZES, Plan, dialog_plans  # noqa: E402
-from benchmarks.servers import MARK, token_of  # noqa: E402
-from operator_app.protocol import PROTOCOL_VERSION  # noqa: E402
+from benchmarks.generate import SIZES, Plan, dialog_plans
+from benchmarks.servers import MARK, token_of
+from operator_app.protocol import PROTOCOL_VERSION
 
 
 def say(payload: dict[str, Any]) -> None:
@@ -77,7 +77,11 @@ async def run_clients(url: str, count: int, floor: bool) -> None:
         if floor:
             await ws.send(str(staff_id))
         else:
-            auth = {"type": "auth", "token": token_of(staff_id), "protocol_version": PROTOCOL_VERSION}
+            auth = {
+                "type": "auth",
+                "token": token_of(staff_id),
+                "protocol_version": PROTOCOL_VERSION,
+            }
             await ws.send(json.dumps(auth))
         return ws
 

@@ -256,7 +256,7 @@ def bench_live(bench: Bench) -> None:
             env=bench.env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=(bench.data / "live-probe.log").open("w"),
             text=True,
         )
         try:
@@ -320,7 +320,7 @@ def _reply(process: subprocess.Popen[str]) -> dict[str, Any]:
         if line.startswith("{"):
             answer: dict[str, Any] = json.loads(line)
             return answer
-    raise RuntimeError(f"{process.args[1]} ended without an answer")
+    raise RuntimeError(f"{process.args[1]} ended without an answer (see its log)")
 
 
 def _ask(process: subprocess.Popen[str], command: str) -> dict[str, Any]:
@@ -409,8 +409,25 @@ def bench_sends(bench: Bench) -> None:
             Row(8, "idempotent sends, PostgreSQL", "not run", notes=["no PostgreSQL URL set"])
         )
         return
-    generate.build(bench.size, bench.work / "pg", server_url=pg_url)
+    if _dialog_count(pg_url) != generate.SIZES[bench.size].dialogs:  # else built by a past run
+        generate.build(bench.size, bench.work / "pg", server_url=pg_url)
     _sends_row(bench, "PostgreSQL", pg_url)
+
+
+def _dialog_count(url: str) -> int:
+    from sqlalchemy import create_engine, func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from operator_app.server import schema
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.dialogs)).scalar() or 0)
+    except SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _sends_row(bench: Bench, label: str, url: str) -> None:

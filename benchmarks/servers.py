@@ -19,8 +19,8 @@ import httpx
 from sqlalchemy import create_engine, delete, insert, select
 
 from operator_app.protocol import routes
-from operator_app.server import security
 from operator_app.server import schema as s
+from operator_app.server import security
 
 MARK = "⏱"
 
@@ -187,9 +187,7 @@ class Proxy:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0)
-        )
+        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -215,10 +213,8 @@ class Proxy:
             finally:
                 dst.close()
 
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # the proxy is stopping
             await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        except asyncio.CancelledError:
-            pass  # the proxy is stopping
         self._writers -= {writer, up_writer}
 
     def cut(self) -> None:

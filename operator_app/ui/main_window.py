@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
         return self.center
 
     def _build_card_panel(self) -> QFrame:
+        """The client card above the templates panel, the split adjustable by the operator."""
         panel = QFrame(self)
         panel.setObjectName("panel")
         column = QVBoxLayout(panel)
@@ -213,19 +214,18 @@ class MainWindow(QMainWindow):
         title = QLabel(tr("Client"), panel)
         title.setObjectName("title")
         column.addWidget(title)
-        self.card_label = QLabel(panel)
-        self.card_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.card_label.setWordWrap(True)
-        self.card_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.card_label.setAlignment(Qt.AlignmentFlag.AlignTop)
-        column.addWidget(self.card_label, 1)
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical, panel)
+        self.right_splitter.setChildrenCollapsible(False)
         self.client_card = ClientCard(self.service, self.runner, self.open_dialog, panel)
-        column.addWidget(self.client_card, 1)
         self.templates_panel = TemplatesPanel(self.service, self.runner, panel)
         self.templates_panel.insert_requested.connect(self.insert_template)
         self.bridge.directory_changed.connect(self.templates_panel.on_directory_changed)
-        column.addWidget(self.templates_panel, 1)
-        self.card_label.hide()  # the client card replaces it
+        self.right_splitter.addWidget(self.client_card)
+        self.right_splitter.addWidget(self.templates_panel)
+        self.right_splitter.setStretchFactor(0, 0)
+        self.right_splitter.setStretchFactor(1, 1)
+        self.right_splitter.setSizes([220, 480])
+        column.addWidget(self.right_splitter, 1)
         panel.setMinimumWidth(220)
         return panel
 
@@ -458,7 +458,7 @@ class MainWindow(QMainWindow):
     def _refresh_changed_dialogs(self) -> None:
         if not self._changed_dialogs:
             return
-        self._dialogs_timer.start()  # what else arrives within a frame waits for this timer
+        started = time.perf_counter()
         ids, self._changed_dialogs = frozenset(self._changed_dialogs), set()
         for model in self.models.values():
             model.refresh(ids)
@@ -471,6 +471,10 @@ class MainWindow(QMainWindow):
         if current is not None and current.dialog_id in ids:
             self._update_card(current.dialog_id)
         self.refresh_me()
+        # What arrives meanwhile waits a frame, or 4x this refresh when that is longer (long
+        # lists), so a burst leaves most of the GUI thread to applying events and painting.
+        spent_ms = (time.perf_counter() - started) * 1000
+        self._dialogs_timer.start(max(DIALOG_REFRESH_MS, int(4 * spent_ms)))
 
     def on_messages_changed(self, change: MessagesChanged) -> None:
         tab = self.tabs_by_dialog.get(change.dialog_id)
@@ -554,16 +558,6 @@ class MainWindow(QMainWindow):
 
     def _update_card(self, dialog_id: int) -> None:
         self.client_card.show_dialog(dialog_id)
-        row = self.service.dialog(dialog_id)
-        if row is None:
-            self.card_label.setText("")
-            return
-        dialog = row.dialog
-        lines = [dialog.contact_name, f"{tr('Channel')}: {dialog.channel.value}"]
-        if dialog.tags:
-            lines.append(f"{tr('Tags')}: {', '.join(dialog.tags)}")
-        lines.append(f"{tr('Dialog')} #{dialog.id}")
-        self.card_label.setText("\n".join(lines))
 
     def _every_second(self) -> None:
         self.dialog_view.viewport().update()  # waiting timers
