@@ -39,6 +39,7 @@ from operator_app.protocol.models import Attachment, DialogState, MessageKind, T
 from . import theme
 from .formatting import one_line
 from .i18n import tr
+from .labels import CHANNEL_LABELS
 from .resources import channel_icon, icon
 from .tasks import TaskRunner
 from .template_completer import TemplateCompleter
@@ -481,7 +482,8 @@ class ChatTab(QWidget):
             DialogState.ACTIVE: tr("active"),
             DialogState.CLOSED: tr("closed"),
         }[dialog.state]
-        self.subtitle_label.setText(f"#{dialog.id} · {dialog.channel.value} · {queue} · {state}")
+        channel = tr(CHANNEL_LABELS[dialog.channel])
+        self.subtitle_label.setText(f"#{dialog.id} · {channel} · {queue} · {state}")
         me = self.service.me
         mine = me is not None and dialog.assignee_id == me.id
         self.take_button.setVisible(dialog.state == DialogState.WAITING or not mine)
