@@ -314,8 +314,11 @@ class DeskService:
         return self.cache.draft(dialog_id)
 
     def save_draft(self, dialog_id: int, text: str) -> None:
-        if self.cache.save_draft(dialog_id, text, self._clock()):
-            self._emit(DialogsChanged(frozenset({dialog_id})))
+        """Store the draft; the dialog list shows it, so any change of its text is announced."""
+        if text == self.cache.draft(dialog_id):
+            return
+        self.cache.save_draft(dialog_id, text, self._clock())
+        self._emit(DialogsChanged(frozenset({dialog_id})))
 
     def mark_read(self, dialog_id: int) -> None:
         if self.cache.mark_read(dialog_id):

@@ -17,6 +17,7 @@ from operator_app.core.connection import Phase
 from operator_app.core.service import DeliveryState, DeskService, Section
 from operator_app.protocol.models import DialogState, MessageKind
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.qt_async import type_text, wait_until
@@ -231,5 +232,27 @@ def test_models_pass_the_qt_model_tester(
                 what="sent",
             )
             qtmodeltester.check(tab.model, force_py=True)
+
+    run_with_server(qloop, scenario)
+
+
+def test_the_dialog_list_shows_the_draft_as_it_changes(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            model = window.models[Section.MINE]
+            dialog_id = model.dialog_id_at(0)
+            tab = window.open_dialog(dialog_id)
+
+            def draft_shown() -> str:
+                return str(model.index(model.row_of(dialog_id)).data(DraftRole) or "")
+
+            type_text(tab.composer, "Уточняю")
+            await wait_until(lambda: draft_shown() == "Уточняю", what="the draft in the list")
+            type_text(tab.composer, " у склада")
+            await wait_until(lambda: draft_shown() == "Уточняю у склада", what="the new text")
+            tab.composer.clear()
+            await wait_until(lambda: draft_shown() == "", what="the draft gone")
 
     run_with_server(qloop, scenario)
