@@ -1,0 +1,333 @@
+"""ChatwootRealtime: ActionCable at /cable, turned into our frames for the sync engine.
+
+It reuses ``RealtimeConnection``'s run loop (states, backoff, stop, retry_now) and replaces one
+session: GET the profile (pubsub_token), subscribe the RoomChannel, deliver a ``HelloFrame``,
+catch up over REST, then turn ActionCable events into ``EventFrame``s whose cursors are minted
+here, increasing past the cache's stored cursor. Chatwoot has no replay, so after every
+(re)connect the catch-up re-fetches conversations updated since the newest one known and the
+messages after the newest known id of every open or cached conversation. The subscription is
+confirmed before the catch-up starts, so a live event is either in the catch-up or buffered
+behind it: no gap. The sync engine is idempotent, so the overlap makes no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from operator_app.protocol import PROTOCOL_VERSION
+from operator_app.protocol.errors import ErrorCode
+from operator_app.protocol.events import (
+    ContactUpdated,
+    DialogUpdated,
+    EphemeralFrame,
+    Event,
+    EventFrame,
+    HelloFrame,
+    MessageCreated,
+    ServerFrame,
+    Typing,
+)
+from operator_app.protocol.models import DialogScope
+
+from ..errors import ApiError, NetError
+from ..realtime import Backoff, ConnectionState, Phase, RealtimeConnection, _Dropped, _Offline
+from ..tls import describe_network_error
+from . import mapping
+from .api import ChatwootApi
+from .mapping import Json, MappingError
+
+log = logging.getLogger(__name__)
+
+PRESENCE_SECONDS = 20.0  # Chatwoot's web app pings update_presence this often
+CABLE_PING_SECONDS = 3.0  # ActionCable servers ping every 3 s; silence for long means death
+MESSAGE_EVENTS = frozenset({"message.created", "message.updated"})
+DIALOG_EVENTS = frozenset(
+    {
+        "conversation.created",
+        "conversation.status_changed",
+        "conversation.updated",
+        "conversation.read",
+        "conversation.contact_changed",
+        "assignee.changed",
+        "team.changed",
+    }
+)
+CONTACT_EVENTS = frozenset({"contact.created", "contact.updated"})
+TYPING_EVENTS = {"conversation.typing_on": True, "conversation.typing_off": False}
+MAX_CATCH_UP_PAGES = 40  # 1,000 conversations: beyond that a snapshot is the better tool
+
+
+@dataclass(frozen=True)
+class CatchUpState:
+    """What the cache knows: the newest dialog update and the newest message id per dialog."""
+
+    updated_since: datetime | None = None
+    last_message_ids: dict[int, int | None] = field(default_factory=dict)
+
+
+def cable_url_for(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme)
+    if scheme is None or not parts.netloc:
+        raise ValueError(f"not an http(s) server address: {base_url!r}")
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/cable", "", ""))
+
+
+class ChatwootRealtime(RealtimeConnection):
+    """Same interface as ``RealtimeConnection``; ``ws_url`` is ignored (the cable URL is derived
+    from the api's base URL). ``catch_up_state`` reads the cache (see ``CatchUpState``)."""
+
+    def __init__(
+        self,
+        ws_url: str = "",
+        *,
+        api: ChatwootApi,
+        token: Callable[[], str | None],
+        since_cursor: Callable[[], int | None],
+        on_frame: Callable[[ServerFrame], Awaitable[None]],
+        on_state: Callable[[ConnectionState], None],
+        catch_up_state: Callable[[], CatchUpState] = CatchUpState,
+        presence_seconds: float = PRESENCE_SECONDS,
+        backoff: Backoff | None = None,
+        **options: Any,
+    ) -> None:
+        options.pop("heartbeat_seconds", None)  # ActionCable sets its own pace
+        super().__init__(
+            cable_url_for(api.base_url),
+            token=token,
+            since_cursor=since_cursor,
+            on_frame=on_frame,
+            on_state=on_state,
+            backoff=backoff,
+            heartbeat_seconds=CABLE_PING_SECONDS,
+            **options,
+        )
+        self.api = api
+        self._catch_up_state = catch_up_state
+        self._presence = presence_seconds
+        self._cursor = 0
+        self._identifier = ""
+        self._last_ids: dict[int, int] = {}  # newest message id seen per dialog this process
+
+    # ---- public ----------------------------------------------------------------------------
+
+    async def send_typing(self, dialog_id: int, on: bool) -> bool:
+        """ActionCable takes no typing from clients: this goes over REST."""
+        if self.state.phase is not Phase.ONLINE:
+            return False
+        try:
+            await self.api.typing(dialog_id, on)
+        except NetError as exc:
+            log.debug("chatwoot: typing not sent: %s", exc)
+            return False
+        return True
+
+    # ---- one session -----------------------------------------------------------------------
+
+    async def _connect_and_read(self) -> None:
+        if not self._token():
+            raise _Offline(ApiError(401, ErrorCode.UNAUTHORIZED, "not logged in"))
+        profile = await self._profile()
+        ws = await self._open()
+        self._ws = ws
+        try:
+            await self._subscribe(ws, profile)
+            stored = self._since_cursor()
+            self._cursor = max(self._cursor, stored or 0)
+            hello = HelloFrame(
+                protocol_version=PROTOCOL_VERSION,
+                server_version="chatwoot",
+                operator_id=int(profile["id"]),
+                head_cursor=self._cursor,
+            )
+            self._accept_hello(hello)
+            await self._deliver(hello)
+            if stored is not None:  # a first start takes a snapshot instead
+                await self._catch_up()
+            self._set_state(ConnectionState(Phase.ONLINE))
+            await self._read_cable(ws)
+        except ConnectionClosed as exc:
+            raise _Dropped("the Chatwoot cable closed") from exc
+        except (OSError, WebSocketException) as exc:
+            raise _Dropped(describe_network_error(exc)) from exc
+        except NetError as exc:
+            raise _net_failure(exc) from exc
+        finally:
+            self._ws = None
+            ws.transport.abort()
+
+    async def _profile(self) -> Json:
+        try:
+            profile = await self.api.profile()
+        except NetError as exc:
+            raise _net_failure(exc) from exc
+        if not isinstance(profile.get("id"), int) or not profile.get("pubsub_token"):
+            raise _Dropped("the Chatwoot profile has no id or pubsub_token")
+        return profile
+
+    async def _subscribe(self, ws: ClientConnection, profile: Json) -> None:
+        self._identifier = json.dumps(
+            {
+                "channel": "RoomChannel",
+                "pubsub_token": profile["pubsub_token"],
+                "account_id": self.api.account_id,
+                "user_id": profile["id"],
+            }
+        )
+        await ws.send(json.dumps({"command": "subscribe", "identifier": self._identifier}))
+        async with asyncio.timeout(self._open_timeout):
+            while True:
+                kind = _control_type(await ws.recv())
+                if kind == "confirm_subscription":
+                    return
+                if kind in ("reject_subscription", "disconnect"):
+                    refusal = ApiError(401, ErrorCode.UNAUTHORIZED, "Chatwoot refused the cable")
+                    raise _Offline(refusal)
+
+    async def _read_cable(self, ws: ClientConnection) -> None:
+        silence = max(4 * CABLE_PING_SECONDS, 2 * self._heartbeat)
+        next_presence = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= next_presence:
+                await self._send_presence(ws)
+                next_presence = now + self._presence
+            try:
+                async with asyncio.timeout(min(silence, max(0.0, next_presence - now))):
+                    raw = await ws.recv()
+            except TimeoutError:
+                if time.monotonic() < next_presence:
+                    raise _Dropped("no ping from the Chatwoot cable") from None
+                continue
+            await self._handle(raw)
+
+    async def _send_presence(self, ws: ClientConnection) -> None:
+        data = json.dumps({"action": "update_presence"})
+        await ws.send(
+            json.dumps({"command": "message", "identifier": self._identifier, "data": data})
+        )
+
+    # ---- events ----------------------------------------------------------------------------
+
+    async def _handle(self, raw: str | bytes) -> None:
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            log.info("chatwoot: skipping a frame that is not JSON: %r", raw[:120])
+            return
+        message = frame.get("message") if isinstance(frame, dict) else None
+        if frame.get("type") == "disconnect":
+            raise _Dropped(f"Chatwoot disconnected: {frame.get('reason', '')}")
+        if not isinstance(message, dict) or "event" not in message:
+            return  # welcome, ping, confirm: ActionCable plumbing
+        try:
+            await self._event(str(message["event"]), message.get("data"))
+        except (MappingError, KeyError, TypeError, ValueError) as exc:
+            log.info("chatwoot: skipping a %s event that does not fit: %s", message["event"], exc)
+
+    async def _event(self, name: str, data: Any) -> None:
+        if not isinstance(data, dict):
+            return
+        if name in MESSAGE_EVENTS:
+            await self._message_event(data)
+        elif name in DIALOG_EVENTS:
+            await self._emit(DialogUpdated(dialog=self.api._dialog(data)))
+        elif name in CONTACT_EVENTS:
+            await self._emit(ContactUpdated(contact=mapping.contact(data)))
+        elif name in TYPING_EVENTS:
+            await self._typing(data, TYPING_EVENTS[name])
+        # presence.update, notification.*, account.cache_invalidated: nothing to map yet
+
+    async def _message_event(self, data: Json) -> None:
+        message = mapping.message(data)
+        dialog = await self.api.dialog(message.dialog_id)  # the event lacks the full dialog
+        await self._emit_message(message, dialog)
+
+    async def _emit_message(self, message: Any, dialog: Any) -> None:
+        last = self._last_ids.get(message.dialog_id, 0)
+        self._last_ids[message.dialog_id] = max(last, message.id)
+        await self._emit(MessageCreated(message=message, dialog=dialog))
+
+    async def _typing(self, data: Json, on: bool) -> None:
+        conversation, user = data.get("conversation") or {}, data.get("user") or {}
+        is_contact = user.get("type") == "contact"
+        typing = Typing(
+            dialog_id=int(conversation["id"]),
+            who="client" if is_contact else "operator",
+            operator_id=None if is_contact else user.get("id"),
+            on=on,
+        )
+        await self._deliver(EphemeralFrame(event=typing))
+
+    async def _emit(self, event: Event) -> None:
+        self._cursor += 1
+        await self._deliver(EventFrame(cursor=self._cursor, event=event))
+
+    # ---- catch-up after a (re)connect ------------------------------------------------------
+
+    async def _catch_up(self) -> None:
+        state = self._catch_up_state()
+        dialogs = await self._updated_dialogs(state.updated_since)
+        for dialog in dialogs:
+            await self._emit(DialogUpdated(dialog=dialog))
+        known: dict[int, int | None] = dict(state.last_message_ids)
+        for dialog_id, seen in self._last_ids.items():
+            known[dialog_id] = max(seen, known.get(dialog_id) or 0)
+        listed = {dialog.id for dialog in dialogs}
+        for dialog_id in sorted(set(known) - listed):  # closed since, or moved out of view
+            await self._emit(DialogUpdated(dialog=await self.api.dialog(dialog_id)))
+        for dialog_id in sorted(known):
+            await self._missed_messages(dialog_id, known[dialog_id])
+
+    async def _updated_dialogs(self, since: datetime | None) -> list[Any]:
+        found: list[Any] = []
+        cursor: str | None = None
+        for _ in range(MAX_CATCH_UP_PAGES):
+            page = await self.api.dialogs(
+                DialogScope.ALL_VISIBLE, cursor=cursor, updated_since=since
+            )
+            found += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return found
+
+    async def _missed_messages(self, dialog_id: int, after: int | None) -> None:
+        if after is None:
+            return  # nothing cached: the history loads when the dialog is opened
+        dialog = None
+        while True:
+            page = await self.api.messages(dialog_id, after_id=after)
+            if not page.items:
+                return
+            dialog = dialog or await self.api.dialog(dialog_id)
+            for message in page.items:
+                await self._emit_message(message, dialog)
+            after = page.items[-1].id
+            if page.next_cursor is None:
+                return
+
+
+def _control_type(raw: str | bytes) -> str:
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return ""
+    return str(frame.get("type", "")) if isinstance(frame, dict) else ""
+
+
+def _net_failure(exc: NetError) -> Exception:
+    if isinstance(exc, ApiError) and exc.code is ErrorCode.UNAUTHORIZED:
+        return _Offline(exc)
+    return _Dropped(str(exc))
