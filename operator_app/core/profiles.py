@@ -21,6 +21,7 @@ class ServerProfile:
     kind: ServerKind = "operator-desk"
     login: str = ""
     ca_bundle: str | None = None  # a PEM file to trust besides the system store
+    account_id: int | None = None  # Chatwoot only: the account under /api/v1/accounts/{id}
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -28,6 +29,8 @@ class ServerProfile:
             raise ProfileError(f"not an http(s) server address: {self.base_url!r}")
         if self.kind not in _KINDS:
             raise ProfileError(f"unknown server kind: {self.kind!r}")
+        if self.account_id is not None and self.account_id <= 0:
+            raise ProfileError(f"the account id must be positive, not {self.account_id}")
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     def to_json(self) -> dict[str, Any]:
@@ -41,4 +44,14 @@ class ServerProfile:
             kind=data.get("kind", "operator-desk"),
             login=str(data.get("login", "")),
             ca_bundle=data.get("ca_bundle") or None,
+            account_id=_account_id(data.get("account_id")),
         )
+
+
+def _account_id(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ProfileError(f"the account id must be a number, not {value!r}") from exc

@@ -42,6 +42,7 @@ from ..api import ApiClient
 from ..errors import ApiError
 from ..tls import Verify
 from . import mapping
+from .capabilities import CAPABILITIES
 from .mapping import Json, MappingError
 
 T = TypeVar("T")
@@ -100,6 +101,7 @@ class ChatwootApi(ApiClient):
         if account_id <= 0:
             raise ValueError(f"the Chatwoot account id must be positive, not {account_id}")
         self.account_id = account_id
+        self.capabilities = CAPABILITIES  # what the UI should disable, and the tooltip why
         self.profile_json: Json = {}  # the last GET /api/v1/profile: id, pubsub_token...
         self._inbox_channels: dict[int, Channel] = {}
         self._send_attempts: dict[str, datetime] = {}
@@ -135,7 +137,12 @@ class ChatwootApi(ApiClient):
         return self.profile_json
 
     async def me(self) -> Operator:
-        return _mapped(mapping.operator, await self.profile(), account_id=self.account_id)
+        """The profile; its queues are the teams it belongs to plus "no team" (every
+        conversation without a team waits for everybody in Chatwoot)."""
+        operator = _mapped(mapping.operator, await self.profile(), account_id=self.account_id)
+        teams = _as_list(await self._json("GET", f"{self._account}/teams"))
+        member = [int(t["id"]) for t in teams if t.get("is_member") and "id" in t]
+        return operator.model_copy(update={"queue_ids": [mapping.NO_TEAM, *member]})
 
     async def set_my_status(self, status: OperatorStatus) -> Operator:
         raise unsupported("set the availability through its documented API")

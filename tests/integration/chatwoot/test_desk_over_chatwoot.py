@@ -1,0 +1,151 @@
+"""End to end: DeskService (cache, sync engine, outbox) over the fake Chatwoot, REST checked
+against swagger.json, live events over a real ActionCable websocket on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from operator_app.core.bootstrap import build_service, chatwoot_catch_up_state
+from operator_app.core.cache import Cache
+from operator_app.core.profiles import ServerProfile
+from operator_app.core.rows import DeliveryState, Section
+from operator_app.core.service import DeskService
+from operator_app.net.chatwoot import ChatwootApi, ChatwootRealtime
+from operator_app.net.realtime import Backoff, Phase, RealtimeConnection
+from operator_app.protocol.models import DialogState, MessageKind
+
+from .contract import CheckingTransport
+from .fake_server import ACCOUNT, ME, PUBSUB, TOKEN, FakeChatwoot
+
+
+async def until(check: Callable[[], bool], what: str, seconds: float = 8.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not check():
+            await asyncio.sleep(0.02)
+    assert check(), what
+
+
+def texts(service: DeskService, dialog_id: int) -> list[str]:
+    return [row.text for row in service.messages(dialog_id)]
+
+
+@pytest_asyncio.fixture
+async def service(
+    base_url: str, checking: CheckingTransport, tmp_path: Path
+) -> AsyncIterator[DeskService]:
+    profile = ServerProfile("cw", base_url, kind="chatwoot", login="alice", account_id=ACCOUNT)
+    api = ChatwootApi(base_url, ACCOUNT, transport=checking)
+    cache = Cache.open(tmp_path / "cache.sqlite")
+
+    def realtime(ws_url: str, **options: Any) -> RealtimeConnection:
+        return ChatwootRealtime(
+            ws_url,
+            api=api,
+            catch_up_state=lambda: chatwoot_catch_up_state(cache),
+            backoff=Backoff(base=0.05, cap=0.2),
+            presence_seconds=0.3,
+            **options,
+        )
+
+    desk = DeskService(profile=profile, cache=cache, api=api, realtime_factory=realtime)
+    yield desk
+    await desk.close()
+    cache.close()
+
+
+@pytest.mark.asyncio
+async def test_desk_over_chatwoot(service: DeskService, fake: FakeChatwoot) -> None:
+    operator = await service.login(TOKEN)
+    assert operator.id == ME["id"]
+    assert service.credentials.get_token("alice") == TOKEN  # the keyring, not a settings file
+    await service.start()
+    await until(lambda: service.sync.snapshots_done >= 1, "the first snapshot")
+    await until(lambda: service.connection.phase is Phase.ONLINE, "online")
+    assert fake.subscribe_identifiers[-1] == {
+        "channel": "RoomChannel",
+        "pubsub_token": PUBSUB,
+        "account_id": ACCOUNT,
+        "user_id": ME["id"],
+    }
+    assert [row.dialog.id for row in service.dialogs(Section.MINE)] == [11]
+    assert [row.dialog.id for row in service.dialogs(Section.WAITING)] == [12]
+    assert [t.shortcut for t in service.templates()] == ["hi"]
+
+    await service.open_dialog(11)
+    assert texts(service, 11) == ["hello from Ivan", "are you there?"]
+
+    # send: echo_id carries the client_msg_id; one message on the server, one row here
+    row = service.send(11, "on my way")
+    await until(
+        lambda: (
+            service.cache.message(row.key) is not None
+            and service.cache.message(row.key).state is DeliveryState.SENT
+        ),  # type: ignore[union-attr]
+        "the reply is sent",
+    )
+    note = service.send(11, "call him back", MessageKind.COMMENT)
+    await until(lambda: texts(service, 11).count("call him back") == 1, "the note")
+    await until(
+        lambda: service.cache.message(note.key).state is DeliveryState.SENT,  # type: ignore[union-attr]
+        "the note is sent",
+    )
+    assert [m["content"] for m in fake.messages].count("on my way") == 1
+    assert fake.messages[-1]["private"] is True
+    assert texts(service, 11).count("on my way") == 1  # the ActionCable echo merged, not doubled
+
+    # live: a customer message arrives over ActionCable
+    fake.add_message(11, "live <i>one</i>")
+    await until(lambda: "live <i>one</i>" in texts(service, 11), "the live message")
+    await until(lambda: fake.presence_pings >= 1, "a presence ping")
+
+    # the cable drops; events of the gap are never pushed; the reconnect catches up
+    fake.broadcasting = False
+    await fake.drop_sockets()
+    fake.add_message(11, "missed 1")
+    fake.add_message(11, "missed 2")
+    fake.add_conversation(13, "New While Away")
+    fake.conversations[12]["status"] = "resolved"
+    fake.conversations[12]["updated_at"] = fake.now()
+    fake.broadcasting = True
+    await until(lambda: "missed 2" in texts(service, 11), "the catch-up of messages")
+    await until(lambda: service.dialog(13) is not None, "the catch-up of new conversations")
+    await until(
+        lambda: service.dialog(12).dialog.state is DialogState.CLOSED,  # type: ignore[union-attr]
+        "the catch-up of a status change",
+    )
+    fake.add_message(11, "after the reconnect")
+    await until(lambda: "after the reconnect" in texts(service, 11), "live again")
+    history = texts(service, 11)
+    assert history == [
+        "hello from Ivan",
+        "are you there?",
+        "on my way",
+        "call him back",
+        "live <i>one</i>",
+        "missed 1",
+        "missed 2",
+        "after the reconnect",
+    ]
+    server_ids = [row.server_id for row in service.messages(11)]
+    assert len(server_ids) == len(set(server_ids))
+
+
+@pytest.mark.asyncio
+async def test_build_service_for_a_chatwoot_profile(base_url: str, tmp_path: Path) -> None:
+    profile = ServerProfile("cw", base_url, kind="chatwoot", login="alice", account_id=ACCOUNT)
+    service = build_service(profile, cache_dir=tmp_path)
+    try:
+        assert isinstance(service.api, ChatwootApi)
+        await service.login(TOKEN)
+        await service.start()
+        await until(lambda: service.connection.phase is Phase.ONLINE, "online via the seam")
+        assert ServerProfile.from_json(profile.to_json()) == profile
+    finally:
+        await service.close()
+        service.cache.close()
