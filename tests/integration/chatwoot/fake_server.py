@@ -40,6 +40,7 @@ class FakeChatwoot:
     presence_pings: int = 0
     subscribe_identifiers: list[dict[str, Any]] = field(default_factory=list)
     ping_seconds: float = 1.0
+    pubsub: str = PUBSUB  # a different one makes the cable reject the subscription
     _clock: float = 0.0
     _next_message: int = 100
 
@@ -145,6 +146,10 @@ class FakeChatwoot:
             task = asyncio.get_running_loop().create_task(ws.send_text(frame))
             _PENDING.add(task)
             task.add_done_callback(_PENDING.discard)
+
+    async def send_raw(self, text: str) -> None:
+        for ws in list(self.sockets):
+            await ws.send_text(text)
 
     async def drop_sockets(self) -> None:
         for ws in list(self.sockets):
@@ -325,7 +330,7 @@ def build_app(fake: FakeChatwoot) -> FastAPI:
                 if frame.get("command") == "subscribe":
                     identifier = json.loads(frame["identifier"])
                     fake.subscribe_identifiers.append(identifier)
-                    ok = identifier.get("pubsub_token") == PUBSUB
+                    ok = identifier.get("pubsub_token") == fake.pubsub
                     reply = "confirm_subscription" if ok else "reject_subscription"
                     await ws.send_text(
                         json.dumps({"identifier": frame["identifier"], "type": reply})
