@@ -77,6 +77,10 @@ def to_epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+def availability(value: Any) -> OperatorStatus:
+    return _AVAILABILITY.get(str(value), OperatorStatus.OFFLINE)
+
+
 def channel_of(channel_type: Any) -> Channel:
     return _CHANNELS.get(str(channel_type), Channel.EXTERNAL)
 
@@ -219,7 +223,7 @@ def operator(data: Json, *, account_id: int | None = None) -> Operator:
         login=str(data.get("email") or data.get("uid") or data.get("id")),
         name=str(data.get("available_name") or data.get("name") or ""),
         role=Role.ADMIN if role == "administrator" else Role.OPERATOR,
-        status=_AVAILABILITY.get(str(status), OperatorStatus.OFFLINE),
+        status=availability(status),
     )
 
 

@@ -35,10 +35,11 @@ from operator_app.protocol.events import (
     EventFrame,
     HelloFrame,
     MessageCreated,
+    OperatorUpdated,
     ServerFrame,
     Typing,
 )
-from operator_app.protocol.models import DialogScope
+from operator_app.protocol.models import DialogScope, Operator
 
 from ..errors import ApiError, NetError
 from ..realtime import Backoff, ConnectionState, Phase, RealtimeConnection, _Dropped, _Offline
@@ -118,6 +119,7 @@ class ChatwootRealtime(RealtimeConnection):
         self._presence = presence_seconds
         self._cursor = 0
         self._identifier = ""
+        self._agents: dict[int, Operator] = {}  # for presence updates, fetched on the first
         self._last_ids: dict[int, int] = {}  # newest message id seen per dialog this process
 
     # ---- public ----------------------------------------------------------------------------
@@ -235,6 +237,10 @@ class ChatwootRealtime(RealtimeConnection):
             await self._event(str(message["event"]), message.get("data"))
         except (MappingError, KeyError, TypeError, ValueError) as exc:
             log.info("chatwoot: skipping a %s event that does not fit: %s", message["event"], exc)
+        except ApiError as exc:
+            if not exc.permanent:
+                raise  # transient: reconnect, and the catch-up fetches what this one missed
+            log.info("chatwoot: skipping a %s event: %s", message["event"], exc)
 
     async def _event(self, name: str, data: Any) -> None:
         if not isinstance(data, dict):
@@ -247,7 +253,25 @@ class ChatwootRealtime(RealtimeConnection):
             await self._emit(ContactUpdated(contact=mapping.contact(data)))
         elif name in TYPING_EVENTS:
             await self._typing(data, TYPING_EVENTS[name])
-        # presence.update, notification.*, account.cache_invalidated: nothing to map yet
+        elif name == "presence.update":
+            await self._presence_update(data)
+        # notification.*, account.cache_invalidated, contact.merged/deleted: nothing to map yet
+
+    async def _presence_update(self, data: Json) -> None:
+        """``users: {id: online|busy|offline}`` -> OperatorUpdated for each agent that changed."""
+        users = data.get("users")
+        if not isinstance(users, dict):
+            return
+        if not self._agents:
+            self._agents = {agent.id: agent for agent in await self.api.operators()}
+        for key, availability in users.items():
+            agent = self._agents.get(int(key))
+            status = mapping.availability(availability)
+            if agent is None or agent.status is status:
+                continue
+            agent = agent.model_copy(update={"status": status})
+            self._agents[agent.id] = agent
+            await self._emit(OperatorUpdated(operator=agent))
 
     async def _message_event(self, data: Json) -> None:
         message = mapping.message(data)

@@ -16,8 +16,10 @@ from operator_app.protocol.events import (
     EventFrame,
     HelloFrame,
     MessageCreated,
+    OperatorUpdated,
     ServerFrame,
 )
+from operator_app.protocol.models import OperatorStatus
 
 from .fake_server import FakeChatwoot
 
@@ -71,6 +73,18 @@ async def test_events_typing_and_junk(api: ChatwootApi, fake: FakeChatwoot) -> N
                 for f in frames
             )
         )
+        fake.broadcast("presence.update", {"users": {"8": "busy", "7": "online"}, "contacts": {}})
+        await until(
+            lambda: any(
+                isinstance(f, EventFrame) and isinstance(f.event, OperatorUpdated) for f in frames
+            )
+        )
+        updated = [
+            f.event.operator
+            for f in frames
+            if isinstance(f, EventFrame) and isinstance(f.event, OperatorUpdated)
+        ]
+        assert [(o.id, o.status) for o in updated] == [(8, OperatorStatus.AWAY)]
         typing = [f for f in frames if isinstance(f, EphemeralFrame)]
         assert typing and typing[0].event.who == "client" and typing[0].event.dialog_id == 11
         cursors = [f.cursor for f in frames if isinstance(f, EventFrame)]
@@ -93,6 +107,33 @@ async def test_refused_subscription_parks_offline(api: ChatwootApi, fake: FakeCh
         error = live.state.error
         assert isinstance(error, ApiError) and error.code is ErrorCode.UNAUTHORIZED
         assert frames == []
+    finally:
+        await live.stop()
+        await task
+
+
+@pytest.mark.asyncio
+async def test_event_of_an_unknown_conversation_is_skipped(
+    api: ChatwootApi, fake: FakeChatwoot
+) -> None:
+    frames: list[ServerFrame] = []
+    states: list[ConnectionState] = []
+    live = connection(api, frames, states, cursor=1)
+    task = asyncio.create_task(live.run())
+    try:
+        await until(lambda: live.state.phase is Phase.ONLINE)
+        ghost = {"id": 999, "conversation_id": 404, "message_type": 0, "content": "?"}
+        fake.broadcast("message.created", ghost)
+        fake.add_message(11, "after the ghost")
+        await until(
+            lambda: any(
+                isinstance(f, EventFrame)
+                and isinstance(f.event, MessageCreated)
+                and f.event.message.text == "after the ghost"
+                for f in frames
+            )
+        )
+        assert sum(1 for s in states if s.phase is Phase.ONLINE) == 1  # no reconnect
     finally:
         await live.stop()
         await task
