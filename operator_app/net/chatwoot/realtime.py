@@ -39,7 +39,7 @@ from operator_app.protocol.events import (
     ServerFrame,
     Typing,
 )
-from operator_app.protocol.models import DialogScope, Operator
+from operator_app.protocol.models import Dialog, DialogScope, Message, Operator
 
 from ..errors import ApiError, NetError
 from ..realtime import Backoff, ConnectionState, Phase, RealtimeConnection, _Dropped, _Offline
@@ -66,7 +66,7 @@ DIALOG_EVENTS = frozenset(
 )
 CONTACT_EVENTS = frozenset({"contact.created", "contact.updated"})
 TYPING_EVENTS = {"conversation.typing_on": True, "conversation.typing_off": False}
-MAX_CATCH_UP_PAGES = 40  # 1,000 conversations: beyond that a snapshot is the better tool
+MAX_CATCH_UP_PAGES = 40  # 1,000 open conversations; known ones beyond are fetched one by one
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ class ChatwootRealtime(RealtimeConnection):
         dialog = await self.api.dialog(message.dialog_id)  # the event lacks the full dialog
         await self._emit_message(message, dialog)
 
-    async def _emit_message(self, message: Any, dialog: Any) -> None:
+    async def _emit_message(self, message: Message, dialog: Dialog) -> None:
         last = self._last_ids.get(message.dialog_id, 0)
         self._last_ids[message.dialog_id] = max(last, message.id)
         await self._emit(MessageCreated(message=message, dialog=dialog))
@@ -302,45 +302,55 @@ class ChatwootRealtime(RealtimeConnection):
 
     async def _catch_up(self) -> None:
         state = self._catch_up_state()
-        dialogs = await self._updated_dialogs(state.updated_since)
-        for dialog in dialogs:
-            await self._emit(DialogUpdated(dialog=dialog))
+        since = state.updated_since
+        listed = {dialog.id: dialog for dialog in await self._open_dialogs()}
+        for dialog in listed.values():
+            if since is None or dialog.updated_at >= since:
+                await self._emit(DialogUpdated(dialog=dialog))
         known: dict[int, int | None] = dict(state.last_message_ids)
         for dialog_id, seen in self._last_ids.items():
             known[dialog_id] = max(seen, known.get(dialog_id) or 0)
-        listed = {dialog.id for dialog in dialogs}
-        for dialog_id in sorted(set(known) - listed):  # closed since, or moved out of view
-            await self._emit(DialogUpdated(dialog=await self.api.dialog(dialog_id)))
+        for dialog_id in sorted(set(known) - set(listed)):  # closed since, or moved out of view
+            fetched = await self._dialog_or_none(dialog_id)
+            if fetched is not None:
+                listed[dialog_id] = fetched
+                await self._emit(DialogUpdated(dialog=fetched))
         for dialog_id in sorted(known):
-            await self._missed_messages(dialog_id, known[dialog_id])
+            after, current = known[dialog_id], listed.get(dialog_id)
+            if after is None or current is None:
+                continue  # nothing cached (the history loads when opened), or gone
+            if current.last_message_id is not None and current.last_message_id <= after:
+                continue  # its newest message is one we hold
+            await self._missed_messages(current, after)
 
-    async def _updated_dialogs(self, since: datetime | None) -> list[Any]:
-        found: list[Any] = []
+    async def _open_dialogs(self) -> list[Dialog]:
+        found: list[Dialog] = []
         cursor: str | None = None
         for _ in range(MAX_CATCH_UP_PAGES):
-            page = await self.api.dialogs(
-                DialogScope.ALL_VISIBLE, cursor=cursor, updated_since=since
-            )
+            page = await self.api.dialogs(DialogScope.ALL_VISIBLE, cursor=cursor)
             found += page.items
             cursor = page.next_cursor
             if cursor is None:
                 break
         return found
 
-    async def _missed_messages(self, dialog_id: int, after: int | None) -> None:
-        if after is None:
-            return  # nothing cached: the history loads when the dialog is opened
-        dialog = None
+    async def _dialog_or_none(self, dialog_id: int) -> Dialog | None:
+        try:
+            return await self.api.dialog(dialog_id)
+        except ApiError as exc:
+            if not exc.permanent:
+                raise
+            log.info("chatwoot: conversation %d is out of reach: %s", dialog_id, exc)
+            return None
+
+    async def _missed_messages(self, dialog: Dialog, after: int) -> None:
         while True:
-            page = await self.api.messages(dialog_id, after_id=after)
-            if not page.items:
-                return
-            dialog = dialog or await self.api.dialog(dialog_id)
+            page = await self.api.messages(dialog.id, after_id=after)
             for message in page.items:
                 await self._emit_message(message, dialog)
-            after = page.items[-1].id
-            if page.next_cursor is None:
+            if not page.items or page.next_cursor is None:
                 return
+            after = page.items[-1].id
 
 
 def _control_type(raw: str | bytes) -> str:
