@@ -149,3 +149,23 @@ async def test_build_service_for_a_chatwoot_profile(base_url: str, tmp_path: Pat
     finally:
         await service.close()
         service.cache.close()
+
+
+@pytest.mark.asyncio
+async def test_attachment_fails_clearly_and_nothing_is_sent(
+    service: DeskService, fake: FakeChatwoot, tmp_path: Path
+) -> None:
+    await service.login(TOKEN)
+    await service.start()
+    await until(lambda: service.connection.phase is Phase.ONLINE, "online")
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(b"\x89PNG")
+    before = len(fake.messages)
+    row = service.send(11, "see attached", attachment_paths=[picture])
+    await until(
+        lambda: service.cache.message(row.key).state is DeliveryState.FAILED,  # type: ignore[union-attr]
+        "the message fails for good",
+    )
+    failed = service.cache.message(row.key)
+    assert failed is not None and "Chatwoot cannot" in failed.error
+    assert len(fake.messages) == before
