@@ -137,3 +137,20 @@ async def test_event_of_an_unknown_conversation_is_skipped(
     finally:
         await live.stop()
         await task
+
+
+@pytest.mark.asyncio
+async def test_revoked_token_parks_offline(api: ChatwootApi, fake: FakeChatwoot) -> None:
+    api.token = "revoked"
+    frames: list[ServerFrame] = []
+    states: list[ConnectionState] = []
+    live = connection(api, frames, states, cursor=3)
+    task = asyncio.create_task(live.run())
+    try:
+        await until(lambda: live.state.phase is Phase.OFFLINE and live.state.error is not None)
+        error = live.state.error
+        assert isinstance(error, ApiError) and error.code is ErrorCode.UNAUTHORIZED
+        assert frames == [] and fake.subscribe_identifiers == []
+    finally:
+        await live.stop()
+        await task
