@@ -23,6 +23,7 @@ from operator_app.protocol.models import (
     CloseRequest,
     ContactCard,
     Dialog,
+    DialogHistoryItem,
     DialogScope,
     LoginResponse,
     Message,
@@ -309,8 +310,25 @@ class ChatwootApi(ApiClient):
         await self._json("POST", f"{self._conversation(dialog_id)}/toggle_typing_status", body)
 
     async def contact(self, contact_id: int) -> ContactCard:
-        answer = _as_obj(await self._json("GET", f"{self._account}/contacts/{contact_id}"))
-        return ContactCard(contact=_mapped(mapping.contact, _as_obj(answer.get("payload"))))
+        """The contact and its conversations (newest first), as the client card shows them."""
+        path = f"{self._account}/contacts/{contact_id}"
+        answer = _as_obj(await self._json("GET", path))
+        contact = _mapped(mapping.contact, _as_obj(answer.get("payload")))
+        listed = _as_obj(await self._json("GET", f"{path}/conversations"))
+        dialogs = [self._dialog(c) for c in _as_list(listed.get("payload"))]
+        history = [
+            DialogHistoryItem(
+                id=d.id,
+                channel=d.channel,
+                state=d.state,
+                created_at=d.created_at,
+                closed_at=d.closed_at,
+                tags=d.tags,
+                last_text=d.last_message.text if d.last_message else "",
+            )
+            for d in sorted(dialogs, key=lambda d: d.created_at, reverse=True)
+        ]
+        return ContactCard(contact=contact, dialogs=history)
 
     # ---- templates -------------------------------------------------------------------------
 

@@ -250,7 +250,8 @@ def contact(data: Json) -> Contact:
         identities.append(ContactIdentity(channel=Channel.EMAIL, address=str(data["email"])))
     if data.get("phone_number"):
         identities.append(
-            ContactIdentity(channel=Channel.WHATSAPP, address=str(data["phone_number"]))
+            # a phone number says nothing of the channel it came through
+            ContactIdentity(channel=Channel.EXTERNAL, address=str(data["phone_number"]))
         )
     created = epoch(data.get("created_at"), datetime.now(UTC))
     assert created is not None

@@ -319,6 +319,29 @@ def build_app(fake: FakeChatwoot) -> FastAPI:
         await answer(request, None)
         return Response(status_code=200)
 
+    @app.get(base + "/contacts/{contact_id}")
+    async def contact(request: Request, contact_id: int) -> Response:
+        for c in fake.conversations.values():
+            if c["contact"]["id"] == contact_id:
+                body = {
+                    "id": contact_id,
+                    "name": c["contact"]["name"],
+                    "email": None,
+                    "phone_number": "+100200300",
+                    "created_at": int(c["created_at"]),
+                }
+                return await answer(request, {"payload": body})
+        return await answer(request, {"error": "not found"}, 404)
+
+    @app.get(base + "/contacts/{contact_id}/conversations")
+    async def contact_conversations(request: Request, contact_id: int) -> Response:
+        mine = [
+            fake.conversation_json(c["id"])
+            for c in fake.conversations.values()
+            if c["contact"]["id"] == contact_id
+        ]
+        return await answer(request, {"payload": mine})
+
     @app.websocket("/cable")
     async def cable(ws: WebSocket) -> None:
         await ws.accept()

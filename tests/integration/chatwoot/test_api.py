@@ -117,3 +117,14 @@ async def test_unknown_dialog_and_unsupported(api: ChatwootApi) -> None:
     with pytest.raises(ApiError) as unsupported:
         await api.set_my_status(ErrorCode.NOT_FOUND)  # type: ignore[arg-type]
     assert unsupported.value.permanent
+
+
+@pytest.mark.asyncio
+async def test_contact_card_with_its_conversations(api: ChatwootApi) -> None:
+    card = await api.contact(511)
+    assert card.contact.name == "Ivan <b>Petrov</b>"
+    assert [i.address for i in card.contact.identities] == ["+100200300"]
+    assert [(d.id, d.last_text) for d in card.dialogs] == [(11, "are you there?")]
+    with pytest.raises(ApiError) as missing:
+        await api.contact(1)
+    assert missing.value.code is ErrorCode.NOT_FOUND
