@@ -51,7 +51,8 @@ from .mapping import Json, MappingError
 log = logging.getLogger(__name__)
 
 PRESENCE_SECONDS = 20.0  # Chatwoot's web app pings update_presence this often
-CABLE_PING_SECONDS = 3.0  # ActionCable servers ping every 3 s; silence for long means death
+CABLE_PING_SECONDS = 3.0  # ActionCable servers ping every 3 s
+SILENCE_SECONDS = 4 * CABLE_PING_SECONDS  # no frame for this long: the peer is dead, reconnect
 MESSAGE_EVENTS = frozenset({"message.created", "message.updated"})
 DIALOG_EVENTS = frozenset(
     {
@@ -100,6 +101,7 @@ class ChatwootRealtime(RealtimeConnection):
         on_state: Callable[[ConnectionState], None],
         catch_up_state: Callable[[], CatchUpState] = CatchUpState,
         presence_seconds: float = PRESENCE_SECONDS,
+        silence_seconds: float = SILENCE_SECONDS,
         backoff: Backoff | None = None,
         **options: Any,
     ) -> None:
@@ -117,6 +119,7 @@ class ChatwootRealtime(RealtimeConnection):
         self.api = api
         self._catch_up_state = catch_up_state
         self._presence = presence_seconds
+        self._silence = silence_seconds
         self._cursor = 0
         self._identifier = ""
         self._agents: dict[int, Operator] = {}  # for presence updates, fetched on the first
@@ -198,7 +201,7 @@ class ChatwootRealtime(RealtimeConnection):
                     raise _Offline(refusal)
 
     async def _read_cable(self, ws: ClientConnection) -> None:
-        silence = max(4 * CABLE_PING_SECONDS, 2 * self._heartbeat)
+        silence = self._silence
         next_presence = time.monotonic()
         while True:
             now = time.monotonic()

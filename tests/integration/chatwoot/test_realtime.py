@@ -31,7 +31,11 @@ async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
 
 
 def connection(
-    api: ChatwootApi, frames: list[ServerFrame], states: list[ConnectionState], cursor: int | None
+    api: ChatwootApi,
+    frames: list[ServerFrame],
+    states: list[ConnectionState],
+    cursor: int | None,
+    silence: float = 10.0,
 ) -> ChatwootRealtime:
     async def on_frame(frame: ServerFrame) -> None:
         frames.append(frame)
@@ -43,6 +47,7 @@ def connection(
         on_frame=on_frame,
         on_state=states.append,
         backoff=Backoff(base=0.05, cap=0.1),
+        silence_seconds=silence,
     )
 
 
@@ -151,6 +156,26 @@ async def test_revoked_token_parks_offline(api: ChatwootApi, fake: FakeChatwoot)
         error = live.state.error
         assert isinstance(error, ApiError) and error.code is ErrorCode.UNAUTHORIZED
         assert frames == [] and fake.subscribe_identifiers == []
+    finally:
+        await live.stop()
+        await task
+
+
+@pytest.mark.asyncio
+async def test_a_silent_cable_is_dropped_and_resumed(api: ChatwootApi, fake: FakeChatwoot) -> None:
+    fake.ping_seconds = 60.0  # the server stops pinging: a dead peer as far as we can tell
+    frames: list[ServerFrame] = []
+    states: list[ConnectionState] = []
+    live = connection(api, frames, states, cursor=5, silence=0.4)
+    task = asyncio.create_task(live.run())
+    try:
+        await until(lambda: sum(1 for s in states if s.phase is Phase.ONLINE) >= 2)
+        assert any(s.phase is Phase.RECONNECTING and "ping" in s.reason for s in states)
+        assert len(fake.subscribe_identifiers) >= 2
+        heads = [f.head_cursor for f in frames if isinstance(f, HelloFrame)]
+        cursors = [f.cursor for f in frames if isinstance(f, EventFrame)]
+        assert heads == sorted(heads) and heads[0] == 5  # never a rewind
+        assert cursors == sorted(set(cursors)) and cursors[0] == 6  # minted past the cache's
     finally:
         await live.stop()
         await task
