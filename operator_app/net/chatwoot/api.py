@@ -429,5 +429,5 @@ def _mapped(function: Callable[..., T], data: Any, **kwargs: Any) -> T:
     """Map, turning a payload that does not fit into a clear ``ApiError``."""
     try:
         return function(_as_obj(data), **kwargs)
-    except (MappingError, ValueError, TypeError) as exc:
+    except (MappingError, ValueError, TypeError, ArithmeticError) as exc:
         raise ApiError(200, ErrorCode.INTERNAL, f"unexpected Chatwoot answer: {exc}") from exc

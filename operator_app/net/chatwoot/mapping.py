@@ -59,10 +59,10 @@ def epoch(value: Any, default: datetime | None = None) -> datetime | None:
     if value is None or isinstance(value, bool):
         return default
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(float(value), UTC)
+        return _from_timestamp(float(value), default)
     if isinstance(value, str):
         try:
-            return datetime.fromtimestamp(float(value), UTC)
+            return _from_timestamp(float(value), default)
         except ValueError:
             pass
         try:
@@ -71,6 +71,13 @@ def epoch(value: Any, default: datetime | None = None) -> datetime | None:
             return default
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return default
+
+
+def _from_timestamp(seconds: float, default: datetime | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):  # inf, nan, years beyond 9999
+        return default
 
 
 def to_epoch(moment: datetime) -> float:
@@ -89,7 +96,10 @@ def _id(data: Json, key: str = "id") -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MappingError(f"the Chatwoot object has no numeric {key!r}")
-    return int(value)
+    try:
+        return int(value)
+    except (OverflowError, ValueError) as exc:  # inf or nan
+        raise MappingError(f"the Chatwoot object has no usable {key!r}") from exc
 
 
 def _obj(data: Any, key: str) -> Json:

@@ -238,7 +238,7 @@ class ChatwootRealtime(RealtimeConnection):
             return  # welcome, ping, confirm: ActionCable plumbing
         try:
             await self._event(str(message["event"]), message.get("data"))
-        except (MappingError, KeyError, TypeError, ValueError) as exc:
+        except (MappingError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
             log.info("chatwoot: skipping a %s event that does not fit: %s", message["event"], exc)
         except ApiError as exc:
             if not exc.permanent:
