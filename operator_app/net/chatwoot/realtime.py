@@ -231,7 +231,10 @@ class ChatwootRealtime(RealtimeConnection):
         except ValueError:
             log.info("chatwoot: skipping a frame that is not JSON: %r", raw[:120])
             return
-        message = frame.get("message") if isinstance(frame, dict) else None
+        if not isinstance(frame, dict):
+            log.info("chatwoot: skipping a frame that is not an object: %r", raw[:120])
+            return
+        message = frame.get("message")
         if frame.get("type") == "disconnect":
             raise _Dropped(f"Chatwoot disconnected: {frame.get('reason', '')}")
         if not isinstance(message, dict) or "event" not in message:

@@ -62,6 +62,8 @@ async def test_events_typing_and_junk(api: ChatwootApi, fake: FakeChatwoot) -> N
         hello = frames[0]
         assert isinstance(hello, HelloFrame) and hello.head_cursor == 41 and hello.operator_id == 7
         await fake.send_raw("not json {")
+        await fake.send_raw("[1, 2]")
+        await fake.send_raw('{"identifier": "x", "message": {"event": "presence.update"}}')
         await fake.send_raw(
             '{"identifier": "x", "message": {"event": "message.created", "data": {}}}'
         )
