@@ -54,8 +54,10 @@ from .tls import describe_network_error, tls_failure_from
 log = logging.getLogger(__name__)
 
 # A refused connect means the server is down for everyone: retries then spread over at least
-# this many seconds, so a restart is not met by the whole herd at once.
+# this many seconds, so a restart is not met by the whole herd at once. Losing a live session
+# spreads the first retry too (a quick restart refuses nobody); a lone blip waits 5 s on average.
 HERD_SPREAD = 15.0
+LOST_SPREAD = 10.0
 MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only burn CPU
 YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
 _EXCERPT = 120
@@ -254,10 +256,13 @@ class RealtimeConnection:
             return  # stop() cancelled a connect in progress
         finally:
             self._session = None
+        was_online = self.state.phase is Phase.ONLINE
         if not self._stopping:
             delay = self._backoff.next_delay()
-            if server_down:  # every client waits for this server: spread them over the window
-                delay = max(delay, random.uniform(0.0, min(self._backoff.cap, HERD_SPREAD)))
+            # Every client of a crashed or restarting server lands here at the same moment:
+            # spread them, wider once the server is known to be down.
+            spread = HERD_SPREAD if server_down else LOST_SPREAD if was_online else 0.0
+            delay = max(delay, random.uniform(0.0, min(self._backoff.cap, spread)))
             log.info("realtime: connection lost (%s), retrying in %.1fs", reason, delay)
             await self._pause(Phase.RECONNECTING, delay, reason, None)
 

@@ -1,8 +1,10 @@
 """The server restarts under many connected clients: they come back spread out, not as a herd.
 
 Every client is a real ``RealtimeConnection`` with the production backoff (no test tuning).
-After a kill -9 and a restart, no 1-second window may hold more than 20% of the reconnects,
-and every client must have resynced (hello, replay, replay_done) within 60 s.
+After a kill -9 and a restart, no 1-second window may hold more than 20% of the reconnects
+(the attempts that brought the clients back: when each client chose to come back, not when a
+busy two-core test machine got round to its replay), and every client must have resynced
+(hello, replay, replay_done) within 60 s of the restart.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from operator_app.net.realtime import ConnectionState, Phase, RealtimeConnection
 from operator_app.protocol.events import EventFrame, ReplayDoneFrame, ServerFrame
 from tests.helpers.reliability_world import FIGURES, ServerProcess, eventually, logged_in, sized
 
-CLIENTS = sized(100, 1000)
+CLIENTS = sized(300, 1000)  # fewer make the 20% statistic mostly noise
 MAX_SHARE_PER_SECOND = 0.20
 RESYNC_WITHIN = 60.0
 
@@ -26,6 +28,7 @@ class Client:
     def __init__(self, url: str, token: str) -> None:
         self.cursor: int | None = None
         self.resynced_at: list[float] = []
+        self.attempts: list[float] = []
         self.connection = RealtimeConnection(
             ws_url_for(url),
             token=lambda: token,
@@ -37,6 +40,12 @@ class Client:
 
     def on_state(self, state: ConnectionState) -> None:
         self.online = state.phase is Phase.ONLINE
+        if state.phase is Phase.CONNECTING:
+            self.attempts.append(time.monotonic())
+
+    def reconnected_at(self) -> float:
+        """When the attempt that brought it back after the restart began."""
+        return max(a for a in self.attempts if a <= self.resynced_at[1])
 
     async def on_frame(self, frame: ServerFrame) -> None:
         if isinstance(frame, EventFrame):
@@ -82,8 +91,8 @@ async def test_restart_under_many_clients_spreads_reconnects_and_all_resync(
             RESYNC_WITHIN + 30,
             "everyone to resync",
         )
-        back = [c.resynced_at[1] for c in clients]
-        slowest = max(back) - restarted
+        back = [c.reconnected_at() for c in clients]
+        slowest = max(c.resynced_at[1] for c in clients) - restarted
         peak = busiest_second(back)
         FIGURES.add(
             "restart storm",
@@ -91,10 +100,10 @@ async def test_restart_under_many_clients_spreads_reconnects_and_all_resync(
             faults_injected=1,
             server_errors=server.crashes_logged(),
         )
-        histogram = [0] * (int(slowest) + 1)
+        histogram = [0] * (int(max(back) - crashed) + 1)
         for moment in back:
-            histogram[int(moment - restarted)] += 1
-        FIGURES.note(f"restart storm: resyncs per second after the restart {histogram}")
+            histogram[int(moment - crashed)] += 1
+        FIGURES.note(f"restart storm: reconnects per second after the crash {histogram}")
         FIGURES.note(
             f"restart storm: {CLIENTS} clients, down {restarted - crashed:.1f}s, all resynced "
             f"{slowest:.1f}s after the restart, busiest second {peak} ({peak / CLIENTS:.0%})"
