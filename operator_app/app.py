@@ -22,6 +22,7 @@ from operator_app import APP_ID, APP_NAME, __version__
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from operator_app.core.profiles import ServerProfile
     from operator_app.core.service import DeskService
     from operator_app.server.embedded import EmbeddedServer
 
@@ -204,20 +205,37 @@ async def sign_in(
     remember: bool = True,
     ca_bundle: str | None = None,
 ) -> DeskService:
-    """Open the cache, log in unless the keyring holds a token, and start the core.
-
-    Raises the core's ActionError / OfflineError when the server refuses or cannot be reached.
-    """
-    from operator_app.core.bootstrap import build_service
+    """Sign in to our own backend at ``url``; see ``sign_in_profile``."""
     from operator_app.core.profiles import ServerProfile
-    from operator_app.core.settings import load_settings
 
     profile = ServerProfile(
         name="Demo" if demo else url, base_url=url, login=login, ca_bundle=ca_bundle
     )
+    return await sign_in_profile(
+        profile, password, cache_dir=cache_dir, remember=remember, always_login=demo
+    )
+
+
+async def sign_in_profile(
+    profile: ServerProfile,
+    password: str,
+    *,
+    cache_dir: Path | None = None,
+    remember: bool = True,
+    always_login: bool = False,
+) -> DeskService:
+    """Open the cache, log in unless the keyring holds a token, and start the core.
+
+    ``password`` is the Chatwoot access token for a Chatwoot profile. Raises the core's
+    ActionError / OfflineError when the server refuses or cannot be reached.
+    """
+    from operator_app.core.bootstrap import build_service
+    from operator_app.core.settings import load_settings
+
     service = build_service(profile, settings=load_settings(), cache_dir=cache_dir)
     cache = service.cache
-    if demo or password or service.credentials.get_token(login) is None:
+    login = profile.login
+    if always_login or password or service.credentials.get_token(login) is None:
         try:
             await service.login(password)
         except BaseException:
@@ -240,12 +258,8 @@ async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
 
     async def attempt(credentials: Credentials) -> DeskService:
         profile = credentials.profile
-        service = await launcher.sign_in(
-            profile.base_url,
-            profile.login,
-            credentials.password,
-            remember=credentials.remember,
-            ca_bundle=profile.ca_bundle,
+        service = await sign_in_profile(
+            profile, credentials.password, remember=credentials.remember
         )
         settings.profiles = [p for p in settings.profiles if p.name != profile.name] + [profile]
         settings.last_profile = profile.name

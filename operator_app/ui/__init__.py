@@ -3,7 +3,10 @@
 import ctypes
 import sys
 
-if sys.version_info < (3, 12):
+from PySide6 import __version__ as _pyside_version
+
+# pyproject.toml excludes 6.12.0; this guards an environment that has it anyway.
+if sys.version_info < (3, 12) and _pyside_version == "6.12.0":
     # PySide6 6.12.0 returns None (void methods) and True/False (Signal.emit) without a new
     # reference, so each call drains a singleton's refcount until CPython aborts with
     # "none_dealloc" / "bool_dealloc": after ~1,000 emits, or minutes of painting

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -94,8 +95,15 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         self.profile_combo = QComboBox(self)
         self.profile_combo.currentIndexChanged.connect(self._profile_chosen)
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.addItem(tr("Operator desk server"), "operator-desk")
+        self.kind_combo.addItem("Chatwoot", "chatwoot")
+        self.kind_combo.currentIndexChanged.connect(self._kind_chosen)
         self.url_edit = QLineEdit(self)
         self.url_edit.setPlaceholderText("https://chat.example.com")
+        self.account_spin = QSpinBox(self)
+        self.account_spin.setRange(1, 10_000_000)
+        self.account_spin.setToolTip(tr("The number in your Chatwoot address: /app/accounts/N"))
         self.login_edit = QLineEdit(self)
         self.password_edit = QLineEdit(self)
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -106,12 +114,17 @@ class LoginDialog(QDialog):
             self.remember_box.setToolTip(
                 tr("No system keyring is available: the password will be asked at each start.")
             )
+        self.password_label = QLabel(tr("Password"), self)
+        self.account_label = QLabel(tr("Account"), self)
         form.addRow(tr("Profile"), self.profile_combo)
+        form.addRow(tr("Server type"), self.kind_combo)
         form.addRow(tr("Server"), self.url_edit)
+        form.addRow(self.account_label, self.account_spin)
         form.addRow(tr("Login"), self.login_edit)
-        form.addRow(tr("Password"), self.password_edit)
+        form.addRow(self.password_label, self.password_edit)
         form.addRow("", self.remember_box)
         column.addLayout(form)
+        self._kind_chosen()
         self.error_label = QLabel("", self)
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -138,9 +151,24 @@ class LoginDialog(QDialog):
         self.profile_combo.setCurrentIndex(max(index, 0))
         self._profile_chosen(self.profile_combo.currentIndex())
 
+    def _kind_chosen(self) -> None:
+        """Chatwoot signs in with an account number and the user's access token."""
+        chatwoot = self.kind_combo.currentData() == "chatwoot"
+        self.account_label.setVisible(chatwoot)
+        self.account_spin.setVisible(chatwoot)
+        self.password_label.setText(tr("Access token") if chatwoot else tr("Password"))
+        self.password_edit.setToolTip(
+            tr("Chatwoot: Profile settings → Access token") if chatwoot else ""
+        )
+
     def _profile_chosen(self, index: int) -> None:
         name = self.profile_combo.itemData(index)
         profile = next((p for p in self.profiles if p.name == name), None)
+        self.kind_combo.setCurrentIndex(
+            max(self.kind_combo.findData(profile.kind if profile else "operator-desk"), 0)
+        )
+        if profile is not None and profile.account_id:
+            self.account_spin.setValue(profile.account_id)
         self.url_edit.setText(profile.base_url if profile else "")
         self.login_edit.setText(profile.login if profile else "")
         self.password_edit.clear()
@@ -149,7 +177,14 @@ class LoginDialog(QDialog):
     def credentials(self) -> Credentials:
         url = self.url_edit.text().strip()
         name = self.profile_combo.currentData() or url
-        profile = ServerProfile(name=name, base_url=url, login=self.login_edit.text().strip())
+        chatwoot = self.kind_combo.currentData() == "chatwoot"
+        profile = ServerProfile(
+            name=name,
+            base_url=url,
+            kind="chatwoot" if chatwoot else "operator-desk",
+            login=self.login_edit.text().strip(),
+            account_id=self.account_spin.value() if chatwoot else None,
+        )
         return Credentials(profile, self.password_edit.text(), self.remember_box.isChecked())
 
     def _submit(self) -> None:

@@ -268,12 +268,32 @@
       <translation>Operator desk</translation>
     </message>
     <message>
+      <source>Operator desk server</source>
+      <translation>Сервер Operator desk</translation>
+    </message>
+    <message>
+      <source>The number in your Chatwoot address: /app/accounts/N</source>
+      <translation>Номер из адреса Chatwoot: /app/accounts/N</translation>
+    </message>
+    <message>
       <source>Remember me on this computer</source>
       <translation>Запомнить меня на этом компьютере</translation>
     </message>
     <message>
+      <source>Password</source>
+      <translation>Пароль</translation>
+    </message>
+    <message>
+      <source>Account</source>
+      <translation>Аккаунт</translation>
+    </message>
+    <message>
       <source>Profile</source>
       <translation>Профиль</translation>
+    </message>
+    <message>
+      <source>Server type</source>
+      <translation>Тип сервера</translation>
     </message>
     <message>
       <source>Server</source>
@@ -282,10 +302,6 @@
     <message>
       <source>Login</source>
       <translation>Логин</translation>
-    </message>
-    <message>
-      <source>Password</source>
-      <translation>Пароль</translation>
     </message>
     <message>
       <source>Try the demo</source>
@@ -314,6 +330,14 @@
     <message>
       <source>No system keyring is available: the password will be asked at each start.</source>
       <translation>Системное хранилище паролей недоступно: пароль будет запрашиваться при каждом запуске.</translation>
+    </message>
+    <message>
+      <source>Access token</source>
+      <translation>Токен доступа</translation>
+    </message>
+    <message>
+      <source>Chatwoot: Profile settings → Access token</source>
+      <translation>Chatwoot: Настройки профиля → Токен доступа</translation>
     </message>
     <message>
       <source>Enter your login and password.</source>
@@ -426,14 +450,6 @@
     <message>
       <source>Load {load}/{cap}</source>
       <translation>Нагрузка {load}/{cap}</translation>
-    </message>
-    <message>
-      <source>Channel</source>
-      <translation>Канал</translation>
-    </message>
-    <message>
-      <source>Dialog</source>
-      <translation>Диалог</translation>
     </message>
     <message>
       <source>Reconnecting in {n} s.</source>
@@ -872,10 +888,6 @@
       <translation>{name} печатает…</translation>
     </message>
     <message>
-      <source>Choose the filters and press Show.</source>
-      <translation>Выберите фильтры и нажмите «Показать».</translation>
-    </message>
-    <message>
       <source>Dialogs per day</source>
       <translation>Диалоги по дням</translation>
     </message>
@@ -898,6 +910,10 @@
     <message>
       <source>SLA breaches per day</source>
       <translation>Нарушения SLA по дням</translation>
+    </message>
+    <message>
+      <source>Choose the filters and press Show.</source>
+      <translation>Выберите фильтры и нажмите «Показать».</translation>
     </message>
     <message>
       <source>Show</source>

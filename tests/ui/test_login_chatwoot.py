@@ -1,0 +1,59 @@
+"""The sign-in window reaches a Chatwoot server: account number and access token."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from operator_app.app import sign_in_profile
+from operator_app.core.service import DeskService
+from operator_app.ui.login import Credentials, LoginDialog
+from tests.helpers.qt_async import wait_until
+from tests.integration.chatwoot.contract import load_contract
+from tests.integration.chatwoot.fake_server import ACCOUNT, TOKEN, FakeChatwoot, running
+
+
+def test_chatwoot_sign_in_with_account_and_access_token(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    world = FakeChatwoot(load_contract())
+    world.add_conversation(11, "Ivan Petrov")
+    world.add_message(11, "hello from Ivan")
+
+    async def attempt(credentials: Credentials) -> DeskService:
+        return await sign_in_profile(
+            credentials.profile, credentials.password, cache_dir=tmp_path, remember=False
+        )
+
+    async def scenario() -> None:
+        async with running(world) as url:
+            dialog = LoginDialog([], "", attempt, attempt, keyring_available=True)  # type: ignore[arg-type]
+            qtbot.addWidget(dialog)
+            dialog.show()
+            assert not dialog.account_spin.isVisible()
+            dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("chatwoot"))
+            assert dialog.account_spin.isVisible()
+            assert dialog.password_label.text() == "Access token"
+            dialog.url_edit.setText(url)
+            dialog.account_spin.setValue(ACCOUNT)
+            dialog.login_edit.setText("alice@example.com")
+            dialog.password_edit.setText(TOKEN)
+            qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+            await wait_until(
+                lambda: dialog.service is not None or "refused" in dialog.error_label.text(),
+                what="signed in to Chatwoot",
+            )
+            service = dialog.service
+            assert service is not None, dialog.error_label.text()
+            try:
+                assert service.profile.kind == "chatwoot"
+                assert service.profile.account_id == ACCOUNT
+                assert service.me is not None
+            finally:
+                await service.close()
+                service.cache.close()
+
+    qloop.run_until_complete(scenario())
