@@ -290,7 +290,8 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _layout(self, text: str, font: QFont, width: int) -> QTextLayout:
         """The text laid out at ``width``, links formatted; positions relative to (0, 0)."""
-        layout = QTextLayout(text, font)
+        # QTextLayout breaks lines only at U+2028, not at "\n" (same length: link spans hold)
+        layout = QTextLayout(text.replace("\n", "\u2028"), font)
         layout.setTextOption(self._option)
         formats = []
         for link in find_links(text):

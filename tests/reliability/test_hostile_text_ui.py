@@ -80,6 +80,13 @@ def test_hostile_customer_text_is_plain_and_keeps_the_layout(
                 assert shape.bubble.left() >= 0 and shape.bubble.right() <= width, message.text[:40]
                 assert shape.text.width() <= shape.wrap + 1, f"text overflows: {message.text[:40]}"
                 assert 0 < shape.bubble.height() < 60_000
+                painted = tab.delegate._layout(message.text, font, shape.wrap)
+                lines = [painted.lineAt(i) for i in range(painted.lineCount())]
+                widest = max(line.naturalTextWidth() for line in lines)
+                assert widest <= shape.text.width() + 2, (
+                    f"painted past the bubble: {message.text[:40]!r}"
+                )
+                assert painted.boundingRect().height() <= shape.text.height() + 2
                 if message.text == MARKUP:  # rich text would show only "bold" and no tags
                     literal = QFontMetrics(font).horizontalAdvance(MARKUP)
                     lines = max(1, shape.text.height() // QFontMetrics(font).lineSpacing())
