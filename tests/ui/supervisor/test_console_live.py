@@ -37,7 +37,7 @@ def drop_on_operator(desk: Desk, mime: QMimeData, operator_id: int) -> None:
     point = view.visualRect(desk.console.operator_model.index(row, 1)).center()
     actions = Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
     buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(point.toPointF(), actions, mime, buttons, keys)
+    enter = QDragEnterEvent(point, actions, mime, buttons, keys)  # QPoint: PySide6 6.11 and 6.12
     QApplication.sendEvent(view.viewport(), enter)
     drop = QDropEvent(point.toPointF(), actions, mime, buttons, keys)
     QApplication.sendEvent(view.viewport(), drop)
