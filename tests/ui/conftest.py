@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import qasync
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 
@@ -20,6 +21,10 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     # Free the test's windows now, on the GUI thread: left to the cycle collector they may be
     # freed later on the embedded server's thread, where Qt cannot stop their timers.
     gc.collect()
+    # Run the pending deleteLater()s now, while the loop and the test's objects still exist;
+    # left for pytest-qt's event processing before the next test, they crashed it.
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.processEvents()
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
     asyncio.set_event_loop(None)
