@@ -137,6 +137,14 @@ class DeskService:
     def me(self) -> Operator | None:
         return self.cache.me()
 
+    def unsupported(self) -> dict[str, str]:
+        """Features this backend lacks, each with the reason to show; empty for our own server."""
+        capabilities = getattr(self.api, "capabilities", None)
+        if capabilities is None:
+            return {}
+        reasons: dict[str, str] = capabilities.reasons
+        return {name: why for name, why in reasons.items() if not getattr(capabilities, name)}
+
     @property
     def needs_login(self) -> bool:
         """No token: the UI asks for the password and calls ``login``."""

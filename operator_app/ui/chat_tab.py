@@ -199,6 +199,9 @@ class ChatTab(QWidget):
         self.attach_button.setIcon(icon("attach"))
         self.attach_button.setToolTip(tr("Attach files (Ctrl+Shift+U)"))
         self.attach_button.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        if (why := self.service.unsupported().get("attachments")) is not None:
+            self.attach_button.setEnabled(False)  # and stays so: see _set_closed
+            self.attach_button.setToolTip(why)
         self.attach_button.clicked.connect(self.choose_attachments)
         self.composer = Composer(frame)
         self.composer.submitted.connect(self.submit)
@@ -494,8 +497,10 @@ class ChatTab(QWidget):
 
     def _set_closed(self, closed: bool) -> None:
         """A closed dialog takes no replies: the server would refuse them anyway."""
-        for widget in (self.send_button, self.attach_button, self.comment_toggle):
+        for widget in (self.send_button, self.comment_toggle):
             widget.setEnabled(not closed)
+        can_attach = "attachments" not in self.service.unsupported()
+        self.attach_button.setEnabled(can_attach and not closed)
         self.composer.setReadOnly(closed)
         if closed:
             self.composer.setPlaceholderText(tr("The dialog is closed"))

@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
             self.status_combo.addItem(icon(f"status-{status.value}"), tr(label), status)
         self.status_combo.setToolTip(tr("Your status (Ctrl+Shift+S cycles)"))
         self.status_combo.activated.connect(self._status_chosen)
+        if (why := self.service.unsupported().get("set_own_status")) is not None:
+            self.status_combo.setEnabled(False)
+            self.status_combo.setToolTip(why)
         row.addWidget(self.status_combo)
         return bar
 

@@ -54,6 +54,8 @@ class TransferDialog(QDialog):
             QLabel(tr("Comment for the receiver (internal, the client won't see it)"), self)
         )
         self.comment = QPlainTextEdit(self)
+        if (why := service.unsupported().get("transfer_comment")) is not None:
+            self.comment.setToolTip(why)
         self.comment.setMaximumHeight(90)
         self.comment.setTabChangesFocus(True)
         column.addWidget(self.comment)

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from operator_app.app import sign_in_profile
 from operator_app.core.service import DeskService
 from operator_app.ui.login import Credentials, LoginDialog
+from operator_app.ui.main_window import MainWindow
 from tests.helpers.qt_async import wait_until
 from tests.integration.chatwoot.contract import load_contract
 from tests.integration.chatwoot.fake_server import ACCOUNT, TOKEN, FakeChatwoot, running
@@ -48,11 +49,25 @@ def test_chatwoot_sign_in_with_account_and_access_token(
             )
             service = dialog.service
             assert service is not None, dialog.error_label.text()
+            window = MainWindow(service)
+            qtbot.addWidget(window)
             try:
                 assert service.profile.kind == "chatwoot"
                 assert service.profile.account_id == ACCOUNT
                 assert service.me is not None
+                # what Chatwoot cannot do is disabled, saying why
+                assert not window.status_combo.isEnabled()
+                assert "Chatwoot" in window.status_combo.toolTip()
+                await wait_until(lambda: service.dialog(11) is not None, what="the conversation")
+                tab = window.open_dialog(11)
+                assert not tab.attach_button.isEnabled()
+                assert "Chatwoot" in tab.attach_button.toolTip()
+                chooser = window.transfer_dialog(11)
+                assert "private note" in chooser.comment.toolTip()
+                chooser.reject()
             finally:
+                window.close()
+                await window.runner.cancel_all()
                 await service.close()
                 service.cache.close()
 
