@@ -565,6 +565,28 @@ class Cache:
                     )
         return MessageChange(self.message(values["key"]), local is None)
 
+    def update_server_message(self, message: Message) -> MessageChange:
+        """An edit or deletion of a sent message: new text, attachments and deleted flag (the
+        FTS index follows the text through its update trigger). A message not held yet is
+        stored as if just created; one already as given changes nothing."""
+        values = _message_values(message)
+        edited = {name: values[name] for name in ("text", "attachments", "deleted")}
+        known = self.conn.execute(
+            "SELECT key, text, attachments, deleted FROM messages WHERE server_id = ?",
+            (message.id,),
+        ).fetchone()
+        if known is None:
+            return self.apply_server_message(message)
+        if tuple(known[1:]) == tuple(edited.values()):
+            return MessageChange(None, False)
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE messages SET text = :text, attachments = :attachments, "
+                "deleted = :deleted WHERE server_id = :server_id",
+                edited | {"server_id": message.id},
+            )
+        return MessageChange(self.message(known[0]), False)
+
     def apply_history_page(self, dialog_id: int, messages: Sequence[Message]) -> int:
         """Store a page of history; returns how many rows were new."""
         added = 0
@@ -850,7 +872,7 @@ class Cache:
 
 _MESSAGE_COLUMNS = (
     "key, server_id, dialog_id, author, author_id, author_name, kind, text, attachments, "
-    "created_at, state, error"
+    "created_at, state, error, deleted"
 )
 
 
@@ -870,6 +892,7 @@ def _message_values(message: Message) -> dict[str, Any]:
         "created_at": message.created_at.isoformat(),
         "state": DeliveryState.SENT.value,
         "error": "",
+        "deleted": int(message.deleted),
     }
 
 
@@ -888,6 +911,7 @@ def _message_row(row: tuple[Any, ...]) -> MessageRow:
         created_at=datetime.fromisoformat(created),
         state=DeliveryState(row[10]),
         error=row[11],
+        deleted=bool(row[12]),
     )
 
 

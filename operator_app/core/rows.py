@@ -44,6 +44,7 @@ class MessageRow:
     created_at: datetime
     state: DeliveryState
     error: str = ""  # why it failed (permanent rejection reason)
+    deleted: bool = False  # deleted after it was sent: shown as a placeholder
 
 
 @dataclass(frozen=True, slots=True)

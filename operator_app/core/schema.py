@@ -93,5 +93,8 @@ CREATE INDEX outbox_by_dialog ON outbox(dialog_id, seq);
 CREATE TABLE drafts (dialog_id INTEGER PRIMARY KEY, text TEXT NOT NULL, updated_ts REAL NOT NULL);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# A message edited or deleted after it was sent (Chatwoot): the timeline shows a placeholder.
+_V2 = "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;"
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,6 +29,7 @@ from operator_app.protocol.events import (
     EventFrame,
     HelloFrame,
     MessageCreated,
+    MessageUpdated,
     OperatorUpdated,
     QueueUpdated,
     ReplayDoneFrame,
@@ -148,6 +149,8 @@ class SyncEngine:
     def _apply(self, event: Event) -> list[Change]:
         if isinstance(event, MessageCreated):
             return self._apply_message(event.message) + self._apply_dialog(event.dialog)
+        if isinstance(event, MessageUpdated):
+            return self._apply_edit(event.message) + self._apply_dialog(event.dialog)
         if isinstance(event, DialogUpdated):
             return self._apply_dialog(event.dialog)
         if isinstance(event, OperatorUpdated):
@@ -172,6 +175,14 @@ class SyncEngine:
 
     def _apply_message(self, message: Message) -> list[Change]:
         change = self.cache.apply_server_message(message)
+        if change.row is None:
+            return []
+        if change.inserted:
+            return [MessagesChanged(message.dialog_id, (change.row,), ())]
+        return [MessagesChanged(message.dialog_id, (), (change.row,))]
+
+    def _apply_edit(self, message: Message) -> list[Change]:
+        change = self.cache.update_server_message(message)
         if change.row is None:
             return []
         if change.inserted:

@@ -28,6 +28,15 @@ class MessageCreated(WireModel):
     dialog: Dialog  # the dialog after this message: preview, waiting_since, counters
 
 
+class MessageUpdated(WireModel):
+    """A message already sent was edited or deleted (``message.deleted``): same id, new text
+    and attachments. A client that does not hold that message stores it as if created."""
+
+    kind: Literal["message.updated"] = "message.updated"
+    message: Message
+    dialog: Dialog
+
+
 class DialogUpdated(WireModel):
     """Any change of a dialog: assignment, transfer, state, tags, rating.
 
@@ -66,6 +75,7 @@ class ContactUpdated(WireModel):
 
 Event = Annotated[
     MessageCreated
+    | MessageUpdated
     | DialogUpdated
     | OperatorUpdated
     | QueueUpdated

@@ -162,6 +162,7 @@ class Message(WireModel):
     attachments: list[Attachment] = Field(default_factory=list)
     client_msg_id: str | None = None
     created_at: datetime
+    deleted: bool = False  # deleted after it was sent: text and attachments are gone
 
 
 class Template(WireModel):
