@@ -166,6 +166,7 @@ class DeskService:
             token=lambda: self.api.token,
             since_cursor=lambda: self.cache.cursor,
             on_frame=self.sync.on_frame,
+            on_frames=self.sync.on_frames,
             on_state=self._on_connection_state,
             ssl=self.api.ssl_context,
             heartbeat_seconds=self._heartbeat,

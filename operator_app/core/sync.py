@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -51,6 +52,7 @@ from .changes import (
     Notice,
     TypingChanged,
 )
+from .rows import MessageRow
 from .tasks import TaskSet
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,9 @@ HISTORY_PAGE = 50
 # Open dialogs the snapshot no longer lists are fetched one by one, at most this many.
 MAX_STALE_REFETCH = 200
 SNAPSHOT_TASK = "sync-snapshot"
+# A replay is applied in batches: one transaction and one change set each, holding the loop
+# (and so the GUI thread) for at most about this long before the next batch.
+BATCH_SECONDS = 0.008
 
 
 class SyncEngine:
@@ -105,6 +110,27 @@ class SyncEngine:
             log.info("sync: the server reported %s: %s", frame.code, frame.message)
             self._emit([Notice("error", frame.message)])
 
+    async def on_frames(self, frames: Sequence[ServerFrame]) -> None:
+        """Frames read back to back (a replay), in order. Runs of events are applied in
+        batches (``apply_events``), yielding to the loop between batches; other frames one by
+        one, in their place."""
+        run: list[EventFrame] = []
+        for frame in frames:
+            if isinstance(frame, EventFrame):
+                run.append(frame)
+                continue
+            await self._apply_run(run)
+            run = []
+            await self.on_frame(frame)
+        await self._apply_run(run)
+
+    async def _apply_run(self, frames: Sequence[EventFrame]) -> None:
+        done = 0
+        while done < len(frames):
+            if done:
+                await asyncio.sleep(0)  # the GUI paints between batches
+            done += self.apply_events(frames[done:])
+
     def _on_hello(self, hello: HelloFrame) -> None:
         cursor, me = self.cache.cursor, self.cache.me()
         rewound = cursor is not None and cursor > hello.head_cursor
@@ -145,6 +171,40 @@ class SyncEngine:
             changes = self._apply(event)
             self.cache.set_cursor(cursor)
         self._emit(changes)
+
+    def apply_events(self, frames: Sequence[EventFrame], *, budget: float = BATCH_SECONDS) -> int:
+        """Apply events in order in one transaction until ``budget`` seconds are spent; returns
+        how many frames it consumed (at least one).
+
+        The cursor of the last event applied is stored in the same transaction, so a crash
+        loses the whole batch or nothing, and the replay after it duplicates nothing. One
+        merged change set is emitted after the commit. If an event fails, the batch is rolled
+        back and applied again one event at a time: the events before the failing one land,
+        and the failure propagates (the connection drops and the server replays from there).
+        """
+        deadline = time.perf_counter() + budget
+        taken = 0
+        changes: list[Change] = []
+        try:
+            with self.cache.transaction():
+                stored = last = self.cache.cursor
+                for frame in frames:
+                    taken += 1
+                    if stored is not None and frame.cursor <= stored:
+                        continue  # already applied: a replay after a reconnect
+                    changes += self._apply(frame.event)
+                    stored = last = frame.cursor
+                    if time.perf_counter() >= deadline:
+                        break
+                if last is not None and last != self.cache.cursor:
+                    self.cache.set_cursor(last)
+        except Exception:
+            log.info("sync: a batch of %d events failed; applying them one by one", taken)
+            for frame in frames[:taken]:
+                self.apply_event(frame.cursor, frame.event)
+            return taken
+        self._emit(merge_changes(changes))
+        return taken
 
     def _apply(self, event: Event) -> list[Change]:
         if isinstance(event, MessageCreated):
@@ -357,6 +417,36 @@ class SyncEngine:
 
     def _history_lock(self, dialog_id: int) -> asyncio.Lock:
         return self._history_locks.setdefault(dialog_id, asyncio.Lock())
+
+
+def merge_changes(changes: Sequence[Change]) -> list[Change]:
+    """One change set for a batch: a MessagesChanged per dialog, then one DialogsChanged, then
+    the other changes once each, in order. A row inserted and then updated within the batch
+    is announced once, as inserted, in its last state."""
+    inserted: dict[int, dict[str, MessageRow]] = {}
+    updated: dict[int, dict[str, MessageRow]] = {}
+    dialog_ids: set[int] = set()
+    rest: list[Change] = []
+    for change in changes:
+        if isinstance(change, MessagesChanged):
+            new = inserted.setdefault(change.dialog_id, {})
+            old = updated.setdefault(change.dialog_id, {})
+            for row in change.updated:
+                (new if row.key in new else old)[row.key] = row
+            for row in change.inserted:
+                new[row.key] = row
+        elif isinstance(change, DialogsChanged):
+            dialog_ids |= change.ids
+        elif change not in rest:
+            rest.append(change)
+    merged: list[Change] = [
+        MessagesChanged(dialog_id, tuple(rows.values()), tuple(updated[dialog_id].values()))
+        for dialog_id, rows in inserted.items()
+        if rows or updated[dialog_id]
+    ]
+    if dialog_ids:
+        merged.append(DialogsChanged(frozenset(dialog_ids)))
+    return merged + rest
 
 
 def _merge_dialog_changes(changes: list[Change]) -> list[Change]:

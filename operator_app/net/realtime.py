@@ -15,7 +15,7 @@ import logging
 import random
 import ssl as ssl_module
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
@@ -36,6 +36,7 @@ from operator_app.protocol.errors import (
 )
 from operator_app.protocol.events import (
     AuthFrame,
+    EventFrame,
     HelloFrame,
     PingFrame,
     PongFrame,
@@ -60,6 +61,7 @@ HERD_SPREAD = 15.0
 LOST_SPREAD = 10.0
 MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only burn CPU
 YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
+MAX_RUN_FRAMES = 500  # events already buffered are handed to on_frames together, this many at most
 _EXCERPT = 120
 
 
@@ -139,6 +141,9 @@ class RealtimeConnection:
     Pong frames are heartbeat plumbing and are not passed to ``on_frame``. If ``on_frame``
     raises, the error is logged and the connection is dropped and resumed from
     ``since_cursor()``, so the failed event is replayed instead of lost.
+    With ``on_frames``, event frames that are already buffered behind the one just read (a
+    replay) are read at once and handed over together, in order, so the receiver can apply
+    them in batches; the same failure rule holds for the whole run.
     ``stop()`` ends the current run (or the next one, if called before it starts); ``run()``
     may be called again afterwards, for example after a new login.
     """
@@ -151,6 +156,7 @@ class RealtimeConnection:
         since_cursor: Callable[[], int | None],
         on_frame: Callable[[ServerFrame], Awaitable[None]],
         on_state: Callable[[ConnectionState], None],
+        on_frames: Callable[[Sequence[EventFrame]], Awaitable[None]] | None = None,
         ssl: ssl_module.SSLContext | None = None,
         backoff: Backoff | None = None,
         heartbeat_seconds: float = 15.0,
@@ -172,6 +178,7 @@ class RealtimeConnection:
         self._token = token
         self._since_cursor = since_cursor
         self._on_frame = on_frame
+        self._on_frames = on_frames
         self._on_state = on_state
         self._ssl = ssl
         self._backoff = backoff or Backoff()
@@ -358,6 +365,8 @@ class RealtimeConnection:
             except TimeoutError:
                 continue
             frame = decode_or_skip(raw)
+            if isinstance(frame, EventFrame) and self._on_frames is not None:
+                frame = await self._deliver_run(ws, frame)  # a non-event frame that ended it
             if isinstance(frame, HelloFrame):
                 interval = self._accept_hello(frame)
             if frame is not None and not isinstance(frame, PongFrame):
@@ -380,6 +389,31 @@ class RealtimeConnection:
             self._backoff.reset()
         return min(self._heartbeat, max(hello.heartbeat_seconds, MIN_SERVER_HEARTBEAT))
 
+    async def _deliver_run(self, ws: ClientConnection, first: EventFrame) -> ServerFrame | None:
+        """Read the event frames already buffered behind ``first`` (for YIELD_EVERY_SECONDS at
+        most) and hand them to ``on_frames`` together. Returns the non-event frame that ended
+        the run, if one did; the caller delivers it next."""
+        run, ended_by = [first], None
+        started = time.monotonic()
+        while len(run) < MAX_RUN_FRAMES and time.monotonic() - started < YIELD_EVERY_SECONDS:
+            raw = await _recv_buffered(ws)
+            if raw is None:
+                break
+            frame = decode_or_skip(raw)
+            if isinstance(frame, EventFrame):
+                run.append(frame)
+            elif frame is not None:
+                ended_by = frame
+                break
+        assert self._on_frames is not None
+        try:
+            await self._on_frames(run)
+        except Exception as exc:
+            log.exception("realtime: applying %d event frames failed; resuming", len(run))
+            self._replaying_after_failure = True
+            raise _Dropped("applying event frames failed") from exc
+        return ended_by
+
     async def _deliver(self, frame: ServerFrame) -> None:
         try:
             await self._on_frame(frame)
@@ -390,6 +424,16 @@ class RealtimeConnection:
             raise _Dropped(f"applying a {frame.type} frame failed") from exc
         if isinstance(frame, ReplayDoneFrame | ResyncRequiredFrame):
             self._replaying_after_failure = False  # caught up past the event that failed
+
+
+async def _recv_buffered(ws: ClientConnection) -> str | bytes | None:
+    """The next message if it is already buffered, else None. A deadline that has passed
+    cancels recv() only if it suspends, and websockets' recv() loses nothing when cancelled."""
+    try:
+        async with asyncio.timeout(0):
+            return await ws.recv()
+    except (TimeoutError, ConnectionClosed):
+        return None  # nothing buffered, or closed: the next recv() says so
 
 
 def decode_or_skip(raw: str | bytes) -> ServerFrame | None:
