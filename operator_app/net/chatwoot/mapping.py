@@ -114,7 +114,8 @@ def _message_type(value: Any) -> int:
 
 
 def message(data: Json, *, dialog_id: int | None = None) -> Message:
-    """A Chatwoot message (REST or ActionCable). Private notes become internal comments."""
+    """A Chatwoot message (REST or ActionCable). Private notes become internal comments; a
+    deleted one (``content_attributes.deleted``) keeps no text nor attachments."""
     kind_code = _message_type(data.get("message_type"))
     author = {0: Author.CLIENT, 1: Author.OPERATOR, 3: Author.OPERATOR}.get(
         kind_code, Author.SYSTEM
@@ -123,6 +124,8 @@ def message(data: Json, *, dialog_id: int | None = None) -> Message:
     by_user = data.get("sender_type") == "User"
     echo = data.get("echo_id")
     created = epoch(data.get("created_at"), datetime.now(UTC))
+    deleted = bool(_obj(data, "content_attributes").get("deleted"))
+    attachments = [] if deleted else data.get("attachments") or []
     try:
         return Message(
             id=_id(data),
@@ -131,10 +134,12 @@ def message(data: Json, *, dialog_id: int | None = None) -> Message:
             author_id=int(data["sender_id"]) if by_user and data.get("sender_id") else None,
             author_name=str(sender.get("available_name") or sender.get("name") or ""),
             kind=MessageKind.COMMENT if data.get("private") else MessageKind.MESSAGE,
-            text=str(data.get("content") or ""),
-            attachments=[_attachment(a) for a in data.get("attachments") or [] if _is_obj(a)],
+            # Chatwoot keeps "This message was deleted" as the content: the UI says it instead
+            text="" if deleted else str(data.get("content") or ""),
+            attachments=[_attachment(a) for a in attachments if _is_obj(a)],
             client_msg_id=str(echo) if echo else None,
             created_at=created,
+            deleted=deleted,
         )
     except ValidationError as exc:
         raise MappingError(f"a Chatwoot message does not fit: {exc.errors()[0]['msg']}") from exc

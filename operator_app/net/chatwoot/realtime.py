@@ -35,6 +35,7 @@ from operator_app.protocol.events import (
     EventFrame,
     HelloFrame,
     MessageCreated,
+    MessageUpdated,
     OperatorUpdated,
     ServerFrame,
     Typing,
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 PRESENCE_SECONDS = 20.0  # Chatwoot's web app pings update_presence this often
 CABLE_PING_SECONDS = 3.0  # ActionCable servers ping every 3 s
 SILENCE_SECONDS = 4 * CABLE_PING_SECONDS  # no frame for this long: the peer is dead, reconnect
-MESSAGE_EVENTS = frozenset({"message.created", "message.updated"})
+MESSAGE_EVENTS = frozenset({"message.created", "message.updated"})  # updated: edit, deletion
 DIALOG_EVENTS = frozenset(
     {
         "conversation.created",
@@ -68,6 +69,7 @@ DIALOG_EVENTS = frozenset(
 CONTACT_EVENTS = frozenset({"contact.created", "contact.updated"})
 TYPING_EVENTS = {"conversation.typing_on": True, "conversation.typing_off": False}
 MAX_CATCH_UP_PAGES = 40  # 1,000 open conversations; known ones beyond are fetched one by one
+MAX_RESOLVED_PAGES = 4  # 100 of my conversations resolved during one gap; older: next snapshot
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ class ChatwootRealtime(RealtimeConnection):
         if not isinstance(data, dict):
             return
         if name in MESSAGE_EVENTS:
-            await self._message_event(data)
+            await self._message_event(data, edited=name == "message.updated")
         elif name in DIALOG_EVENTS:
             await self._emit(DialogUpdated(dialog=self.api._dialog(data)))
         elif name in CONTACT_EVENTS:
@@ -279,15 +281,20 @@ class ChatwootRealtime(RealtimeConnection):
             self._agents[agent.id] = agent
             await self._emit(OperatorUpdated(operator=agent))
 
-    async def _message_event(self, data: Json) -> None:
+    async def _message_event(self, data: Json, *, edited: bool = False) -> None:
         message = mapping.message(data)
         dialog = await self.api.dialog(message.dialog_id)  # the event lacks the full dialog
-        await self._emit_message(message, dialog)
+        await self._emit_message(message, dialog, edited=edited)
 
-    async def _emit_message(self, message: Message, dialog: Dialog) -> None:
+    async def _emit_message(
+        self, message: Message, dialog: Dialog, *, edited: bool = False
+    ) -> None:
         last = self._last_ids.get(message.dialog_id, 0)
         self._last_ids[message.dialog_id] = max(last, message.id)
-        await self._emit(MessageCreated(message=message, dialog=dialog))
+        if edited:  # the cache replaces what it holds (MessageCreated leaves a known id alone)
+            await self._emit(MessageUpdated(message=message, dialog=dialog))
+        else:
+            await self._emit(MessageCreated(message=message, dialog=dialog))
 
     async def _typing(self, data: Json, on: bool) -> None:
         conversation, user = data.get("conversation") or {}, data.get("user") or {}
@@ -313,6 +320,10 @@ class ChatwootRealtime(RealtimeConnection):
         for dialog in listed.values():
             if since is None or dialog.updated_at >= since:
                 await self._emit(DialogUpdated(dialog=dialog))
+        if since is not None:
+            for dialog in await self._resolved_since(since, skip=set(listed)):
+                listed[dialog.id] = dialog
+                await self._emit(DialogUpdated(dialog=dialog))
         known: dict[int, int | None] = dict(state.last_message_ids)
         for dialog_id, seen in self._last_ids.items():
             known[dialog_id] = max(seen, known.get(dialog_id) or 0)
@@ -335,6 +346,21 @@ class ChatwootRealtime(RealtimeConnection):
         for _ in range(MAX_CATCH_UP_PAGES):
             page = await self.api.dialogs(DialogScope.ALL_VISIBLE, cursor=cursor)
             found += page.items
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return found
+
+    async def _resolved_since(self, since: datetime, *, skip: set[int]) -> list[Dialog]:
+        """My conversations resolved during the gap, cached or not, so "closed today" shows
+        them: Chatwoot lists them newest activity first; stop at the first older one."""
+        found: list[Dialog] = []
+        cursor: str | None = None
+        for _ in range(MAX_RESOLVED_PAGES):
+            page = await self.api.dialogs(
+                DialogScope.CLOSED_TODAY, cursor=cursor, updated_since=since
+            )
+            found += [dialog for dialog in page.items if dialog.id not in skip]
             cursor = page.next_cursor
             if cursor is None:
                 break

@@ -109,6 +109,27 @@ class FakeChatwoot:
         self.broadcast("message.created", event)
         return message
 
+    def edit_message(self, message_id: int, text: str) -> None:
+        message = next(m for m in self.messages if m["id"] == message_id)
+        message["content"], message["updated_at"] = text, int(self.now())
+        self.broadcast("message.updated", dict(message))
+
+    def delete_message(self, message_id: int) -> None:
+        """As Chatwoot does: the row stays, its content is replaced and flagged deleted."""
+        message = next(m for m in self.messages if m["id"] == message_id)
+        message["content"] = "This message was deleted"
+        message["content_attributes"] = {"deleted": True}
+        message["updated_at"] = int(self.now())
+        self.broadcast("message.updated", dict(message))
+
+    def resolve(self, display_id: int) -> None:
+        """Resolved in Chatwoot's web app: the activity message it adds bumps last_activity_at."""
+        stamp = self.now()
+        conversation = self.conversations[display_id]
+        conversation["status"] = "resolved"
+        conversation["updated_at"] = conversation["last_activity_at"] = stamp
+        self.broadcast("conversation.status_changed", self.conversation_json(display_id))
+
     def conversation_json(self, display_id: int) -> dict[str, Any]:
         c = self.conversations[display_id]
         meta: dict[str, Any] = {

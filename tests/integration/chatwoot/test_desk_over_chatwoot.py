@@ -169,3 +169,47 @@ async def test_attachment_fails_clearly_and_nothing_is_sent(
     failed = service.cache.message(row.key)
     assert failed is not None and "Chatwoot cannot" in failed.error
     assert len(fake.messages) == before
+
+
+async def online(service: DeskService) -> None:
+    await service.login(TOKEN)
+    await service.start()
+    await until(lambda: service.sync.snapshots_done >= 1, "the first snapshot")
+    await until(lambda: service.connection.phase is Phase.ONLINE, "online")
+
+
+def shown(service: DeskService, dialog_id: int) -> list[tuple[str, bool]]:
+    return [(row.text, row.deleted) for row in service.messages(dialog_id)]
+
+
+@pytest.mark.asyncio
+async def test_edits_and_deletions_made_in_chatwoot_show(
+    service: DeskService, fake: FakeChatwoot
+) -> None:
+    await online(service)
+    await service.open_dialog(11)
+    first, second = (m["id"] for m in fake.messages[:2])
+    fake.edit_message(first, "hello from Ivan (edited)")
+    await until(
+        lambda: shown(service, 11)[0] == ("hello from Ivan (edited)", False), "the live edit"
+    )
+    fake.delete_message(second)
+    await until(lambda: shown(service, 11)[1] == ("", True), "the live deletion")
+    assert [hit.message_key for hit in service.cache.search("edited")] == [f"s{first}"]
+    assert len(service.messages(11)) == 2  # edited in place, nothing added
+
+
+@pytest.mark.asyncio
+async def test_a_conversation_resolved_during_a_gap_shows_in_closed_today(
+    service: DeskService, fake: FakeChatwoot
+) -> None:
+    await online(service)
+    assert [row.dialog.id for row in service.dialogs(Section.CLOSED_TODAY)] == []
+    fake.broadcasting = False
+    await fake.drop_sockets()
+    fake.add_conversation(14, "Never Cached")  # opened and resolved while we were away
+    fake.add_message(14, "thanks, solved")
+    fake.resolve(14)
+    fake.broadcasting = True
+    await until(lambda: service.dialog(14) is not None, "the catch-up of resolved conversations")
+    assert [row.dialog.id for row in service.dialogs(Section.CLOSED_TODAY)] == [14]

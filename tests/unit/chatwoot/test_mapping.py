@@ -102,3 +102,19 @@ def test_agents_profile_teams_canned() -> None:
 @pytest.mark.parametrize("value", [None, True, "not a time", [1]])
 def test_epoch_tolerates_junk(value: object) -> None:
     assert mapping.epoch(value) is None
+
+
+def test_a_deleted_message_keeps_neither_its_text_nor_its_attachments() -> None:
+    gone = mapping.message(
+        {
+            "id": 7,
+            "conversation_id": 9,
+            "message_type": 0,
+            "content": "This message was deleted",
+            "content_attributes": {"deleted": True},
+            "attachments": [{"id": 1, "data_url": "https://cw.test/a.png"}],
+        }
+    )
+    assert gone.deleted and gone.text == "" and gone.attachments == []
+    kept = mapping.message({"id": 8, "conversation_id": 9, "content": "x", "attachments": []})
+    assert not kept.deleted and kept.text == "x"
