@@ -339,7 +339,7 @@ class MessageDelegate(QStyledItemDelegate):
         if row is None:
             return QSize(width, 0)
         header = index.data(DayHeaderRole) or ""
-        shape = hash((row.text, row.state, row.error, header, len(row.attachments)))
+        shape = hash((row.text, row.state, row.error, header, len(row.attachments), row.deleted))
         key = (row.key, width, shape)
         cached = self._heights.get(key)
         if cached is None:
@@ -572,6 +572,8 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _meta_text(self, row: MessageRow) -> str:
         parts: list[str] = []
+        if row.deleted:  # deleted in the backend after it was sent: text and files are gone
+            parts.append("🗑 " + tr("Message deleted"))
         if row.kind == MessageKind.COMMENT:
             parts.append(tr("Internal comment"))
         if row.author == Author.OPERATOR and row.author_name:

@@ -238,6 +238,37 @@ def test_day_separators_and_system_lines(qloop: asyncio.AbstractEventLoop, qtbot
     run_with_server(qloop, scenario)
 
 
+def test_an_edit_shows_its_new_text_and_a_deletion_a_placeholder(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            tab = await session.open_tab(dialog_id)
+            now, cache = datetime.now(UTC), session.service.cache
+            said = Message(
+                id=20_000_000,
+                dialog_id=dialog_id,
+                author=Author.CLIENT,
+                text="typo",
+                created_at=now,
+            )
+            session.service.sync.apply_message(said)
+            cache.update_server_message(said.model_copy(update={"text": "fixed"}))
+            tab.model.reload()
+            row = tab.model.row_of_key("s20000000")
+            assert tab.model.message_at(row).text == "fixed"
+            cache.update_server_message(said.model_copy(update={"text": "", "deleted": True}))
+            tab.model.reload()
+            row = tab.model.row_of_key("s20000000")
+            gone = tab.model.message_at(row)
+            assert gone.deleted and "Message deleted" in tab.delegate._meta_text(gone)
+            assert tab.timeline.visualRect(tab.model.index(row)).height() > 0
+            assert not tab.timeline.grab().isNull()  # paints with no text and no files
+
+    run_with_server(qloop, scenario)
+
+
 # ---- failures and retry ---------------------------------------------------------------------
 
 
