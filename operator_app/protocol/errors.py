@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ErrorCode(StrEnum):
@@ -48,6 +48,8 @@ PERMANENT_CODES = frozenset(
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built at the first refusal, not at import
+
     code: ErrorCode
     message: str
     details: dict[str, Any] = Field(default_factory=dict)

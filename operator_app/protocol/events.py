@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from .errors import ErrorCode
 from .models import Contact, Dialog, Message, Operator, Queue, Template, WireModel
@@ -178,9 +178,11 @@ class TypingFrame(WireModel):
 ClientFrame = Annotated[AuthFrame | PingFrame | TypingFrame, Field(discriminator="type")]
 
 
-SERVER_FRAME: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame)
-CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
-EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+# Built at their first frame, not at import (the app paints from the cache before it connects).
+_DEFERRED = ConfigDict(defer_build=True)
+SERVER_FRAME: TypeAdapter[ServerFrame] = TypeAdapter(ServerFrame, config=_DEFERRED)
+CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame, config=_DEFERRED)
+EVENT: TypeAdapter[Event] = TypeAdapter(Event, config=_DEFERRED)
 
 
 def encode_frame(frame: WireModel) -> str:

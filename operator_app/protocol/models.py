@@ -16,9 +16,15 @@ from .limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_TAG_CHARS, MAX_TAG
 
 
 class WireModel(BaseModel):
-    """Base of every wire object: unknown fields are ignored so old clients read new servers."""
+    """Base of every wire object: unknown fields are ignored so old clients read new servers.
 
-    model_config = ConfigDict(extra="ignore", frozen=False, str_strip_whitespace=False)
+    ``defer_build``: a model's validator is built at its first use, not at import; the app
+    paints its window from the cache before it needs most of the ~100 wire models.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=False, str_strip_whitespace=False, defer_build=True
+    )
 
 
 class Role(StrEnum):
