@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from operator_app.net.realtime import ConnectionState
+from operator_app.net.state import ConnectionState
 
 from .rows import MessageRow
 

@@ -1,5 +1,5 @@
 """The live connection's state as the core exposes it to the UI (which never imports net)."""
 
-from operator_app.net.realtime import ConnectionState, Phase
+from operator_app.net.state import ConnectionState, Phase
 
 __all__ = ["ConnectionState", "Phase"]

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from operator_app.net.api import ApiClient
 from operator_app.net.errors import ApiError, NetError
-from operator_app.net.realtime import Backoff
+from operator_app.net.state import Backoff
 from operator_app.protocol.models import Message, SendMessageRequest
 
 from .cache import Cache, OutboxItem

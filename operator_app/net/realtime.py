@@ -16,16 +16,14 @@ import random
 import ssl as ssl_module
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from operator_app import __version__
-from operator_app.protocol import PROTOCOL_VERSION, compatible, routes
+from operator_app.protocol import PROTOCOL_VERSION, compatible
 from operator_app.protocol.errors import (
     WS_CLOSE_INCOMPATIBLE,
     WS_CLOSE_REVOKED,
@@ -50,6 +48,12 @@ from operator_app.protocol.events import (
 from operator_app.protocol.limits import MAX_WS_FRAME_BYTES
 
 from .errors import ApiError, IncompatibleServer, NetError, TlsFailure
+
+# Re-exported: they lived here before state.py, and callers of the connection use them with it.
+from .state import Backoff as Backoff
+from .state import ConnectionState as ConnectionState
+from .state import Phase as Phase
+from .state import ws_url_for as ws_url_for
 from .tls import describe_network_error, tls_failure_from
 
 log = logging.getLogger(__name__)
@@ -63,64 +67,6 @@ MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only
 YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
 MAX_RUN_FRAMES = 500  # events already buffered are handed to on_frames together, this many at most
 _EXCERPT = 120
-
-
-class Phase(StrEnum):
-    CONNECTING = "connecting"
-    ONLINE = "online"
-    RECONNECTING = "reconnecting"
-    OFFLINE = "offline"
-
-
-@dataclass(frozen=True)
-class ConnectionState:
-    phase: Phase
-    retry_at: float | None = None  # time.monotonic() of the next attempt while RECONNECTING
-    reason: str = ""  # human-readable last error ("connection refused", "token revoked"...)
-    # Why an OFFLINE connection waits for retry_now(): TlsFailure, IncompatibleServer or
-    # ApiError(UNAUTHORIZED). None while the trouble is transient.
-    error: NetError | None = None
-
-    def retry_in(self, now: float | None = None) -> float | None:
-        """Seconds until the next attempt (never negative), None when none is scheduled."""
-        if self.retry_at is None:
-            return None
-        current = time.monotonic() if now is None else now
-        return max(0.0, self.retry_at - current)
-
-
-class Backoff:
-    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**attempt))."""
-
-    def __init__(self, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None):
-        if base <= 0 or cap < base:
-            raise ValueError(f"need 0 < base <= cap, got base={base}, cap={cap}")
-        self.base = base
-        self.cap = cap
-        self.attempt = 0
-        self._rng = rng or random.Random()
-
-    def ceiling(self) -> float:
-        """The upper bound of the next delay."""
-        return min(self.cap, self.base * 2.0 ** min(self.attempt, 64))
-
-    def next_delay(self) -> float:
-        delay = self._rng.uniform(0.0, self.ceiling())
-        self.attempt += 1
-        return delay
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
-def ws_url_for(base_url: str) -> str:
-    """The websocket URL of a server: http -> ws, https -> wss, the base path kept, + routes.WS."""
-    parts = urlsplit(base_url)
-    schemes = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
-    if parts.scheme not in schemes or not parts.netloc:
-        raise ValueError(f"not an http(s) server address: {base_url!r}")
-    path = parts.path.rstrip("/") + routes.WS
-    return urlunsplit((schemes[parts.scheme], parts.netloc, path, "", ""))
 
 
 class _Offline(Exception):
