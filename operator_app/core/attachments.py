@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from weakref import WeakKeyDictionary
 
-from operator_app.net.api import safe_filename
 from operator_app.protocol.models import Attachment
 
 from .errors import guarded
@@ -80,6 +79,8 @@ class AttachmentFiles:
         return await guarded(self.api.download(attachment, self._path_for(attachment)))
 
     def _path_for(self, attachment: Attachment) -> Path:
+        from operator_app.net.api import safe_filename  # httpx: not on the start path
+
         return self.directory / f"{attachment.id}-{safe_filename(attachment.name, attachment.id)}"
 
 

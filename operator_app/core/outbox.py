@@ -12,16 +12,19 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from operator_app.net.api import ApiClient
 from operator_app.net.errors import ApiError, NetError
 from operator_app.net.state import Backoff
 from operator_app.protocol.models import Message, SendMessageRequest
 
 from .cache import Cache, OutboxItem
 from .rows import MessageRow
+
+if TYPE_CHECKING:  # annotations only: httpx loads after the window's first paint
+    from operator_app.net.api import ApiClient
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from operator_app.net.api import ApiClient
 from operator_app.net.errors import ApiError, NetError
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.events import (
@@ -54,6 +54,9 @@ from .changes import (
 )
 from .rows import MessageRow
 from .tasks import TaskSet
+
+if TYPE_CHECKING:  # annotations only: httpx loads after the window's first paint
+    from operator_app.net.api import ApiClient
 
 log = logging.getLogger(__name__)
 
