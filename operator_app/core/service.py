@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from operator_app.net.api import ApiClient
+from operator_app.net.api import OWN_SERVER_GAPS, ApiClient
 from operator_app.net.errors import ApiError, NetError
 from operator_app.net.realtime import (
     Backoff,
@@ -138,10 +138,11 @@ class DeskService:
         return self.cache.me()
 
     def unsupported(self) -> dict[str, str]:
-        """Features this backend lacks, each with the reason to show; empty for our own server."""
+        """Features this backend lacks, each with the reason to show (English: the UI
+        translates it)."""
         capabilities = getattr(self.api, "capabilities", None)
         if capabilities is None:
-            return {}
+            return dict(OWN_SERVER_GAPS)
         reasons: dict[str, str] = capabilities.reasons
         return {name: why for name, why in reasons.items() if not getattr(capabilities, name)}
 
@@ -427,6 +428,11 @@ class DeskService:
     ) -> None:
         body = _build(CloseRequest, resolution=resolution, tags=list(tags))
         self.sync.apply_dialog(await guarded(self.api.close_dialog(dialog_id, body)))
+
+    async def reopen(self, dialog_id: int) -> None:
+        """Reopen a closed dialog (Chatwoot: status open; our server refuses, see unsupported)."""
+        with self.sync.acting_on(dialog_id):
+            self.sync.apply_dialog(await guarded(self.api.reopen(dialog_id)))
 
     async def set_status(self, status: OperatorStatus) -> None:
         operator = await guarded(self.api.set_my_status(status))

@@ -14,10 +14,9 @@ import re
 import ssl
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from operator_app import __version__
@@ -52,6 +51,9 @@ from operator_app.protocol.models import (
 from .errors import ApiError, IncompatibleServer, NetError, ServerUnreachable, TlsFailure
 from .tls import Verify, describe_network_error, tls_context, tls_failure_from
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -60,6 +62,9 @@ M = TypeVar("M", bound=WireModel)
 CLIENT_NAME = f"operator-desk/{__version__}"
 UPLOAD_FIELD = "file"  # the multipart field name of POST routes.ATTACHMENTS
 _DOWNLOAD_CHUNK = 64 * 1024
+# What our server cannot do, with the reason the UI shows (see DeskService.unsupported)
+REOPEN_UNSUPPORTED = "This server reopens a closed dialog when the customer writes again."
+OWN_SERVER_GAPS = {"reopen": REOPEN_UNSUPPORTED}
 
 # Statuses whose meaning is clear even when the body is not an ErrorBody (a proxy's HTML page).
 _STATUS_CODES = {
@@ -111,13 +116,25 @@ class ApiClient:
         self.token = token
         self.ssl_context: ssl.SSLContext | None = tls_context(verify) if scheme == "https" else None
         self._host = urlsplit(base_url).netloc
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            verify=self.ssl_context or True,
-            transport=transport,
-            timeout=timeout,
-            headers={"User-Agent": CLIENT_NAME},
-        )
+        self._transport = transport
+        self._timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The httpx client, built at the first request: importing httpx costs ~100-170 ms,
+        which the app spends after its window has painted from the cache."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(
+                base_url=self.base_url,
+                verify=self.ssl_context or True,
+                transport=self._transport,
+                timeout=self._timeout,
+                headers={"User-Agent": CLIENT_NAME},
+            )
+        return self._http
 
     # ---- session ---------------------------------------------------------------------------
 
@@ -227,6 +244,10 @@ class ApiClient:
     async def close_dialog(self, dialog_id: int, body: CloseRequest) -> Dialog:
         return await self._send("POST", routes.CLOSE.format(dialog_id=dialog_id), Dialog, body)
 
+    async def reopen(self, dialog_id: int) -> Dialog:
+        """Our server has no reopen route: a closed dialog reopens when the customer writes."""
+        raise ApiError(422, ErrorCode.BAD_REQUEST, REOPEN_UNSUPPORTED, {"local": True})
+
     async def set_tags(self, dialog_id: int, tags: list[str]) -> Dialog:
         body = _build(TagsRequest, tags=tags)
         return await self._send("PUT", routes.TAGS.format(dialog_id=dialog_id), Dialog, body)
@@ -292,7 +313,8 @@ class ApiClient:
         return target
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     # ---- plumbing --------------------------------------------------------------------------
 
@@ -343,6 +365,8 @@ class ApiClient:
         files: dict[str, tuple[str, bytes, str]] | None = None,
         auth: bool = True,
     ) -> httpx.Response:
+        import httpx  # loaded by self._client already: a dictionary lookup here
+
         headers = self._headers(auth=auth, json=content is not None)
         try:
             response = await self._client.request(
@@ -354,6 +378,8 @@ class ApiClient:
         return response
 
     async def _stream_to(self, url: str, partial: Path, max_bytes: int) -> None:
+        import httpx
+
         try:
             async with self._client.stream("GET", url, headers=self._headers()) as response:
                 if not response.is_success:
@@ -374,6 +400,8 @@ class ApiClient:
             raise self._transport_failure(exc) from exc
 
     def _transport_failure(self, exc: httpx.HTTPError) -> NetError:
+        import httpx
+
         tls = tls_failure_from(exc, self._host)
         if tls is not None:
             return tls

@@ -37,6 +37,7 @@ from operator_app.protocol.limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, M
 from operator_app.protocol.models import Attachment, DialogState, MessageKind, Template
 
 from . import theme
+from .capabilities import why_not
 from .formatting import one_line
 from .i18n import tr
 from .labels import CHANNEL_LABELS
@@ -171,7 +172,15 @@ class ChatTab(QWidget):
         self.close_button = QPushButton(icon("close-dialog"), tr("Close"), header)
         self.close_button.setToolTip(tr("Close the dialog with a resolution (Ctrl+Shift+E)"))
         self.close_button.clicked.connect(lambda: self.close_requested.emit(self.dialog_id))
-        for button in (self.take_button, self.transfer_button, self.close_button):
+        self.reopen_button = QPushButton(icon("retry"), tr("Reopen"), header)
+        self.reopen_button.setToolTip(tr("Reopen this closed dialog"))
+        if (why := why_not(self.service, "reopen")) is not None:
+            self.reopen_button.setEnabled(False)  # for good: refresh_header only shows or hides it
+            self.reopen_button.setToolTip(why)
+        self.reopen_button.clicked.connect(self._reopen)
+        self.reopen_button.hide()  # shown on a closed dialog only
+        buttons = (self.take_button, self.transfer_button, self.close_button, self.reopen_button)
+        for button in buttons:
             row.addWidget(button)
         return header
 
@@ -199,7 +208,7 @@ class ChatTab(QWidget):
         self.attach_button.setIcon(icon("attach"))
         self.attach_button.setToolTip(tr("Attach files (Ctrl+Shift+U)"))
         self.attach_button.setShortcut(QKeySequence("Ctrl+Shift+U"))
-        if (why := self.service.unsupported().get("attachments")) is not None:
+        if (why := why_not(self.service, "attachments")) is not None:
             self.attach_button.setEnabled(False)  # and stays so: see _set_closed
             self.attach_button.setToolTip(why)
         self.attach_button.clicked.connect(self.choose_attachments)
@@ -454,6 +463,9 @@ class ChatTab(QWidget):
     def _take(self) -> None:
         self.runner.start(self.service.take(self.dialog_id), key=f"take:{self.dialog_id}")
 
+    def _reopen(self) -> None:
+        self.runner.start(self.service.reopen(self.dialog_id), key=f"reopen:{self.dialog_id}")
+
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         bar = self.timeline.verticalScrollBar()
         if last == self.model.rowCount() - 1 and bar.value() >= bar.maximum() - 80:
@@ -493,6 +505,8 @@ class ChatTab(QWidget):
         self.take_button.setEnabled(dialog.state != DialogState.CLOSED)
         self.transfer_button.setEnabled(dialog.state != DialogState.CLOSED)
         self.close_button.setEnabled(dialog.state != DialogState.CLOSED)
+        self.close_button.setVisible(dialog.state != DialogState.CLOSED)
+        self.reopen_button.setVisible(dialog.state == DialogState.CLOSED)
         self._set_closed(dialog.state == DialogState.CLOSED)
 
     def _set_closed(self, closed: bool) -> None:

@@ -40,6 +40,7 @@ from operator_app.protocol.models import OperatorStatus, Template
 
 from . import theme
 from .bridge import CoreBridge
+from .capabilities import why_not
 from .chat_tab import ChatTab
 from .client_card import ClientCard
 from .close_dialog import CloseDialog
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
             self.status_combo.addItem(icon(f"status-{status.value}"), tr(label), status)
         self.status_combo.setToolTip(tr("Your status (Ctrl+Shift+S cycles)"))
         self.status_combo.activated.connect(self._status_chosen)
-        if (why := self.service.unsupported().get("set_own_status")) is not None:
+        if (why := why_not(self.service, "set_own_status")) is not None:
             self.status_combo.setEnabled(False)
             self.status_combo.setToolTip(why)
         row.addWidget(self.status_combo)
@@ -292,6 +293,11 @@ class MainWindow(QMainWindow):
         )
         self.supervisor_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
         self.supervisor_action.setVisible(may_supervise(self.service.me))  # operators never
+        if (why := why_not(self.service, "reports")) is not None:  # no board nor reports there
+            self.supervisor_action.setEnabled(False)
+            self.supervisor_action.setToolTip(why)
+            self.supervisor_action.setStatusTip(why)
+            self.view_menu.setToolTipsVisible(True)
 
     def _leave(self, reason: str) -> None:
         if reason == "wipe":
@@ -309,6 +315,8 @@ class MainWindow(QMainWindow):
         self.close()
 
     def open_supervisor_console(self) -> SupervisorConsole | None:
+        if not self.supervisor_action.isEnabled():
+            return None  # the backend has no board nor reports (see the action's tooltip)
         return open_console(self, self.service, self.runner, self.supervision)
 
     def show_shortcuts(self) -> None:

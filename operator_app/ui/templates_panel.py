@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from operator_app.core.service import ActionError, DeskService, OfflineError
 from operator_app.protocol.models import Role, Template, TemplateIn, TemplateScope
 
+from .capabilities import why_not
 from .formatting import one_line
 from .i18n import N_, tr
 from .resources import icon
@@ -40,6 +41,7 @@ from .tasks import TaskRunner
 from .template_completer import rank_templates
 
 TemplateRole = Qt.ItemDataRole.UserRole + 1
+CANNED_RESPONSE_FIELDS = N_("Chatwoot canned responses keep only a shortcut and a text.")
 
 
 def may_edit(template: Template, service: DeskService) -> bool:
@@ -92,6 +94,8 @@ class TemplatesPanel(QWidget):
         self.runner = runner
         self.editor: TemplateEditor | None = None
         self._stale = False
+        # Chatwoot: canned responses only, shared by the account, short code and text
+        self._no_personal = why_not(service, "personal_templates")
         self._build()
         self.refresh()
 
@@ -165,10 +169,9 @@ class TemplatesPanel(QWidget):
         chosen = self.selected()
         shown = filter_templates(templates, self.search.text(), self.category.currentData() or "")
         self.model.clear()
-        sections = (
-            (TemplateScope.SHARED, tr("Shared")),
-            (TemplateScope.PERSONAL, tr("My templates")),
-        )
+        sections = [(TemplateScope.SHARED, tr("Shared"))]
+        if self._no_personal is None:
+            sections.append((TemplateScope.PERSONAL, tr("My templates")))
         for scope, label in sections:
             header = QStandardItem(label)
             header.setSelectable(False)
@@ -229,6 +232,7 @@ class TemplatesPanel(QWidget):
             self.insert_requested.emit(template)
 
     def _update_buttons(self) -> None:
+        self._update_new_button()
         template = self.selected()
         editable = template is not None and may_edit(template, self.service)
         self.edit_button.setEnabled(editable)
@@ -238,11 +242,22 @@ class TemplatesPanel(QWidget):
         else:
             self.edit_button.setToolTip("")
 
+    def _update_new_button(self) -> None:
+        if self._no_personal is None:
+            return  # "Create a personal template", always allowed
+        me = self.service.me
+        admin = me is not None and me.role == Role.ADMIN
+        self.new_button.setEnabled(admin)
+        self.new_button.setToolTip(
+            tr("Create a template shared by the whole account") if admin else self._no_personal
+        )
+
     # ---- editing ---------------------------------------------------------------------------
 
     def open_editor(self, template: Template | None) -> TemplateEditor:
         categories = sorted({t.category for t in self.service.templates() if t.category})
-        self.editor = TemplateEditor(template, categories, self)
+        shared_only = None if self._no_personal is None else tr(CANNED_RESPONSE_FIELDS)
+        self.editor = TemplateEditor(template, categories, self, shared_only=shared_only)
         self.editor.save_requested.connect(self._save)
         self.editor.open()
         return self.editor
@@ -302,10 +317,18 @@ class TemplateEditor(QDialog):
     save_requested = Signal(object, object)  # TemplateIn, template id or None
 
     def __init__(
-        self, template: Template | None, categories: Sequence[str], parent: QWidget | None = None
+        self,
+        template: Template | None,
+        categories: Sequence[str],
+        parent: QWidget | None = None,
+        *,
+        shared_only: str | None = None,
     ) -> None:
+        """``shared_only``: the backend keeps shared templates with a shortcut and a text only
+        (Chatwoot's canned responses); the other fields are disabled with this reason."""
         super().__init__(parent)
         self.template = template
+        self.shared_only = shared_only
         self.setWindowTitle(tr("Edit template") if template else tr("New template"))
         self.setMinimumWidth(460)
         form = QFormLayout()
@@ -349,6 +372,10 @@ class TemplateEditor(QDialog):
             self.category.setCurrentText(template.category)
             self.body.setPlainText(template.body)
             self.pinned.setChecked(template.pinned)
+        if shared_only is not None:
+            for field in (self.title, self.category, self.pinned):
+                field.setEnabled(False)
+                field.setToolTip(shared_only)
 
     def submit(self) -> None:
         try:
@@ -367,11 +394,13 @@ class TemplateEditor(QDialog):
     def value(self) -> TemplateIn:
         """The form as a TemplateIn; raises pydantic's ValidationError on bad input."""
         keep = self.template
+        new_scope = TemplateScope.PERSONAL if self.shared_only is None else TemplateScope.SHARED
+        shortcut = self.shortcut.text().strip().lstrip("/")
         return TemplateIn(
-            scope=keep.scope if keep else TemplateScope.PERSONAL,
+            scope=keep.scope if keep else new_scope,
             queue_id=keep.queue_id if keep else None,
-            shortcut=self.shortcut.text().strip().lstrip("/"),
-            title=self.title.text().strip(),
+            shortcut=shortcut,
+            title=shortcut if self.shared_only is not None else self.title.text().strip(),
             category=self.category.currentText().strip(),
             body=self.body.toPlainText().strip(),
             pinned=self.pinned.isChecked(),

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from operator_app.core.service import DeskService
 from operator_app.protocol.models import OperatorStatus
 
+from .capabilities import why_not
 from .i18n import tr
 from .labels import STATUS_LABELS
 from .resources import icon
@@ -54,7 +55,7 @@ class TransferDialog(QDialog):
             QLabel(tr("Comment for the receiver (internal, the client won't see it)"), self)
         )
         self.comment = QPlainTextEdit(self)
-        if (why := service.unsupported().get("transfer_comment")) is not None:
+        if (why := why_not(service, "transfer_comment")) is not None:
             self.comment.setToolTip(why)
         self.comment.setMaximumHeight(90)
         self.comment.setTabChangesFocus(True)

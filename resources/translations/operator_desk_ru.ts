@@ -4,6 +4,34 @@
   <context>
     <name>OperatorDesk</name>
     <message>
+      <source>Chatwoot has no queue position.</source>
+      <translation>В Chatwoot нет позиции в очереди.</translation>
+    </message>
+    <message>
+      <source>Chatwoot has no transfer comment: it is saved as a private note.</source>
+      <translation>В Chatwoot нет комментария к передаче: он сохраняется как личная заметка.</translation>
+    </message>
+    <message>
+      <source>Set your availability in Chatwoot itself.</source>
+      <translation>Статус доступности меняется в самом Chatwoot.</translation>
+    </message>
+    <message>
+      <source>Chatwoot canned responses are shared by the whole account.</source>
+      <translation>Шаблоны ответов Chatwoot общие для всей учётной записи.</translation>
+    </message>
+    <message>
+      <source>Attachments are not supported by the Chatwoot adapter yet.</source>
+      <translation>Вложения через Chatwoot пока не поддерживаются.</translation>
+    </message>
+    <message>
+      <source>Use Chatwoot's own reports.</source>
+      <translation>Пользуйтесь отчётами самого Chatwoot.</translation>
+    </message>
+    <message>
+      <source>This server reopens a closed dialog when the customer writes again.</source>
+      <translation>Этот сервер открывает закрытый диалог снова, когда клиент напишет ещё раз.</translation>
+    </message>
+    <message>
       <source>Take</source>
       <translation>Взять</translation>
     </message>
@@ -26,6 +54,14 @@
     <message>
       <source>Close the dialog with a resolution (Ctrl+Shift+E)</source>
       <translation>Закрыть диалог с итогом (Ctrl+Shift+E)</translation>
+    </message>
+    <message>
+      <source>Reopen</source>
+      <translation>Открыть снова</translation>
+    </message>
+    <message>
+      <source>Reopen this closed dialog</source>
+      <translation>Снова открыть закрытый диалог</translation>
     </message>
     <message>
       <source>Internal comment: the client will not see it</source>
@@ -1132,6 +1168,10 @@
       <translation>Предпросмотр</translation>
     </message>
     <message>
+      <source>Chatwoot canned responses keep only a shortcut and a text.</source>
+      <translation>Шаблоны ответов Chatwoot хранят только сокращение и текст.</translation>
+    </message>
+    <message>
       <source>Shortcut</source>
       <translation>Сокращение</translation>
     </message>
@@ -1204,12 +1244,12 @@
       <translation>Общие</translation>
     </message>
     <message>
-      <source>My templates</source>
-      <translation>Мои шаблоны</translation>
-    </message>
-    <message>
       <source>Shared templates are read-only</source>
       <translation>Общие шаблоны нельзя изменять</translation>
+    </message>
+    <message>
+      <source>Create a template shared by the whole account</source>
+      <translation>Создать шаблон, общий для всей учётной записи</translation>
     </message>
     <message>
       <source>Edit template</source>
@@ -1218,6 +1258,10 @@
     <message>
       <source>New template</source>
       <translation>Новый шаблон</translation>
+    </message>
+    <message>
+      <source>My templates</source>
+      <translation>Мои шаблоны</translation>
     </message>
     <message>
       <source>Delete the template “{title}”?</source>
@@ -1274,6 +1318,10 @@
     <message>
       <source>Retry</source>
       <translation>Повторить</translation>
+    </message>
+    <message>
+      <source>Message deleted</source>
+      <translation>Сообщение удалено</translation>
     </message>
     <message>
       <source>not sent</source>

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from operator_app.app import sign_in_profile
 from operator_app.core.service import DeskService
+from operator_app.ui.chat_tab import ChatTab
 from operator_app.ui.login import Credentials, LoginDialog
 from operator_app.ui.main_window import MainWindow
 from tests.helpers.qt_async import wait_until
@@ -65,6 +66,8 @@ def test_chatwoot_sign_in_with_account_and_access_token(
                 chooser = window.transfer_dialog(11)
                 assert "private note" in chooser.comment.toolTip()
                 chooser.reject()
+                await check_templates_and_console(window)
+                await check_reopen(window, world, tab)
             finally:
                 window.close()
                 await window.runner.cancel_all()
@@ -72,3 +75,28 @@ def test_chatwoot_sign_in_with_account_and_access_token(
                 service.cache.close()
 
     qloop.run_until_complete(scenario())
+
+
+async def check_templates_and_console(window: MainWindow) -> None:
+    """Canned responses are shared: no "My templates", and an agent creates none."""
+    panel = window.templates_panel
+    panel.refresh()
+    sections = [panel.model.item(n).text() for n in range(panel.model.rowCount())]
+    assert sections == ["Shared"]
+    assert not panel.new_button.isEnabled()
+    assert "shared by the whole account" in panel.new_button.toolTip()
+    assert not window.supervisor_action.isEnabled()
+    assert "Chatwoot" in window.supervisor_action.toolTip()
+    assert window.open_supervisor_console() is None
+
+
+async def check_reopen(window: MainWindow, world: FakeChatwoot, tab: ChatTab) -> None:
+    """A conversation resolved in Chatwoot reopens from its tab (toggle_status open)."""
+    assert tab.reopen_button.isHidden()  # the window is not shown: isHidden, not isVisible
+    world.resolve(11)
+    await wait_until(lambda: not tab.reopen_button.isHidden(), what="the reopen action")
+    assert tab.reopen_button.isEnabled() and tab.close_button.isHidden()
+    tab.reopen_button.click()
+    await wait_until(lambda: world.conversations[11]["status"] == "open", what="reopened there")
+    await wait_until(lambda: not tab.close_button.isHidden(), what="shown open here")
+    assert tab.reopen_button.isHidden() and not tab.composer.isReadOnly()

@@ -13,6 +13,7 @@ class Capabilities:
     personal_templates: bool = True
     attachments: bool = True
     reports: bool = True
+    reopen: bool = True
     # feature name -> why it is missing (the tooltip text)
     reasons: dict[str, str] = field(default_factory=dict)
 
