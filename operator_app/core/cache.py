@@ -121,6 +121,7 @@ class Cache:
         self.deep_check_due = False
         self._depth = 0
         self._parsed: dict[int, tuple[str, Dialog]] = {}  # id -> (json, parsed): read-only
+        self._me: tuple[str, Operator] | None = None  # (json, parsed): read-only
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -254,7 +255,11 @@ class Cache:
 
     def me(self) -> Operator | None:
         raw = self.get_meta("me")
-        return None if raw is None else Operator.model_validate_json(raw)
+        if raw is None:
+            return None
+        if self._me is None or self._me[0] != raw:  # read per event: parse it once
+            self._me = (raw, Operator.model_validate_json(raw))
+        return self._me[1]
 
     def set_me(self, operator: Operator) -> bool:
         raw = operator.model_dump_json()
@@ -344,7 +349,7 @@ class Cache:
             "SELECT data, updated_ts FROM dialogs WHERE id = ?", (dialog.id,)
         ).fetchone()
         data = dialog.model_dump_json()
-        previous = None if stored is None else Dialog.model_validate_json(stored[0])
+        previous = None if stored is None else self._parse_dialog(dialog.id, stored[0])
         if stored is not None and (stored[0] == data or dialog.updated_at.timestamp() < stored[1]):
             return DialogChange(False, previous)
         preview = dialog.last_message.text if dialog.last_message else ""
@@ -378,6 +383,7 @@ class Cache:
                 sets = ", ".join(f"{name} = :{name}" for name in values if name != "id")
                 self.conn.execute(f"UPDATE dialogs SET {sets} WHERE id = :id", values)
             self._check_history_window(dialog)
+        self._parsed[dialog.id] = (data, dialog)  # the next event and the list read it parsed
         return DialogChange(True, previous)
 
     def _check_history_window(self, dialog: Dialog) -> None:
@@ -563,7 +569,9 @@ class Cache:
                         "WHERE id = ? AND counted_upto < ?",
                         (message.id, message.dialog_id, message.id),
                     )
-        return MessageChange(self.message(values["key"]), local is None)
+        if local is None:  # the row is what was just written: no need to read it back
+            return MessageChange(_server_row(message, values["key"]), True)
+        return MessageChange(self.message(values["key"]), False)
 
     def update_server_message(self, message: Message) -> MessageChange:
         """An edit or deletion of a sent message: new text, attachments and deleted flag (the
@@ -894,6 +902,23 @@ def _message_values(message: Message) -> dict[str, Any]:
         "error": "",
         "deleted": int(message.deleted),
     }
+
+
+def _server_row(message: Message, key: str) -> MessageRow:
+    return MessageRow(
+        key=key,
+        server_id=message.id,
+        dialog_id=message.dialog_id,
+        author=message.author,
+        author_id=message.author_id,
+        author_name=message.author_name,
+        kind=message.kind,
+        text=message.text,
+        attachments=tuple(message.attachments),
+        created_at=message.created_at,
+        state=DeliveryState.SENT,
+        deleted=message.deleted,
+    )
 
 
 def _message_row(row: tuple[Any, ...]) -> MessageRow:

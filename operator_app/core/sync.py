@@ -67,7 +67,7 @@ MAX_STALE_REFETCH = 200
 SNAPSHOT_TASK = "sync-snapshot"
 # A replay is applied in batches: one transaction and one change set each, holding the loop
 # (and so the GUI thread) for at most about this long before the next batch.
-BATCH_SECONDS = 0.008
+BATCH_SECONDS = 0.010
 
 
 class SyncEngine:
