@@ -317,3 +317,20 @@ class InboundAccepted(WireModel):
 
 def tag_ok(tag: str) -> bool:
     return 0 < len(tag) <= MAX_TAG_CHARS
+
+
+def build_validators() -> None:
+    """Build every wire model now and stop deferring: for the server, which validates them
+    all anyway. FastAPI wraps a body model in an ``Annotated`` adapter made at route setup;
+    a deferred one would build at the first request, outside FastAPI's warning filter."""
+    from . import errors, events, reports  # noqa: F401  (their models must exist to be built)
+
+    pending: list[type[BaseModel]] = [WireModel, errors.ErrorBody]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__pydantic_generic_metadata__["origin"] is not None:
+            continue  # Page[Dialog] and the like: built with their generic
+        model.model_config["defer_build"] = False
+        if not model.__pydantic_complete__:
+            model.model_rebuild(force=True)

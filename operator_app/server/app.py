@@ -39,6 +39,8 @@ def error_response(code: ErrorCode, message: str, **details: Any) -> JSONRespons
 
 
 def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastAPI:
+    m.build_validators()  # the wire models defer their validators; the server needs them all
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         backend.loop = asyncio.get_running_loop()
