@@ -148,6 +148,35 @@ async def _app_figures(cache_file: Path, big_dialog: int, tabs: int) -> dict[str
 # ---- live: event-to-screen latency and the reconnect burst ----------------------------------
 
 
+class StallSampler:
+    """With BENCH_STALLS=1: a thread that samples the GUI thread's stack while the 1 ms tick
+    is late by more than ``threshold``, and writes each stall's samples to stderr. It costs
+    some GIL time, so the burst figures of such a run are not the ones to report."""
+
+    def __init__(self, last_tick: list[float], threshold: float = 0.03) -> None:
+        import traceback
+
+        self._format = traceback.format_stack
+        self.last_tick = last_tick
+        self.threshold = threshold
+        self.main = threading.main_thread().ident
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        seen: dict[str, int] = {}
+        while not self.stop.wait(0.005):
+            late = time.perf_counter() - self.last_tick[0]
+            frame = sys._current_frames().get(self.main or 0)
+            if late < self.threshold or frame is None:
+                continue
+            stack = "".join(self._format(frame)[-14:])
+            seen[stack] = seen.get(stack, 0) + 1
+        for stack, count in sorted(seen.items(), key=lambda item: -item[1])[:25]:
+            print(f"--- stall sample x{count}\n{stack}", file=sys.stderr, flush=True)
+
+
 class LiveProbe:
     def __init__(self, window: Any, tab: Any) -> None:
         self.window = window
@@ -181,6 +210,13 @@ class LiveProbe:
         timer = QTimer(interval=1)
         timer.timeout.connect(tick)
         timer.start()
+        sampler = StallSampler(last) if os.environ.get("BENCH_STALLS") else None
+        profile = None
+        if os.environ.get("BENCH_CPROFILE"):
+            import cProfile
+
+            profile = cProfile.Profile()
+            profile.enable()
         started = time.perf_counter()
         self.service.retry_connection_now()
         while (self.service.cache.cursor or 0) < head:
@@ -188,8 +224,14 @@ class LiveProbe:
             if time.perf_counter() - started > 120:
                 break
         applied = time.perf_counter() - started
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(os.environ["BENCH_CPROFILE"])
         await asyncio.sleep(0.1)
         timer.stop()
+        if sampler is not None:
+            sampler.stop.set()
+            sampler.thread.join()
         return {
             "burst_applied_s": applied,
             "burst_max_stall_s": max(gaps, default=0.0),

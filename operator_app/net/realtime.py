@@ -65,6 +65,7 @@ HERD_SPREAD = 15.0
 LOST_SPREAD = 10.0
 MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only burn CPU
 YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
+RECEIVE_QUEUE_FRAMES = 256
 MAX_RUN_FRAMES = 500  # events already buffered are handed to on_frames together, this many at most
 _EXCERPT = 120
 
@@ -271,6 +272,9 @@ class RealtimeConnection:
                 open_timeout=self._open_timeout,
                 close_timeout=self._close_timeout,
                 ping_interval=None,  # our PingFrame heartbeat does it, at the server's interval
+                # a replay is read in runs of what is buffered: 16 frames (the default) would
+                # cut it into tiny batches; at most 256 x 64 KB are held
+                max_queue=RECEIVE_QUEUE_FRAMES,
                 user_agent_header=f"operator-desk/{__version__}",
             )
         except InvalidStatus as exc:
@@ -339,18 +343,23 @@ class RealtimeConnection:
         """Read the event frames already buffered behind ``first`` (for YIELD_EVERY_SECONDS at
         most) and hand them to ``on_frames`` together. Returns the non-event frame that ended
         the run, if one did; the caller delivers it next."""
-        run, ended_by = [first], None
+        run: list[EventFrame] = [first]
+        ended_by: ServerFrame | None = None
         started = time.monotonic()
-        while len(run) < MAX_RUN_FRAMES and time.monotonic() - started < YIELD_EVERY_SECONDS:
-            raw = await _recv_buffered(ws)
-            if raw is None:
-                break
-            frame = decode_or_skip(raw)
-            if isinstance(frame, EventFrame):
-                run.append(frame)
-            elif frame is not None:
-                ended_by = frame
-                break
+        # A deadline already passed cancels recv() only when it would suspend (nothing is
+        # buffered), and websockets' recv() loses nothing when cancelled. One deadline for the
+        # whole run: each asyncio.timeout costs a timer of the Qt loop.
+        with contextlib.suppress(TimeoutError, ConnectionClosed):  # closed: the next recv() says
+            async with asyncio.timeout(0):
+                while len(run) < MAX_RUN_FRAMES:
+                    if time.monotonic() - started >= YIELD_EVERY_SECONDS:
+                        break
+                    frame = decode_or_skip(await ws.recv())
+                    if isinstance(frame, EventFrame):
+                        run.append(frame)
+                    elif frame is not None:
+                        ended_by = frame
+                        break
         assert self._on_frames is not None
         try:
             await self._on_frames(run)
@@ -370,16 +379,6 @@ class RealtimeConnection:
             raise _Dropped(f"applying a {frame.type} frame failed") from exc
         if isinstance(frame, ReplayDoneFrame | ResyncRequiredFrame):
             self._replaying_after_failure = False  # caught up past the event that failed
-
-
-async def _recv_buffered(ws: ClientConnection) -> str | bytes | None:
-    """The next message if it is already buffered, else None. A deadline that has passed
-    cancels recv() only if it suspends, and websockets' recv() loses nothing when cancelled."""
-    try:
-        async with asyncio.timeout(0):
-            return await ws.recv()
-    except (TimeoutError, ConnectionClosed):
-        return None  # nothing buffered, or closed: the next recv() says so
 
 
 def decode_or_skip(raw: str | bytes) -> ServerFrame | None:

@@ -116,7 +116,7 @@ class ChatTab(QWidget):
         self.refresh_header()
         # a child timer, not QTimer.singleShot: it must not fire once the tab is deleted
         self._scroll_timer = QTimer(self, singleShot=True, interval=0)
-        self._scroll_timer.timeout.connect(self.timeline.scrollToBottom)
+        self._scroll_timer.timeout.connect(self._follow_bottom)
         self._scroll_timer.start()
 
     # ---- layout ----------------------------------------------------------------------------
@@ -470,6 +470,11 @@ class ChatTab(QWidget):
         bar = self.timeline.verticalScrollBar()
         if last == self.model.rowCount() - 1 and bar.value() >= bar.maximum() - 80:
             self._scroll_timer.start()
+
+    def _follow_bottom(self) -> None:
+        """At the bottom the window keeps only the newest rows, then shows the last one."""
+        self.model.trim_older()
+        self.timeline.scrollToBottom()
 
     def on_messages_changed(self, change: MessagesChanged) -> None:
         self.model.apply(change)

@@ -69,6 +69,9 @@ SECTIONS: list[tuple[Section, str]] = [
 
 
 DIALOG_REFRESH_MS = 16  # one frame
+# While changes keep coming (a reconnect replay, heavy load) the lists refresh this often at
+# most: each refresh re-reads and repaints them, and the eye does not follow faster anyway.
+BUSY_REFRESH_MS = 100
 
 
 class MainWindow(QMainWindow):
@@ -86,6 +89,7 @@ class MainWindow(QMainWindow):
         # Dialog changes are applied at most once per frame: a burst of events would
         # otherwise re-query every section list once per event and freeze the window.
         self._changed_dialogs: set[int] = set()
+        self._dialogs_busy = False  # the previous refresh had changes waiting right behind it
         self._dialogs_timer = QTimer(self, singleShot=True, interval=DIALOG_REFRESH_MS)
         self._dialogs_timer.timeout.connect(self._refresh_changed_dialogs)
         self.setWindowTitle(tr("Operator desk"))
@@ -468,6 +472,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_changed_dialogs(self) -> None:
         if not self._changed_dialogs:
+            self._dialogs_quiet()
             return
         started = time.perf_counter()
         ids, self._changed_dialogs = frozenset(self._changed_dialogs), set()
@@ -483,9 +488,16 @@ class MainWindow(QMainWindow):
             self._update_card(current.dialog_id)
         self.refresh_me()
         # What arrives meanwhile waits a frame, or 4x this refresh when that is longer (long
-        # lists), so a burst leaves most of the GUI thread to applying events and painting.
+        # lists), or BUSY_REFRESH_MS when changes keep coming, so a burst leaves most of the
+        # GUI thread to applying events and painting.
         spent_ms = (time.perf_counter() - started) * 1000
-        self._dialogs_timer.start(max(DIALOG_REFRESH_MS, int(4 * spent_ms)))
+        pause = max(DIALOG_REFRESH_MS, int(4 * spent_ms))
+        self._dialogs_timer.start(BUSY_REFRESH_MS if self._dialogs_busy else pause)
+        self._dialogs_busy = True
+
+    def _dialogs_quiet(self) -> None:
+        """The timer ran out with nothing to refresh: the next change shows at once."""
+        self._dialogs_busy = False
 
     def on_messages_changed(self, change: MessagesChanged) -> None:
         tab = self.tabs_by_dialog.get(change.dialog_id)

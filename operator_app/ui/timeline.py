@@ -64,6 +64,9 @@ from .thumbnails import THUMB_SIZE, ThumbnailStore, is_image
 MessageRowRole = Qt.ItemDataRole.UserRole + 1
 DayHeaderRole = Qt.ItemDataRole.UserRole + 2
 PAGE = 100
+# Live rows grow the window at the bottom; while the operator follows the bottom, rows beyond
+# this many are dropped from the top (fetchMore brings them back): QListView lays out every row.
+MAX_WINDOW = 3 * PAGE
 OLDER_THRESHOLD_PX = 40  # this close to the top, the previous page is loaded
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -140,14 +143,37 @@ class TimelineModel(QAbstractListModel):
     # ---- updates from the core -------------------------------------------------------------
 
     def apply(self, change: MessagesChanged) -> None:
+        """One change set (a batch of events): rows that go after the last one are appended
+        with one insert, the rest are placed one by one."""
         for row in change.updated:
             self._update(row)
+        tail: list[MessageRow] = []
         for row in change.inserted:
             if self._position(row.key) >= 0:
                 self._update(row)
-            elif not self._rows or sort_key(row) >= sort_key(self._rows[0]):
+            elif not self._rows or sort_key(row) >= sort_key(self._rows[-1]):
+                if tail and sort_key(row) < sort_key(tail[-1]):
+                    self._insert(row)  # out of order within the batch itself
+                else:
+                    tail.append(row)
+            elif sort_key(row) >= sort_key(self._rows[0]):
                 self._insert(row)
             # older than our window: fetchMore will bring it when scrolled to
+        self._append(tail)
+
+    def trim_older(self, keep: int = MAX_WINDOW) -> int:
+        """Drop the oldest rows beyond ``keep`` (the view follows the bottom); returns how many.
+        Trims only once the window is half a page over, so it does not churn at every row."""
+        excess = len(self._rows) - keep
+        if excess < PAGE // 2:
+            return 0
+        self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+        del self._rows[:excess]
+        self.endRemoveRows()
+        if self._rows:  # the new first row gets its day header
+            first = self.index(0)
+            self.dataChanged.emit(first, first)
+        return excess
 
     def reload(self) -> None:
         self.beginResetModel()
@@ -174,6 +200,14 @@ class TimelineModel(QAbstractListModel):
             if self._rows[number].key == key:
                 return number
         return -1
+
+    def _append(self, rows: list[MessageRow]) -> None:
+        if not rows:
+            return
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
 
     def _insert(self, row: MessageRow) -> None:
         keys = [sort_key(r) for r in self._rows]
