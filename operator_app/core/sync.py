@@ -175,7 +175,7 @@ class SyncEngine:
             self.cache.set_cursor(cursor)
         self._emit(changes)
 
-    def apply_events(self, frames: Sequence[EventFrame], *, budget: float = BATCH_SECONDS) -> int:
+    def apply_events(self, frames: Sequence[EventFrame], *, budget: float | None = None) -> int:
         """Apply events in order in one transaction until ``budget`` seconds are spent; returns
         how many frames it consumed (at least one).
 
@@ -185,7 +185,7 @@ class SyncEngine:
         back and applied again one event at a time: the events before the failing one land,
         and the failure propagates (the connection drops and the server replays from there).
         """
-        deadline = time.perf_counter() + budget
+        deadline = time.perf_counter() + (BATCH_SECONDS if budget is None else budget)
         taken = 0
         changes: list[Change] = []
         try:
