@@ -148,7 +148,7 @@ async def test_one_change_set_per_batch(tmp_path: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_a_failure_mid_batch_loses_nothing_and_duplicates_nothing(
-    tmp_path: Path, one_by_one: Side
+    tmp_path: Path, one_by_one: Side, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     side = Side(tmp_path / "c.sqlite3")
     real = side.cache.apply_server_message
@@ -159,7 +159,7 @@ async def test_a_failure_mid_batch_loses_nothing_and_duplicates_nothing(
             raise sqlite3.OperationalError("disk I/O error")
         return real(msg)
 
-    side.cache.apply_server_message = flaky  # type: ignore[method-assign]
+    monkeypatch.setattr(side.cache, "apply_server_message", flaky)
     with pytest.raises(sqlite3.OperationalError):
         await side.engine.on_frames(replay())
     # the events before the failing one landed, with their cursor; nothing after it
@@ -173,7 +173,7 @@ async def test_a_failure_mid_batch_loses_nothing_and_duplicates_nothing(
 
 @pytest.mark.asyncio
 async def test_a_crash_inside_a_batch_leaves_the_cache_before_it(
-    tmp_path: Path, one_by_one: Side
+    tmp_path: Path, one_by_one: Side, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A process killed mid batch: the transaction never commits (here: an exception that is
     not an Exception, like the interpreter going down), and the replay restores everything."""
@@ -186,12 +186,12 @@ async def test_a_crash_inside_a_batch_leaves_the_cache_before_it(
             raise SystemExit("killed")
         return real(msg)
 
-    side.cache.apply_server_message = dying  # type: ignore[method-assign]
+    monkeypatch.setattr(side.cache, "apply_server_message", dying)
     with pytest.raises(SystemExit):
         side.engine.apply_events(replay(), budget=10.0)
     assert side.state() == before  # nothing of the batch, not even its cursor
     assert side.batches == []  # and nothing announced
-    side.cache.apply_server_message = real  # type: ignore[method-assign]
+    monkeypatch.undo()
     frames: list[ServerFrame] = [*replay(), ReplayDoneFrame(cursor=157)]
     await side.engine.on_frames(frames)
     assert side.state() == one_by_one.state()
