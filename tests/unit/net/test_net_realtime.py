@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
@@ -505,3 +505,44 @@ async def test_a_poisoned_event_backs_off_instead_of_spinning() -> None:
     assert client.cursors() == [1, 2] and len(server.auths) == 4
     # each hello would reset it to 0 (and pause 0.01 s forever); it kept growing instead
     assert backoff.attempt == 3
+
+
+class BatchClient(Client):
+    """Takes event frames in runs through ``on_frames``; ``runs`` records their sizes."""
+
+    def __init__(self, url: str, **kwargs: Any) -> None:
+        super().__init__(url, on_frames=self.on_frames, **kwargs)
+        self.runs: list[int] = []
+        self.fail_runs = 0
+
+    async def on_frames(self, frames: Sequence[EventFrame]) -> None:
+        if self.fail_runs:
+            self.fail_runs -= 1
+            raise RuntimeError("cache is locked")
+        self.runs.append(len(frames))
+        for frame in frames:
+            await self.on_frame(frame)
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings  # the failing run is logged as an error
+async def test_buffered_events_are_handed_over_in_runs_in_order() -> None:
+    async def script(ws: ServerConnection, index: int) -> None:
+        await ws.send(hello())
+        start = (server.auths[-1].since_cursor or 0) + 1
+        for cursor in range(start, 301):  # a replay: written at once, buffered by the client
+            await ws.send(event(cursor))
+        await ws.send(encode_frame(PongFrame(nonce="n")))
+        await ws.send(event(301))
+        await ws.send(encode_frame(ReplayDoneFrame(cursor=301)))
+        await hold(ws)
+
+    async with scripted(script) as (server, url), BatchClient(url) as client:
+        client.fail_runs = 1  # the first run fails: the connection resumes from the cursor
+        await client.wait_for(lambda: len(client.cursors()) == 301)
+        await client.wait_for(lambda: client.frames[-1].type == "replay_done")
+
+    assert client.cursors() == list(range(1, 302))  # each once, in order, across runs
+    assert [f.type for f in client.frames[:1]] == ["hello"]
+    assert len(server.auths) == 2 and server.auths[1].since_cursor is None
+    assert max(client.runs) > 1 and sum(client.runs) == 301
