@@ -418,8 +418,7 @@ class Cache:
         return None if data is None else self._parse_dialog(dialog_id, data)
 
     def dialog_row(self, dialog_id: int) -> DialogRow | None:
-        rows = self._dialog_rows("d.id = ?", [dialog_id], "d.id", 1)
-        return rows[0] if rows else None
+        return self.dialog_rows([dialog_id]).get(dialog_id)
 
     def open_dialog_ids(self) -> list[int]:
         rows = self.conn.execute("SELECT id FROM dialogs WHERE state != 'closed'")
@@ -440,6 +439,24 @@ class Cache:
         text: str = "",
         limit: int = 500,
     ) -> list[DialogRow]:
+        ids = self.list_dialog_ids(
+            section, me, midnight=midnight, channel=channel, tag=tag, text=text, limit=limit
+        )
+        found = self.dialog_rows(ids)
+        return [found[dialog_id] for dialog_id in ids if dialog_id in found]
+
+    def list_dialog_ids(
+        self,
+        section: Section,
+        me: Operator | None,
+        *,
+        midnight: datetime,
+        channel: str | None = None,
+        tag: str | None = None,
+        text: str = "",
+        limit: int = 500,
+    ) -> list[int]:
+        """The ids of a section page, in its order: a covering index, no row is read."""
         if me is None:
             return []
         where, params, order = _section_filter(section, me, midnight)
@@ -452,22 +469,18 @@ class Cache:
         if text.strip():
             where += " AND instr(d.filter_text, ?) > 0"
             params.append(text.strip().casefold())
-        return self._dialog_rows(where, params, order, limit)
-
-    def _dialog_rows(
-        self, where: str, params: list[Any], order: str, limit: int
-    ) -> list[DialogRow]:
-        """Two steps: page the ids on a covering index, then read just those rows."""
         limit = max(0, min(limit, MAX_DIALOG_PAGE))
-        ids = [
-            dialog_id
-            for (dialog_id,) in self.conn.execute(
-                f"SELECT d.id FROM dialogs d WHERE {where} ORDER BY {order} LIMIT ?",
-                [*params, limit],
-            )
-        ]
+        rows = self.conn.execute(
+            f"SELECT d.id FROM dialogs d WHERE {where} ORDER BY {order} LIMIT ?",
+            [*params, limit],
+        )
+        return [dialog_id for (dialog_id,) in rows]
+
+    def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:
+        """The rows of these dialogs (at most MAX_DIALOG_PAGE), by id; missing ones left out."""
+        ids = list(ids)[:MAX_DIALOG_PAGE]
         if not ids:
-            return []
+            return {}
         marks = ", ".join("?" * len(ids))
         rows = self.conn.execute(
             f"""SELECT d.id, d.data, d.unread,
@@ -477,11 +490,10 @@ class Cache:
                 WHERE d.id IN ({marks})""",
             ids,
         )
-        found = {
+        return {
             dialog_id: DialogRow(self._parse_dialog(dialog_id, data), unread, bool(draft), sla)
             for dialog_id, data, unread, draft, sla in rows
         }
-        return [found[dialog_id] for dialog_id in ids if dialog_id in found]
 
     def _parse_dialog(self, dialog_id: int, data: str) -> Dialog:
         """Parsing JSON dominates a list read; rows that did not change are parsed once."""

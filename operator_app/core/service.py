@@ -297,6 +297,30 @@ class DeskService:
             limit=limit,
         )
 
+    def dialog_ids(
+        self,
+        section: Section,
+        *,
+        channel: Channel | None = None,
+        tag: str | None = None,
+        text: str = "",
+        limit: int = 500,
+    ) -> list[int]:
+        """The ids of ``dialogs(...)``, in order, without reading a row (cheap to poll)."""
+        return self.cache.list_dialog_ids(
+            section,
+            self.me,
+            midnight=local_midnight(self._clock()),
+            channel=None if channel is None else channel.value,
+            tag=tag,
+            text=text,
+            limit=limit,
+        )
+
+    def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:
+        """The rows of these dialogs by id (at most 2,000); unknown ids are left out."""
+        return self.cache.dialog_rows(ids)
+
     def dialog(self, dialog_id: int) -> DialogRow | None:
         return self.cache.dialog_row(dialog_id)
 

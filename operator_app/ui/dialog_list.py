@@ -80,10 +80,24 @@ class DialogListModel(QAbstractListModel):
         self.refresh()
 
     def refresh(self, changed: frozenset[int] | None = None) -> None:
-        new_rows = self.service.dialogs(
+        """Re-read the section; with ``changed``, only those rows and new ones are read (the
+        order comes from an index), the others are kept as they are."""
+        if changed is None:
+            new_rows = self.service.dialogs(
+                self.section, channel=self.channel, tag=self.tag, text=self.text
+            )
+        else:
+            new_rows = self._read_changed(changed)
+        self._apply(new_rows, changed)
+
+    def _read_changed(self, changed: frozenset[int]) -> list[DialogRow]:
+        ids = self.service.dialog_ids(
             self.section, channel=self.channel, tag=self.tag, text=self.text
         )
-        self._apply(new_rows, changed)
+        held = {row.dialog.id: row for row in self._rows}
+        fresh = self.service.dialog_rows([i for i in ids if i in changed or i not in held])
+        rows = (fresh.get(dialog_id) or held.get(dialog_id) for dialog_id in ids)
+        return [row for row in rows if row is not None]
 
     def _apply(self, new_rows: list[DialogRow], changed: frozenset[int] | None) -> None:
         old_ids = [r.dialog.id for r in self._rows]

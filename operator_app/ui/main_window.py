@@ -524,6 +524,9 @@ class MainWindow(QMainWindow):
             tab.insert_template(template)
 
     def _directory_changed(self, what: str) -> None:
+        if what == "queues":  # SLAs colour every row: read them all again
+            for model in self.models.values():
+                model.refresh()
         if what == "me":
             self.refresh_me()
             self.supervisor_action.setVisible(may_supervise(self.service.me))
