@@ -3,6 +3,11 @@
 The only module that may import every layer. One loop, one way out: the app ends when the main
 window closes (or the smoke check finishes); then the core closes its connections and the
 embedded backend stops.
+
+Start sequence: open the cache, build the main window and paint it from the cache (saying
+"connecting"), and only then start the network (``DeskService.start()``, which imports
+websockets and reads the keyring; httpx loads at the first request). The network stack costs
+~300 ms of imports that the operator no longer waits for (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,17 +25,21 @@ from typing import TYPE_CHECKING
 from operator_app import APP_ID, APP_NAME, __version__
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from operator_app.core.profiles import ServerProfile
     from operator_app.core.service import DeskService
     from operator_app.server.embedded import EmbeddedServer
+    from operator_app.ui.main_window import MainWindow
 
 logger = logging.getLogger("operator_app")
 
 DEMO_LOGIN = "anna"
 DEMO_PASSWORD = "demo"
 DEMO_SIMULATE_RATE = 0.05  # a new customer message every ~20 s across the demo dialogs
+# The network starts after the main window's first paint, or after this long without one
+# (a window that starts minimized or on a screen that never exposes it still goes online).
+FIRST_PAINT_WAIT = 1.0
 
 
 @dataclass
@@ -170,7 +179,12 @@ class Launcher:
             self._demo_dir = tempfile.TemporaryDirectory(prefix="operator-desk-demo-")
         cache_dir = Path(self._demo_dir.name) if self._demo_dir else None
         return await sign_in(
-            self.server.url, DEMO_LOGIN, DEMO_PASSWORD, demo=True, cache_dir=cache_dir
+            self.server.url,
+            DEMO_LOGIN,
+            DEMO_PASSWORD,
+            demo=True,
+            cache_dir=cache_dir,
+            start=False,  # show_main_window starts it after the first paint
         )
 
     async def sign_in(
@@ -183,7 +197,7 @@ class Launcher:
         ca_bundle: str | None = None,
     ) -> DeskService:
         return await sign_in(
-            url, login, password, demo=False, remember=remember, ca_bundle=ca_bundle
+            url, login, password, demo=False, remember=remember, ca_bundle=ca_bundle, start=False
         )
 
     async def close(self) -> None:
@@ -204,6 +218,7 @@ async def sign_in(
     cache_dir: Path | None = None,
     remember: bool = True,
     ca_bundle: str | None = None,
+    start: bool = True,
 ) -> DeskService:
     """Sign in to our own backend at ``url``; see ``sign_in_profile``."""
     from operator_app.core.profiles import ServerProfile
@@ -212,7 +227,7 @@ async def sign_in(
         name="Demo" if demo else url, base_url=url, login=login, ca_bundle=ca_bundle
     )
     return await sign_in_profile(
-        profile, password, cache_dir=cache_dir, remember=remember, always_login=demo
+        profile, password, cache_dir=cache_dir, remember=remember, always_login=demo, start=start
     )
 
 
@@ -223,8 +238,10 @@ async def sign_in_profile(
     cache_dir: Path | None = None,
     remember: bool = True,
     always_login: bool = False,
+    start: bool = True,
 ) -> DeskService:
-    """Open the cache, log in unless the keyring holds a token, and start the core.
+    """Open the cache, log in unless the keyring holds a token, and start the core (unless
+    ``start`` is False: the app starts it after the main window's first paint).
 
     ``password`` is the Chatwoot access token for a Chatwoot profile. Raises the core's
     ActionError / OfflineError when the server refuses or cannot be reached.
@@ -244,7 +261,8 @@ async def sign_in_profile(
             raise
         if not remember:
             service.credentials.delete_token(login)
-    await service.start()
+    if start:
+        await service.start()
     return service
 
 
@@ -259,7 +277,7 @@ async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
     async def attempt(credentials: Credentials) -> DeskService:
         profile = credentials.profile
         service = await sign_in_profile(
-            profile, credentials.password, remember=credentials.remember
+            profile, credentials.password, remember=credentials.remember, start=False
         )
         settings.profiles = [p for p in settings.profiles if p.name != profile.name] + [profile]
         settings.last_profile = profile.name
@@ -281,17 +299,13 @@ async def show_main_window(
     app: QApplication, service: DeskService, options: Options
 ) -> tuple[int, str]:
     """Run the main window until it closes; returns the exit code and why it closed."""
-    from operator_app.core.supervision import SupervisorService
-    from operator_app.ui.main_window import MainWindow
-
-    window = MainWindow(service)
-    window.supervision = SupervisorService(service)  # the console shows for supervisors only
+    window = build_main_window(service)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
-    window.show()
     code = 0
     try:
+        await show_then_start(window, service)
         if options.smoke:
             from operator_app.ui.smoke import run_smoke
 
@@ -309,3 +323,51 @@ async def show_main_window(
         else:
             service.cache.close()
     return code, window.exit_reason
+
+
+def build_main_window(service: DeskService) -> MainWindow:
+    """The main window over a service that may not be started yet: it lists the cached
+    dialogs and says "connecting" until ``show_then_start`` starts the network."""
+    from operator_app.core.supervision import SupervisorService
+    from operator_app.ui.main_window import MainWindow
+
+    service.announce_start()
+    window = MainWindow(service)
+    window.supervision = SupervisorService(service)  # the console shows for supervisors only
+    return window
+
+
+async def show_then_start(
+    window: MainWindow, service: DeskService, *, wait: float = FIRST_PAINT_WAIT
+) -> None:
+    """Show the window, let it paint the dialog list from the cache, then start the network."""
+    painted = watch_first_paint(window.dialog_view.viewport())
+    window.show()  # on some platforms the first paint happens in here: the watch is set before
+    try:
+        await asyncio.wait({painted}, timeout=wait)
+    finally:
+        painted.cancel()
+    await service.start()
+
+
+def watch_first_paint(widget: QWidget) -> asyncio.Future[None]:
+    """A future done at the widget's next Paint event; cancel it to stop watching."""
+    from PySide6.QtCore import QEvent, QObject
+
+    painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    class PaintWatch(QObject):
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not painted.done():
+                painted.set_result(None)
+            return False
+
+    watch = PaintWatch(widget)
+    widget.installEventFilter(watch)
+
+    def unwatch(_done: asyncio.Future[None]) -> None:
+        widget.removeEventFilter(watch)
+        watch.deleteLater()
+
+    painted.add_done_callback(unwatch)
+    return painted

@@ -2,18 +2,19 @@
 
 The composition root (operator_app/app.py) may build the parts itself; this helper keeps TLS
 settings (``ca_bundle``), the cache location and retention in one place.
+
+Building a service imports no network library: ``ApiClient`` builds its httpx client at the
+first request and the service imports websockets in ``start()``. The Chatwoot modules (which
+import both) load only for a Chatwoot profile.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from operator_app.net.api import ApiClient
-from operator_app.net.chatwoot import ChatwootApi, ChatwootRealtime
-from operator_app.net.chatwoot.realtime import CatchUpState
 from operator_app.net.errors import NetError
-from operator_app.net.realtime import RealtimeConnection
 from operator_app.protocol.errors import ErrorCode
 
 from .cache import Cache, cache_path_for
@@ -22,6 +23,10 @@ from .errors import ActionError, translate
 from .profiles import ServerProfile
 from .service import DeskService
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from operator_app.net.chatwoot.realtime import CatchUpState
+    from operator_app.net.realtime import RealtimeConnection
 
 
 def build_service(
@@ -72,6 +77,8 @@ def _build_chatwoot(
 
     The "password" of ``login`` is the user's Chatwoot access token; it goes to the keyring.
     """
+    from operator_app.net.chatwoot import ChatwootApi, ChatwootRealtime
+
     if profile.account_id is None:
         raise ActionError(ErrorCode.BAD_REQUEST, "The Chatwoot profile needs its account id.")
     try:
@@ -105,6 +112,8 @@ def _build_chatwoot(
 def chatwoot_catch_up_state(cache: Cache) -> CatchUpState:
     """What to re-fetch after a reconnect: dialogs updated since the newest one cached, and
     messages after the newest cached id of every open dialog or dialog with cached history."""
+    from operator_app.net.chatwoot.realtime import CatchUpState
+
     rows = cache.conn.execute(
         "SELECT d.id, (SELECT max(m.server_id) FROM messages m WHERE m.dialog_id = d.id)"
         " FROM dialogs d WHERE d.state != 'closed' OR d.hist_from IS NOT NULL"

@@ -13,19 +13,13 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from operator_app.net.api import OWN_SERVER_GAPS, ApiClient
 from operator_app.net.errors import ApiError, NetError
-from operator_app.net.realtime import (
-    Backoff,
-    ConnectionState,
-    Phase,
-    RealtimeConnection,
-    ws_url_for,
-)
+from operator_app.net.state import Backoff, ConnectionState, Phase, ws_url_for
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS
 from operator_app.protocol.models import (
@@ -61,6 +55,9 @@ from .profiles import ServerProfile
 from .rows import DeliveryState, DialogRow, MessageRow, RenderedTemplate, SearchHit, Section
 from .sync import SyncEngine, local_midnight
 from .tasks import TaskSet
+
+if TYPE_CHECKING:  # websockets loads in start(), after the window has painted from the cache
+    from operator_app.net.realtime import RealtimeConnection
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -100,7 +97,7 @@ class DeskService:
         profile: ServerProfile,
         cache: Cache,
         api: ApiClient,
-        realtime_factory: Callable[..., RealtimeConnection] = RealtimeConnection,
+        realtime_factory: Callable[..., RealtimeConnection] | None = None,
         clock: Callable[[], datetime] = utcnow,
         credentials: CredentialStore | None = None,
         retention_days: int | None = None,
@@ -151,8 +148,18 @@ class DeskService:
         """No token: the UI asks for the password and calls ``login``."""
         return not self.api.token
 
+    def announce_start(self) -> None:
+        """Say "connecting" before ``start()``. The app builds and paints its window from the
+        cache first and starts the network right after: the window must not show "offline"
+        meanwhile (docs/client-core.md, start sequence)."""
+        if not self._started and self.connection.phase is Phase.OFFLINE:
+            self._on_connection_state(ConnectionState(Phase.CONNECTING))
+
     async def start(self) -> None:
-        """Open from the cache at once, then connect and sync in the background."""
+        """Connect and sync in the background (reads already work from the cache).
+
+        Imports the network stack (websockets here, httpx at the first request) and reads the
+        token from the keyring; the app calls it after its window's first paint."""
         if self._started:
             return
         self._started = True
@@ -162,6 +169,10 @@ class DeskService:
             self.api.token = self.credentials.get_token(self.profile.login)
         if not self.credentials.available:
             self._emit(Notice("warning", self.credentials.unavailable_reason()))
+        if self._realtime_factory is None:
+            from operator_app.net.realtime import RealtimeConnection
+
+            self._realtime_factory = RealtimeConnection
         self._realtime = self._realtime_factory(
             ws_url_for(self.api.base_url),
             token=lambda: self.api.token,

@@ -1,0 +1,125 @@
+"""The start sequence: the main window paints the cached dialogs before the network stack loads.
+
+The cold-start figure (docs/performance.md) rests on this order, so it is asserted here as
+structure, not as time: a fresh process opens a cache that a real session filled, builds the
+window the way the app does, and records at the dialog list's first paint which network
+libraries are loaded and what the connection says. Then the same process must go online.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+from operator_app.app import sign_in
+from operator_app.core.connection import Phase
+from operator_app.core.service import Section
+from operator_app.server.embedded import EmbeddedServer
+from tests.helpers.qt_async import wait_until
+
+# Loaded only after the first paint: httpx (REST), websockets (live events), keyring (token),
+# and our modules that import them.
+NETWORK = [
+    "httpx",
+    "websockets",
+    "keyring",
+    "operator_app.net.realtime",
+    "operator_app.net.chatwoot",
+]
+
+FRESH_START = r"""
+import asyncio, json, os, sys, time
+
+import qasync
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+
+NETWORK = json.loads(os.environ["START_NETWORK"])
+
+
+async def start() -> dict:
+    from operator_app.app import build_main_window, show_then_start
+    from operator_app.core.bootstrap import build_service
+    from operator_app.core.profiles import ServerProfile
+
+    profile = ServerProfile(name="test", base_url=os.environ["START_URL"], login="anna")
+    service = build_service(profile)
+    service.api.token = os.environ["START_TOKEN"]  # the keyring's part, read after the paint
+    window = build_main_window(service)
+    seen: dict = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and "rows" not in seen:
+                seen["rows"] = window.dialog_view.model().rowCount()
+                seen["phase"] = service.connection.phase.value
+                seen["loaded"] = [name for name in NETWORK if name in sys.modules]
+            return False
+
+    watch = FirstPaint()
+    window.dialog_view.viewport().installEventFilter(watch)
+    await show_then_start(window, service)
+    deadline = time.monotonic() + 30
+    while service.connection.phase.value != "online" and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    seen["then"] = service.connection.phase.value
+    seen["loaded_then"] = [name for name in NETWORK if name in sys.modules]
+    window.close()
+    await window.runner.cancel_all()
+    await service.close()
+    service.cache.close()
+    return seen
+
+
+app = QApplication(sys.argv[:1])
+app.setQuitOnLastWindowClosed(False)  # as the app does: the loop ends the process, not Qt
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+print("RESULT " + json.dumps(loop.run_until_complete(start())), flush=True)
+"""
+
+
+def test_the_window_paints_from_the_cache_before_the_network_loads(
+    qloop: asyncio.AbstractEventLoop,
+) -> None:
+    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
+
+        async def fill_the_cache() -> str:
+            service = await sign_in(server.url, "anna", "demo", demo=True)
+            try:
+                await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
+                await wait_until(lambda: bool(service.dialogs(Section.MINE)), what="mine cached")
+                token = service.api.token
+                assert token
+                return token
+            finally:
+                await service.close()
+                service.cache.close()
+
+        token = qloop.run_until_complete(fill_the_cache())
+        env = dict(
+            os.environ,
+            START_URL=server.url,
+            START_TOKEN=token,
+            START_NETWORK=json.dumps(NETWORK),
+            QT_QPA_PLATFORM="offscreen",
+            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", FRESH_START],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, f"the fresh start failed:\n{done.stderr[-3000:]}"
+    seen = json.loads(lines[-1].removeprefix("RESULT "))
+    assert seen["rows"] > 0  # the cached dialogs are in the first paint
+    assert seen["loaded"] == []  # and nothing of the network stack was imported for it
+    assert seen["phase"] == "connecting"  # not "offline" while the network starts
+    assert seen["then"] == "online"
+    assert "httpx" in seen["loaded_then"] and "websockets" in seen["loaded_then"]
