@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
@@ -53,11 +54,12 @@ from .resources import icon
 from .search import install_quick_switcher
 from .session_state import restore_session, save_session
 from .settings_dialog import install_settings
-from .supervisor.console import SupervisorConsole
-from .supervisor.window import open_console
 from .tasks import TaskRunner
 from .templates_panel import TemplatesPanel
 from .transfer import TransferDialog, TransferTarget
+
+if TYPE_CHECKING:
+    from .supervisor.console import SupervisorConsole
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +321,9 @@ class MainWindow(QMainWindow):
         self.close()
 
     def open_supervisor_console(self) -> SupervisorConsole | None:
+        # Imported here: the console (charts, reports, staffing) is not on the start path.
+        from .supervisor.window import open_console
+
         if not self.supervisor_action.isEnabled():
             return None  # the backend has no board nor reports (see the action's tooltip)
         return open_console(self, self.service, self.runner, self.supervision)
