@@ -240,9 +240,13 @@ class LiveProbe:
             profile = cProfile.Profile()
             profile.enable()
         started = time.perf_counter()
+        before = self.service.cache.cursor or 0
+        first_applied = None  # the reconnect itself: until the first batch of the replay lands
         self.service.retry_connection_now()
-        while (self.service.cache.cursor or 0) < head:
+        while (cursor := self.service.cache.cursor or 0) < head:
             await asyncio.sleep(0.005)
+            if first_applied is None and cursor != before:
+                first_applied = time.perf_counter() - started
             if time.perf_counter() - started > 120:
                 break
         applied = time.perf_counter() - started
@@ -257,6 +261,7 @@ class LiveProbe:
         return {
             "burst_applied_s": applied,
             "burst_max_stall_s": max(gaps, default=0.0),
+            "burst_first_applied_s": first_applied,
             "cursor": self.service.cache.cursor,
         }
 
