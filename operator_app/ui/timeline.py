@@ -10,6 +10,7 @@ selection with Ctrl+C, a context menu, clickable links and attachments.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -67,6 +68,7 @@ PAGE = 100
 # Live rows grow the window at the bottom; while the operator follows the bottom, rows beyond
 # this many are dropped from the top (fetchMore brings them back): QListView lays out every row.
 MAX_WINDOW = 3 * PAGE
+LAYOUT_CACHE = 256  # laid-out texts kept per timeline: a few screens of bubbles
 OLDER_THRESHOLD_PX = 40  # this close to the top, the previous page is loaded
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -314,6 +316,9 @@ class MessageDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumbnails = thumbnails
         self._heights: dict[tuple[str, int, int], int] = {}
+        # A paint lays each visible text out three times (height, geometry, drawing), and
+        # every insert repaints the viewport: keep the recent layouts.
+        self._layouts: OrderedDict[tuple[str, int, str, int], QTextLayout] = OrderedDict()
         self._option = QTextOption()
         self._option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
 
@@ -324,6 +329,18 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _layout(self, text: str, font: QFont, width: int) -> QTextLayout:
         """The text laid out at ``width``, links formatted; positions relative to (0, 0)."""
+        key = (text, width, font.key(), theme.current().color("accent").rgba())
+        layout = self._layouts.get(key)
+        if layout is not None:
+            self._layouts.move_to_end(key)
+            return layout
+        layout = self._new_layout(text, font, width)
+        self._layouts[key] = layout
+        if len(self._layouts) > LAYOUT_CACHE:
+            self._layouts.popitem(last=False)
+        return layout
+
+    def _new_layout(self, text: str, font: QFont, width: int) -> QTextLayout:
         # QTextLayout breaks lines only at U+2028, not at "\n" (same length: link spans hold)
         layout = QTextLayout(text.replace("\n", "\u2028"), font)
         layout.setTextOption(self._option)
@@ -619,6 +636,7 @@ class MessageDelegate(QStyledItemDelegate):
 
     def forget(self) -> None:
         self._heights.clear()
+        self._layouts.clear()
 
 
 def _file_label(attachment: Attachment) -> str:

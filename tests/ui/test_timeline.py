@@ -13,12 +13,13 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.attachments import AttachmentFiles
-from operator_app.core.service import DeliveryState, MessageRow, Section
+from operator_app.core.service import DeliveryState, DeskService, MessageRow, Section
+from operator_app.protocol.events import EventFrame, MessageCreated
 from operator_app.protocol.models import Attachment, Author, Channel, Message
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.chat_tab import ChatTab
 from operator_app.ui.links import find_links
-from operator_app.ui.timeline import DayHeaderRole, Hit, TimelineView
+from operator_app.ui.timeline import MAX_WINDOW, PAGE, DayHeaderRole, Hit, TimelineView
 from tests.helpers.qt_async import wait_until
 from tests.ui.chat_harness import desk, run_with_server
 
@@ -532,3 +533,63 @@ def test_thumbnails_are_bounded_and_garbage_is_refused(qtbot: QtBot, tmp_path: P
     garbage = tmp_path / "fake.png"
     garbage.write_bytes(b"\x89PNG not really")
     assert read_thumbnail(garbage).isNull()
+
+
+# ---- a replay reaches the timeline in batches -----------------------------------------------
+
+
+def test_a_replay_is_inserted_per_batch_and_the_window_stays_bounded(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            service = session.service
+            dialog_id = session.mine()[0]
+            tab = await session.open_tab(dialog_id)
+            await wait_until(lambda: tab.model.rowCount() > 0, what="the newest page")
+            inserts: list[int] = []
+            tab.model.rowsInserted.connect(lambda _p, first, last: inserts.append(last - first))
+            frames = _replay(service, dialog_id, count=MAX_WINDOW + PAGE)
+            await service.sync.on_frames(frames)
+            await wait_until(
+                lambda: _last(tab).text == f"replayed {MAX_WINDOW + PAGE - 1}",
+                what="the last replayed row",
+            )
+            assert len(inserts) < len(frames) / 5  # whole batches, not a row at a time
+            await wait_until(
+                lambda: tab.model.rowCount() <= MAX_WINDOW + PAGE // 2, what="the window trimmed"
+            )
+            texts = [tab.model.message_at(n).text for n in range(tab.model.rowCount())]
+            replayed = [t for t in texts if t.startswith("replayed ")]
+            first = len(frames) - len(replayed)
+            assert replayed == [f"replayed {n}" for n in range(first, len(frames))]
+            assert tab.model.has_older()  # what was dropped comes back from the cache
+            tab.timeline.verticalScrollBar().setValue(0)
+            await wait_until(
+                lambda: tab.model.message_at(0).text != texts[0], what="older rows again"
+            )
+
+    run_with_server(qloop, scenario)
+
+
+def _replay(service: DeskService, dialog_id: int, count: int) -> list[EventFrame]:
+    """``count`` customer messages for one dialog, past the cache's cursor and server ids."""
+    dialog = service.cache.get_dialog(dialog_id)
+    assert dialog is not None
+    cursor = (service.cache.cursor or 0) + 1_000_000
+    frames = []
+    for n in range(count):
+        at = datetime.now(UTC) + timedelta(milliseconds=n)
+        message = Message(
+            id=50_000_000 + n,
+            dialog_id=dialog_id,
+            author=Author.CLIENT,
+            author_name="Client",
+            text=f"replayed {n}",
+            created_at=at,
+        )
+        dialog = dialog.model_copy(update={"updated_at": at, "last_message_id": message.id})
+        frames.append(
+            EventFrame(cursor=cursor + n, event=MessageCreated(message=message, dialog=dialog))
+        )
+    return frames
