@@ -12,6 +12,7 @@ import mimetypes
 import os
 import re
 import ssl
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -62,6 +63,18 @@ M = TypeVar("M", bound=WireModel)
 CLIENT_NAME = f"operator-desk/{__version__}"
 UPLOAD_FIELD = "file"  # the multipart field name of POST routes.ATTACHMENTS
 _DOWNLOAD_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """An attachment's download: URL, headers, and whether redirects are followed (never with
+    a token: a redirect to another host would carry it there)."""
+
+    url: str
+    headers: dict[str, str]
+    follow_redirects: bool = False
+
+
 # What our server cannot do, with the reason the UI shows (see DeskService.unsupported)
 REOPEN_UNSUPPORTED = "This server reopens a closed dialog when the customer writes again."
 OWN_SERVER_GAPS = {"reopen": REOPEN_UNSUPPORTED}
@@ -300,11 +313,11 @@ class ApiClient:
         The name comes from the customer, so it is reduced to a safe file name. The file appears
         only when complete (written to ``.part`` first).
         """
-        url = _same_origin_path(attachment.url)
+        source = self._file_source(attachment.url)
         target = dest / safe_filename(attachment.name, attachment.id) if dest.is_dir() else dest
         partial = target.with_name(target.name + ".part")
         try:
-            await self._stream_to(url, partial, max_bytes)
+            await self._stream_to(source, partial, max_bytes)
             os.replace(partial, target)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -377,11 +390,20 @@ class ApiClient:
         raise_for_refusal(response)
         return response
 
-    async def _stream_to(self, url: str, partial: Path, max_bytes: int) -> None:
+    def _file_source(self, url: str) -> FileSource:
+        """Where an attachment is fetched from: our server only, with the token."""
+        return FileSource(_same_origin_path(url), self._headers())
+
+    async def _stream_to(self, source: FileSource, partial: Path, max_bytes: int) -> None:
         import httpx
 
         try:
-            async with self._client.stream("GET", url, headers=self._headers()) as response:
+            async with self._client.stream(
+                "GET",
+                source.url,
+                headers=source.headers,
+                follow_redirects=source.follow_redirects,
+            ) as response:
                 if not response.is_success:
                     await response.aread()
                     raise_for_refusal(response)

@@ -15,7 +15,7 @@ REASONS = (
     N_("Chatwoot has no transfer comment: it is saved as a private note."),
     N_("Set your availability in Chatwoot itself."),
     N_("Chatwoot canned responses are shared by the whole account."),
-    N_("Attachments are not supported by the Chatwoot adapter yet."),
+    N_("Chatwoot's API takes no files from this app: attachments cannot be sent."),
     N_("Use Chatwoot's own reports."),
     N_("This server reopens a closed dialog when the customer writes again."),
 )

@@ -20,8 +20,8 @@
       <translation>Шаблоны ответов Chatwoot общие для всей учётной записи.</translation>
     </message>
     <message>
-      <source>Attachments are not supported by the Chatwoot adapter yet.</source>
-      <translation>Вложения через Chatwoot пока не поддерживаются.</translation>
+      <source>Chatwoot's API takes no files from this app: attachments cannot be sent.</source>
+      <translation>API Chatwoot не принимает файлы из этого приложения: вложения отправить нельзя.</translation>
     </message>
     <message>
       <source>Use Chatwoot's own reports.</source>

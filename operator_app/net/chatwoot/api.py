@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -39,7 +40,7 @@ from operator_app.protocol.models import (
     TransferRequest,
 )
 
-from ..api import ApiClient
+from ..api import ApiClient, FileSource
 from ..errors import ApiError
 from ..tls import Verify
 from . import mapping
@@ -349,13 +350,27 @@ class ChatwootApi(ApiClient):
     async def delete_template(self, template_id: int) -> None:
         await self._json("DELETE", f"{self._account}/canned_responses/{template_id}")
 
-    # ---- attachments: not in this adapter yet ----------------------------------------------
+    # ---- attachments: downloaded, never sent ----------------------------------------------
 
     async def upload(self, path: Path) -> Attachment:
-        raise unsupported("take attachments from this app yet")
+        """Chatwoot's OpenAPI document has no multipart body for POST messages."""
+        raise unsupported("take attachments through its documented API")
 
-    async def download(self, attachment: Attachment, dest: Path, *, max_bytes: int = 0) -> Path:
-        raise unsupported("serve attachments to this app yet")
+    def _file_source(self, url: str) -> FileSource:
+        """``data_url`` is Chatwoot's file link (ActiveStorage: a signed URL that redirects to
+        the storage). It must be on the Chatwoot server itself; the token never goes with it,
+        and the redirect may lead to another host (S3 and the like)."""
+        base = urlsplit(self.base_url)
+        parts = urlsplit(urljoin(self.base_url + "/", url))
+        same_server = (parts.scheme, parts.netloc) == (base.scheme, base.netloc)
+        if not same_server or parts.scheme not in ("http", "https"):
+            raise ApiError(
+                0,
+                ErrorCode.BAD_REQUEST,
+                f"refusing an attachment URL outside the Chatwoot server: {url[:100]!r}",
+                {"local": True},
+            )
+        return FileSource(urlunsplit(parts), {}, follow_redirects=True)
 
     # ---- plumbing --------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ CAPABILITIES = Capabilities(
         "transfer_comment": "Chatwoot has no transfer comment: it is saved as a private note.",
         "set_own_status": "Set your availability in Chatwoot itself.",
         "personal_templates": "Chatwoot canned responses are shared by the whole account.",
-        "attachments": "Attachments are not supported by the Chatwoot adapter yet.",
+        "attachments": "Chatwoot's API takes no files from this app: attachments cannot be sent.",
         "reports": "Use Chatwoot's own reports.",
     },
 )

@@ -7,8 +7,10 @@ a model needs (an id) raises ``MappingError``, which callers turn into a clear r
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 
@@ -150,12 +152,14 @@ def _is_obj(value: Any) -> bool:
 
 
 def _attachment(data: Json) -> Attachment:
+    """``file_type`` is a kind (image, file, audio...), not a MIME type: that comes from the
+    file name at the end of ``data_url``."""
     url = str(data.get("data_url") or "")
-    name = url.rsplit("/", 1)[-1] or f"attachment-{data.get('id', 0)}"
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or f"attachment-{data.get('id', 0)}"
     return Attachment(
         id=int(data.get("id") or 0),
         name=name,
-        mime=str(data.get("file_type") or "application/octet-stream"),
+        mime=mimetypes.guess_type(name)[0] or "application/octet-stream",
         size=int(data.get("file_size") or 0),
         url=url,
     )

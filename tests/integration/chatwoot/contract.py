@@ -111,6 +111,9 @@ def load_contract() -> Contract:
     return Contract(json.loads(SWAGGER.read_text()))
 
 
+FILE_STORAGE = "/rails/active_storage/"  # where Chatwoot's data_url points (ActiveStorage)
+
+
 class CheckingTransport(httpx.AsyncBaseTransport):
     """Wraps the real transport: checks what the adapter sends and what it receives."""
 
@@ -118,10 +121,15 @@ class CheckingTransport(httpx.AsyncBaseTransport):
         self.contract = contract
         self.inner = inner or httpx.AsyncHTTPTransport()
         self.requests: list[tuple[str, str, Any]] = []
+        self.files: list[str] = []  # file storage paths fetched (redirects included)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
         path, query = request.url.path, dict(request.url.params)
+        if path.startswith(FILE_STORAGE):  # a data_url: file storage, not the REST API
+            assert "api_access_token" not in request.headers, "the token went to a file URL"
+            self.files.append(path)
+            return await self.inner.handle_async_request(request)
+        body = json.loads(request.content) if request.content else None
         self.contract.check_request(request.method, path, query, body, dict(request.headers))
         self.requests.append((request.method, path, body))
         response = await self.inner.handle_async_request(request)

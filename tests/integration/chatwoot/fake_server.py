@@ -41,6 +41,8 @@ class FakeChatwoot:
     subscribe_identifiers: list[dict[str, Any]] = field(default_factory=list)
     ping_seconds: float = 1.0
     pubsub: str = PUBSUB  # a different one makes the cable reject the subscription
+    files: dict[str, bytes] = field(default_factory=dict)  # ActiveStorage key -> content
+    base_url: str = ""  # set by running()
     _clock: float = 0.0
     _next_message: int = 100
 
@@ -107,6 +109,24 @@ class FakeChatwoot:
         conversation["updated_at"] = conversation["last_activity_at"] = stamp
         event = {**message, "echo_id": echo_id} if echo_id else dict(message)
         self.broadcast("message.created", event)
+        return message
+
+    def attach(self, display_id: int, name: str, data: bytes) -> dict[str, Any]:
+        """A customer message with one file, linked the way Chatwoot links it (data_url)."""
+        message = self.add_message(display_id, "")
+        key = f"blob{len(self.files) + 1}"
+        self.files[key] = data
+        message["attachments"] = [
+            {
+                "id": len(self.files),
+                "message_id": message["id"],
+                "file_type": "image" if name.endswith(".png") else "file",
+                "account_id": ACCOUNT,
+                "data_url": f"{self.base_url}/rails/active_storage/blobs/redirect/{key}/{name}",
+                "thumb_url": "",
+                "file_size": len(data),
+            }
+        ]
         return message
 
     def edit_message(self, message_id: int, text: str) -> None:
@@ -202,7 +222,8 @@ def build_app(fake: FakeChatwoot) -> FastAPI:
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Response:
-        if request.headers.get("api_access_token") != TOKEN:
+        signed = request.url.path.startswith("/rails/active_storage/")  # signed URLs: no token
+        if not signed and request.headers.get("api_access_token") != TOKEN:
             return JSONResponse({"error": "Invalid Access Token"}, status_code=401)
         response: Response = await call_next(request)
         return response
@@ -363,6 +384,18 @@ def build_app(fake: FakeChatwoot) -> FastAPI:
         ]
         return await answer(request, {"payload": mine})
 
+    @app.get("/rails/active_storage/blobs/redirect/{key}/{name}")
+    async def blob(key: str, name: str) -> Response:
+        """As ActiveStorage does: a redirect to where the bytes are served."""
+        target = f"/rails/active_storage/disk/{key}/{name}"
+        return Response(status_code=302, headers={"Location": target})
+
+    @app.get("/rails/active_storage/disk/{key}/{name}")
+    async def disk(key: str, name: str) -> Response:
+        if key not in fake.files:
+            return Response(status_code=404)
+        return Response(fake.files[key], media_type="application/octet-stream")
+
     @app.websocket("/cable")
     async def cable(ws: WebSocket) -> None:
         await ws.accept()
@@ -419,8 +452,9 @@ async def running(fake: FakeChatwoot) -> AsyncIterator[str]:
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
+    fake.base_url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield fake.base_url
     finally:
         await fake.drop_sockets()
         server.should_exit = True

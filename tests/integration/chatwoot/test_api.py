@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from operator_app.net.chatwoot import ChatwootApi
 from operator_app.net.errors import ApiError
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import (
+    Attachment,
     Author,
     CloseRequest,
     DialogScope,
@@ -128,3 +131,38 @@ async def test_contact_card_with_its_conversations(api: ChatwootApi) -> None:
     with pytest.raises(ApiError) as missing:
         await api.contact(1)
     assert missing.value.code is ErrorCode.NOT_FOUND
+
+
+@pytest.mark.asyncio
+async def test_attachments_download_through_the_redirect_without_the_token(
+    api: ChatwootApi, fake: FakeChatwoot, checking: CheckingTransport, tmp_path: Path
+) -> None:
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    fake.attach(11, "photo 1.png", picture)
+    page = await api.messages(11)
+    (attachment,) = page.items[-1].attachments
+    assert (attachment.name, attachment.mime, attachment.size) == (
+        "photo 1.png",
+        "image/png",
+        len(picture),
+    )
+    saved = await api.download(attachment, tmp_path)
+    assert saved.read_bytes() == picture and saved.name == "photo 1.png"
+    assert [path.split("/")[3] for path in checking.files] == ["blobs", "disk"]
+    with pytest.raises(ApiError) as too_big:
+        await api.download(attachment, tmp_path / "small.png", max_bytes=100)
+    assert too_big.value.code is ErrorCode.PAYLOAD_TOO_LARGE
+    assert not (tmp_path / "small.png").exists()
+
+
+@pytest.mark.asyncio
+async def test_an_attachment_url_off_the_chatwoot_server_is_refused(
+    api: ChatwootApi, tmp_path: Path
+) -> None:
+    elsewhere = Attachment(id=1, name="x.png", mime="image/png", size=1, url="https://evil.test/x")
+    with pytest.raises(ApiError) as refused:
+        await api.download(elsewhere, tmp_path)
+    assert refused.value.permanent and "outside the Chatwoot server" in refused.value.message
+    with pytest.raises(ApiError) as upload:
+        await api.upload(tmp_path / "anything.png")
+    assert upload.value.permanent
