@@ -2,7 +2,7 @@
 
 Usage: QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR]
 (`make screenshots`). Produces the main window, the sign-in window and the transfer dialog in
-Russian and English, light and dark.
+Russian and English, light and dark (the sign-in window also set for a Chatwoot server).
 """
 
 from __future__ import annotations
@@ -80,6 +80,25 @@ async def login_shot(lang: str, look: str) -> None:
     dialog.show()
     await settle()
     save(dialog, f"login-{lang}-{look}")
+    dialog.close()
+    await chatwoot_login_shot(lang, look)
+
+
+async def chatwoot_login_shot(lang: str, look: str) -> None:
+    """The sign-in window set for a Chatwoot server: account number and access token."""
+
+    async def never(*_: object) -> DeskService:
+        raise RuntimeError("not used")
+
+    dialog = LoginDialog([], "", never, never, keyring_available=True)
+    dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("chatwoot"))
+    dialog.url_edit.setText("https://chatwoot.example.com")
+    dialog.account_spin.setValue(3)
+    dialog.login_edit.setText("anna@example.com")
+    dialog.password_edit.setText("x" * 24)
+    dialog.show()
+    await settle()
+    save(dialog, f"login-chatwoot-{lang}-{look}")
     dialog.close()
 
 
