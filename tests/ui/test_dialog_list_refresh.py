@@ -1,0 +1,92 @@
+"""The dialog list after changes: order from the index, only changed or new rows read again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from pytestqt.modeltest import ModelTester
+
+from operator_app.core.rows import DialogRow, Section
+from operator_app.protocol.models import Channel, Dialog, DialogState
+from operator_app.ui.dialog_list import DialogIdRole, DialogListModel, DialogRowRole
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _row(dialog_id: int, unread: int = 0) -> DialogRow:
+    dialog = Dialog(
+        id=dialog_id,
+        channel=Channel.TELEGRAM,
+        contact_id=100 + dialog_id,
+        contact_name=f"Client {dialog_id}",
+        queue_id=10,
+        assignee_id=1,
+        state=DialogState.ACTIVE,
+        created_at=T0,
+        updated_at=T0 + timedelta(minutes=dialog_id),
+    )
+    return DialogRow(dialog, unread, False, 60)
+
+
+class FakeService:
+    """The section in the cache: ``order`` (by the index) and ``rows``; counts what is read."""
+
+    def __init__(self) -> None:
+        self.order = [1, 2, 3, 4]
+        self.rows = {i: _row(i) for i in self.order}
+        self.read: list[int] = []
+
+    def dialogs(self, section: Section, **_filters: object) -> list[DialogRow]:
+        self.read += self.order
+        return [self.rows[i] for i in self.order]
+
+    def dialog_ids(self, section: Section, **_filters: object) -> list[int]:
+        return list(self.order)
+
+    def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:
+        self.read += ids
+        return {i: self.rows[i] for i in ids if i in self.rows}
+
+    def draft(self, dialog_id: int) -> str:
+        return ""
+
+
+def _shown(model: DialogListModel) -> list[tuple[int, int]]:
+    rows = [model.index(n).data(DialogRowRole) for n in range(model.rowCount())]
+    return [(row.dialog.id, row.unread) for row in rows]
+
+
+def test_a_refresh_reads_only_changed_and_new_rows(qtmodeltester: ModelTester) -> None:
+    service = FakeService()
+    model = DialogListModel(service, Section.MINE)  # type: ignore[arg-type]
+    qtmodeltester.check(model)
+    assert service.read == [1, 2, 3, 4]  # the first read takes everything
+    service.read.clear()
+
+    service.rows[3] = replace(service.rows[3], unread=2)  # a message in dialog 3
+    service.rows[5] = _row(5)  # and a new dialog, on top
+    service.order = [3, 5, 1, 2, 4]
+    model.refresh(frozenset({3, 5}))
+    assert sorted(service.read) == [3, 5]
+    assert _shown(model) == [(3, 2), (5, 0), (1, 0), (2, 0), (4, 0)]
+    assert model.index(0).data(DialogIdRole) == 3
+
+    service.read.clear()
+    service.order = [3, 5, 1, 4]  # dialog 2 left the section (closed, transferred)
+    del service.rows[2]
+    model.refresh(frozenset({2}))
+    assert service.read == []  # nothing left to read: the ids say it all
+    assert _shown(model) == [(3, 2), (5, 0), (1, 0), (4, 0)]
+    qtmodeltester.check(model)
+
+
+def test_a_refresh_without_changes_named_reads_everything() -> None:
+    service = FakeService()
+    model = DialogListModel(service, Section.MINE)  # type: ignore[arg-type]
+    service.read.clear()
+    service.rows[4] = replace(service.rows[4], queue_sla_seconds=30)  # a queue's SLA changed
+    model.refresh()
+    assert service.read == [1, 2, 3, 4]
+    assert model.index(3).data(DialogRowRole).queue_sla_seconds == 30
