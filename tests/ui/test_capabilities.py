@@ -9,11 +9,11 @@ from pytestqt.qtbot import QtBot
 
 from operator_app.net.api import OWN_SERVER_GAPS
 from operator_app.net.chatwoot.capabilities import CAPABILITIES
-from operator_app.protocol.models import DialogState
+from operator_app.protocol.models import DialogState, TemplateScope
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.capabilities import REASONS, unsupported
 from operator_app.ui.i18n import install_language
-from operator_app.ui.templates_panel import TemplatesPanel
+from operator_app.ui.templates_panel import TemplateEditor, TemplatesPanel
 from tests.ui.chat_harness import desk, run_with_server
 
 
@@ -50,3 +50,18 @@ def test_our_server_cannot_reopen_and_the_closed_tab_says_why(
                 install_language("en")
 
     run_with_server(qloop, scenario)
+
+
+def test_the_editor_of_a_canned_response_keeps_shortcut_and_text_only(qtbot: QtBot) -> None:
+    why = "Chatwoot canned responses keep only a shortcut and a text."
+    editor = TemplateEditor(None, ["Sales"], shared_only=why)
+    qtbot.addWidget(editor)
+    assert not editor.title.isEnabled() and editor.title.toolTip() == why
+    assert not editor.category.isEnabled() and not editor.pinned.isEnabled()
+    editor.shortcut.setText("/thanks")
+    editor.body.setPlainText("Thank you!")
+    value = editor.value()
+    assert (value.scope, value.shortcut, value.title) == (TemplateScope.SHARED, "thanks", "thanks")
+    personal = TemplateEditor(None, [])
+    qtbot.addWidget(personal)
+    assert personal.title.isEnabled()
