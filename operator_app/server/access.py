@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import DialogState, Role
@@ -61,13 +61,13 @@ def load_caller(conn: Connection, operator_id: int, token_hash: str = "") -> Cal
     )
 
 
+_PARTICIPANTS = select(s.dialog_participants.c.operator_id).where(
+    s.dialog_participants.c.dialog_id == bindparam("dialog_id")
+)
+
+
 def participants_of(conn: Connection, dialog_id: int) -> set[int]:
-    rows = conn.execute(
-        select(s.dialog_participants.c.operator_id).where(
-            s.dialog_participants.c.dialog_id == dialog_id
-        )
-    ).scalars()
-    return set(rows)
+    return set(conn.execute(_PARTICIPANTS, {"dialog_id": dialog_id}).scalars())
 
 
 def can_see(caller: Caller, dialog: Any, participants: set[int]) -> bool:
@@ -79,30 +79,41 @@ def can_see(caller: Caller, dialog: Any, participants: set[int]) -> bool:
     return dialog.state == DialogState.WAITING and dialog.queue_id in caller.queue_ids
 
 
-def dialog_audience(conn: Connection, dialog: Any) -> set[int]:
-    """Operator ids who may see the dialog in its current state (enabled or not)."""
+def dialog_audience(conn: Connection, dialog: Any, memo: dict[Any, Any] | None = None) -> set[int]:
+    """Operator ids who may see the dialog in its current state (enabled or not).
+
+    ``memo`` (a batch's, see ``writer``) keeps the queue staff and the admins for the rest of
+    the transaction: the batched jobs never change them.
+    """
     audience = participants_of(conn, dialog.id)
     if dialog.assignee_id is not None:
         audience.add(dialog.assignee_id)
-    audience.update(
-        conn.execute(
-            select(s.queue_supervisors.c.operator_id).where(
-                s.queue_supervisors.c.queue_id == dialog.queue_id
-            )
-        ).scalars()
-    )
+    audience.update(_staff(conn, "supervisors", dialog.queue_id, memo))
     if dialog.state == DialogState.WAITING:
-        audience.update(
-            conn.execute(
-                select(s.queue_members.c.operator_id).where(
-                    s.queue_members.c.queue_id == dialog.queue_id
-                )
-            ).scalars()
-        )
-    audience.update(
-        conn.execute(select(s.operators.c.id).where(s.operators.c.role == Role.ADMIN)).scalars()
-    )
+        audience.update(_staff(conn, "members", dialog.queue_id, memo))
+    audience.update(_staff(conn, "admins", 0, memo))
     return audience
+
+
+def _staff(
+    conn: Connection, kind: str, queue_id: int, memo: dict[Any, Any] | None
+) -> frozenset[int]:
+    key = ("staff", kind, queue_id)
+    if memo is not None and key in memo:
+        found: frozenset[int] = memo[key]
+        return found
+    if kind == "supervisors":
+        query = select(s.queue_supervisors.c.operator_id).where(
+            s.queue_supervisors.c.queue_id == queue_id
+        )
+    elif kind == "members":
+        query = select(s.queue_members.c.operator_id).where(s.queue_members.c.queue_id == queue_id)
+    else:
+        query = select(s.operators.c.id).where(s.operators.c.role == Role.ADMIN)
+    staff = frozenset(conn.execute(query).scalars())
+    if memo is not None:
+        memo[key] = staff
+    return staff
 
 
 def visible_dialog(conn: Connection, caller: Caller, dialog_id: int) -> Any:

@@ -259,11 +259,12 @@ def _add_other_routes(app: FastAPI, backend: Backend) -> None:
         return Response(content=data, headers=headers, media_type=headers["Content-Type"])
 
     @app.post(routes.INBOUND)
-    def inbound_message(
+    async def inbound_message(
         channel: m.Channel, body: m.InboundMessage, secret: SecretHeader = None
     ) -> m.InboundAccepted:
+        # on the loop: the secret comes from memory, the write from the group writer
         inbound.check_secret(backend, channel, secret)
-        return inbound.accept_message(backend, channel, body)
+        return await inbound.accept_message_async(backend, channel, body)
 
     @app.post(routes.INBOUND_TYPING, status_code=204)
     def inbound_typing(

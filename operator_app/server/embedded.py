@@ -140,6 +140,8 @@ class EmbeddedServer:
             self._thread.join(timeout=10)
             self._thread = None
         self._server = None
+        if self.backend is not None:
+            self.backend.shutdown()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

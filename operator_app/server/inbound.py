@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from operator_app.protocol import events as ev
 from operator_app.protocol import models as m
@@ -14,81 +16,136 @@ from . import routing, security
 from . import schema as s
 from .access import dialog_audience
 from .errors import ApiError, not_found
-from .schema import new_id
+from .schema import new_id, utcnow
 from .service import REOPEN_WINDOW, Backend
 from .txn import Tx
 
 SUBJECT_CHARS = 80
 
 
+SECRET_TTL = 2.0  # seconds a channel's secret hash is trusted from memory (rotation delay)
+
+
 def check_secret(backend: Backend, channel: m.Channel, secret: str | None) -> None:
-    with backend.read() as conn:
-        row = conn.execute(select(s.channels).where(s.channels.c.channel == channel)).first()
-    if row is None or not secret or not security.same_digest(secret, row.secret_hash):
+    """The channel secret, checked against a hash re-read at most every SECRET_TTL seconds:
+    the hot inbound path answers on the event loop without a database round trip."""
+    cached = backend.secret_hashes.get(channel)
+    if cached is None or time.monotonic() - cached[1] > SECRET_TTL:
+        with backend.read() as conn:
+            row = conn.execute(select(s.channels).where(s.channels.c.channel == channel)).first()
+        cached = (row.secret_hash if row is not None else None, time.monotonic())
+        backend.secret_hashes[channel] = cached
+    if cached[0] is None or not secret or not security.same_digest(secret, cached[0]):
         raise ApiError(ErrorCode.UNAUTHORIZED, "wrong or missing channel secret")
+
+
+async def accept_message_async(
+    backend: Backend, channel: m.Channel, msg: m.InboundMessage
+) -> m.InboundAccepted:
+    """accept_message for the event loop: waits for the group writer without a thread."""
+    _require_text(msg)
+    future = backend.writer.submit(lambda tx: _accept(tx, channel, msg), utcnow())
+    return await asyncio.wrap_future(future)
+
+
+def _require_text(msg: m.InboundMessage) -> None:
+    if not msg.text.strip():
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "empty message", field="text")
 
 
 def accept_message(
     backend: Backend, channel: m.Channel, msg: m.InboundMessage
 ) -> m.InboundAccepted:
-    """Store a customer message once per (channel, external_id), routing its dialog."""
-    if not msg.text.strip():
-        raise ApiError(ErrorCode.VALIDATION_ERROR, "empty message", field="text")
-    with backend.write() as tx:
-        seen = tx.conn.execute(
-            select(s.inbound_seen).where(
-                s.inbound_seen.c.channel == channel, s.inbound_seen.c.external_id == msg.external_id
-            )
-        ).first()
-        if seen is not None:
-            return m.InboundAccepted(
-                dialog_id=seen.dialog_id, message_id=seen.message_id, duplicate=True
-            )
-        contact_id = _contact_for(tx, channel, msg)
-        dialog_id, before = _dialog_for(tx, channel, msg, contact_id)
-        message_id = new_id(
-            tx.conn.execute(
-                insert(s.messages).values(
-                    dialog_id=dialog_id,
-                    author=m.Author.CLIENT,
-                    kind=m.MessageKind.MESSAGE,
-                    text=msg.text,
-                    attachment_ids=[],
-                    created_at=tx.now,
-                )
-            )
+    """Store a customer message once per (channel, external_id), routing its dialog.
+
+    It goes through the group writer: stamped now, answered once its batch committed."""
+    _require_text(msg)
+    accepted_at = utcnow()
+    return backend.writer.run(lambda tx: _accept(tx, channel, msg), accepted_at)
+
+
+_SEEN = select(s.inbound_seen.c.dialog_id, s.inbound_seen.c.message_id).where(
+    s.inbound_seen.c.channel == bindparam("channel"),
+    s.inbound_seen.c.external_id == bindparam("external_id"),
+)
+_INSERT_MESSAGE = insert(s.messages)
+_INSERT_SEEN = insert(s.inbound_seen)
+_NOW = bindparam("now", type_=s.UTCDateTime())
+_BUMP_DIALOG = (
+    update(s.dialogs)
+    .where(s.dialogs.c.id == bindparam("dialog_id"))
+    .values(
+        last_message_id=bindparam("message_id"),
+        message_count=s.dialogs.c.message_count + 1,
+        updated_at=_NOW,
+        waiting_since=func.coalesce(s.dialogs.c.waiting_since, _NOW),
+    )
+)
+_IDENTITY = select(s.contact_identities.c.contact_id).where(
+    s.contact_identities.c.channel == bindparam("channel"),
+    s.contact_identities.c.address == bindparam("address"),
+)
+_LATEST_DIALOG = (
+    select(s.dialogs)
+    .where(
+        s.dialogs.c.contact_id == bindparam("contact_id"),
+        s.dialogs.c.channel == bindparam("channel"),
+    )
+    .order_by(s.dialogs.c.id.desc())
+    .limit(1)
+)
+
+
+def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccepted:
+    seen = tx.conn.execute(_SEEN, {"channel": channel, "external_id": msg.external_id}).first()
+    if seen is not None:  # a retry, maybe of a message earlier in this very batch
+        return m.InboundAccepted(
+            dialog_id=seen.dialog_id, message_id=seen.message_id, duplicate=True
         )
-        row = tx.dialog_row(dialog_id)
+    contact_id = _contact_for(tx, channel, msg)
+    dialog_id, before = _dialog_for(tx, channel, msg, contact_id)
+    message_id = new_id(
         tx.conn.execute(
-            update(s.dialogs)
-            .where(s.dialogs.c.id == dialog_id)
-            .values(
-                last_message_id=message_id,
-                message_count=s.dialogs.c.message_count + 1,
-                updated_at=tx.now,
-                waiting_since=row.waiting_since or tx.now,
-            )
+            _INSERT_MESSAGE,
+            {
+                "dialog_id": dialog_id,
+                "author": m.Author.CLIENT,
+                "kind": m.MessageKind.MESSAGE,
+                "text": msg.text,
+                "attachment_ids": [],
+                "created_at": tx.now,
+            },
         )
-        tx.conn.execute(
-            insert(s.inbound_seen).values(
-                channel=channel,
-                external_id=msg.external_id,
-                dialog_id=dialog_id,
-                message_id=message_id,
-            )
-        )
-        tx.emit_message(message_id, dialog_id, before)
-        routing.distribute(tx)
-        return m.InboundAccepted(dialog_id=dialog_id, message_id=message_id)
+    )
+    tx.conn.execute(_BUMP_DIALOG, {"dialog_id": dialog_id, "message_id": message_id, "now": tx.now})
+    tx.conn.execute(
+        _INSERT_SEEN,
+        {
+            "channel": channel,
+            "external_id": msg.external_id,
+            "dialog_id": dialog_id,
+            "message_id": message_id,
+        },
+    )
+    message = m.Message(
+        id=message_id,
+        dialog_id=dialog_id,
+        author=m.Author.CLIENT,
+        author_id=None,
+        author_name="",
+        kind=m.MessageKind.MESSAGE,
+        text=msg.text,
+        attachments=[],
+        client_msg_id=None,
+        created_at=tx.now,
+    )
+    tx.emit_message(message_id, dialog_id, before, message)
+    routing.distribute_later(tx)
+    return m.InboundAccepted(dialog_id=dialog_id, message_id=message_id)
 
 
 def _contact_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> int:
-    found = tx.conn.execute(
-        select(s.contact_identities.c.contact_id).where(
-            s.contact_identities.c.channel == channel,
-            s.contact_identities.c.address == msg.address,
-        )
-    ).scalar()
+    found = tx.conn.execute(_IDENTITY, {"channel": channel, "address": msg.address}).scalar()
     if found is not None:
         return int(found)
     contact_id = new_id(
@@ -110,16 +167,11 @@ def _dialog_for(
     tx: Tx, channel: m.Channel, msg: m.InboundMessage, contact_id: int
 ) -> tuple[int, set[int]]:
     """The open dialog, a reopened recent one, or a new one; with its audience before."""
-    latest = tx.conn.execute(
-        select(s.dialogs)
-        .where(s.dialogs.c.contact_id == contact_id, s.dialogs.c.channel == channel)
-        .order_by(s.dialogs.c.id.desc())
-        .limit(1)
-    ).first()
+    latest = tx.conn.execute(_LATEST_DIALOG, {"contact_id": contact_id, "channel": channel}).first()
     if latest is not None and latest.state != m.DialogState.CLOSED:
-        return latest.id, dialog_audience(tx.conn, latest)
+        return latest.id, tx.audience_of(latest)
     if latest is not None and latest.closed_at and tx.now - latest.closed_at < REOPEN_WINDOW:
-        before = dialog_audience(tx.conn, latest)
+        before = tx.audience_of(latest)
         _reopen(tx, latest)
         return latest.id, before
     queue_id = _queue_for(tx, channel, msg.queue_id)

@@ -51,6 +51,7 @@ def online_candidates(tx: Tx) -> dict[int, Candidate]:
 
 
 def has_free_capacity(tx: Tx, operator_id: int) -> bool:
+    settle(tx)  # a load decision sees every assignment the batch owes so far
     row = tx.conn.execute(select(s.operators).where(s.operators.c.id == operator_id)).one()
     return bool(row.capacity > load_of(tx, operator_id))
 
@@ -66,13 +67,32 @@ def load_of(tx: Tx, operator_id: int) -> int:
     )
 
 
+def distribute_later(tx: Tx) -> None:
+    """In a group-commit batch, distribute once before the batch ends (``settle``), not
+    after every customer message. The result is the same: no job of a batch reads loads
+    without settling first, and the waiting line is FIFO either way."""
+    if tx.memo is None:
+        distribute(tx)
+    else:
+        tx.routing_pending = True
+
+
+def settle(tx: Tx) -> None:
+    if tx.routing_pending:
+        distribute(tx)
+
+
+_WAITING = (
+    select(s.dialogs.c.id, s.dialogs.c.queue_id)
+    .where(s.dialogs.c.state == DialogState.WAITING)
+    .order_by(s.dialogs.c.queued_at, s.dialogs.c.id)
+)
+
+
 def distribute(tx: Tx) -> None:
     """Assign every waiting dialog that has a free online member, oldest in the queue first."""
-    waiting = tx.conn.execute(
-        select(s.dialogs.c.id, s.dialogs.c.queue_id)
-        .where(s.dialogs.c.state == DialogState.WAITING)
-        .order_by(s.dialogs.c.queued_at, s.dialogs.c.id)
-    ).all()
+    tx.routing_pending = False
+    waiting = tx.conn.execute(_WAITING).all()
     if not waiting:
         return
     candidates = online_candidates(tx)

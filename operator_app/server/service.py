@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
+    bindparam,
     delete,
     false,
     insert,
@@ -46,6 +47,7 @@ from .errors import ApiError, forbidden, invalid, not_found
 from .hub import Hub, Published
 from .schema import new_id, utcnow
 from .txn import Outbound, Tx
+from .writer import GroupWriter
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,13 @@ RATING_REQUEST = {
     "ru": "Спасибо за обращение! Оцените, пожалуйста, нашу помощь от 1 до 5.",
     "en": "Thank you for contacting us! Please rate our help from 1 to 5.",
 }
+
+
+_INSERT_MESSAGE = insert(s.messages)
+_SENT_BY_CLIENT_ID = select(s.messages).where(
+    s.messages.c.author_id == bindparam("author_id"),
+    s.messages.c.client_msg_id == bindparam("client_msg_id"),
+)
 
 
 class Backend:
@@ -74,6 +83,8 @@ class Backend:
         self.rate_limiter = security.LoginRateLimiter()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._write_lock = threading.Lock()
+        self.writer = GroupWriter(self)
+        self.secret_hashes: dict[str, tuple[str | None, float]] = {}  # see inbound.check_secret
 
     # ---- plumbing ------------------------------------------------------------------------
 
@@ -86,6 +97,10 @@ class Backend:
                 tx.finish()
             self._publish(tx.published)
         self._deliver(tx.outbound)
+
+    def shutdown(self) -> None:
+        """Stops the group writer once the jobs already handed to it are written."""
+        self.writer.stop()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -346,69 +361,90 @@ class Backend:
     def _send(
         self, caller: Caller, dialog_id: int, req: m.SendMessageRequest
     ) -> m.SendMessageResponse:
-        with self.write() as tx:
-            answer = self._previous_send(tx.conn, caller, dialog_id, req.client_msg_id)
-            if answer is not None:
-                return answer
-            row = visible_dialog(tx.conn, caller, dialog_id)
-            if row.state == m.DialogState.CLOSED:
-                raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
-            participants = participants_of(tx.conn, dialog_id)
-            self._check_may_write(caller, row, participants, req.kind)
-            if not req.text.strip() and not req.attachment_ids:
-                raise invalid("a message needs text or an attachment", field="text")
-            self._claim_attachments(tx, caller, dialog_id, req.attachment_ids)
-            before = dialog_audience(tx.conn, row)
-            if row.assignee_id != caller.id and caller.id not in participants:
-                tx.conn.execute(
-                    insert(s.dialog_participants).values(dialog_id=dialog_id, operator_id=caller.id)
-                )
-            message_id = new_id(
-                tx.conn.execute(
-                    insert(s.messages).values(
-                        dialog_id=dialog_id,
-                        author=m.Author.OPERATOR,
-                        author_id=caller.id,
-                        kind=req.kind,
-                        text=req.text,
-                        attachment_ids=req.attachment_ids,
-                        client_msg_id=req.client_msg_id,
-                        created_at=tx.now,
-                    )
-                )
+        accepted_at = utcnow()  # created_at: the wait for the group writer counts
+        return self.writer.run(lambda tx: self._send_in(tx, caller, dialog_id, req), accepted_at)
+
+    def _send_in(
+        self, tx: Tx, caller: Caller, dialog_id: int, req: m.SendMessageRequest
+    ) -> m.SendMessageResponse:
+        answer = self._previous_send(tx.conn, caller, dialog_id, req.client_msg_id, tx)
+        if answer is not None:
+            return answer
+        row = visible_dialog(tx.conn, caller, dialog_id)
+        if row.state == m.DialogState.CLOSED:
+            raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
+        participants = participants_of(tx.conn, dialog_id)
+        self._check_may_write(caller, row, participants, req.kind)
+        if not req.text.strip() and not req.attachment_ids:
+            raise invalid("a message needs text or an attachment", field="text")
+        self._claim_attachments(tx, caller, dialog_id, req.attachment_ids)
+        before = tx.audience_of(row)
+        if row.assignee_id != caller.id and caller.id not in participants:
+            tx.conn.execute(
+                insert(s.dialog_participants).values(dialog_id=dialog_id, operator_id=caller.id)
             )
-            changes: dict[str, Any] = {
-                "last_message_id": message_id,
-                "message_count": s.dialogs.c.message_count + 1,
-                "updated_at": tx.now,
-            }
-            if req.kind == m.MessageKind.MESSAGE:
-                changes["waiting_since"] = None
-                if row.first_response_at is None:
-                    changes["first_response_at"] = tx.now
-                tx.outbound.append(
-                    Outbound("message", m.Channel(row.channel), row.address, dialog_id, req.text)
-                )
-            tx.conn.execute(update(s.dialogs).where(s.dialogs.c.id == dialog_id).values(**changes))
-            cursor = tx.emit_message(message_id, dialog_id, before)
-            tx.audit(caller.id, f"send_{req.kind}", "dialog", dialog_id, message_id=message_id)
-            return m.SendMessageResponse(message=views.message(tx.conn, message_id), cursor=cursor)
+        message_id = new_id(
+            tx.conn.execute(
+                _INSERT_MESSAGE,
+                {
+                    "dialog_id": dialog_id,
+                    "author": m.Author.OPERATOR,
+                    "author_id": caller.id,
+                    "kind": req.kind,
+                    "text": req.text,
+                    "attachment_ids": req.attachment_ids,
+                    "client_msg_id": req.client_msg_id,
+                    "created_at": tx.now,
+                },
+            )
+        )
+        changes: dict[str, Any] = {
+            "last_message_id": message_id,
+            "message_count": s.dialogs.c.message_count + 1,
+            "updated_at": tx.now,
+        }
+        if req.kind == m.MessageKind.MESSAGE:
+            changes["waiting_since"] = None
+            if row.first_response_at is None:
+                changes["first_response_at"] = tx.now
+            tx.outbound.append(
+                Outbound("message", m.Channel(row.channel), row.address, dialog_id, req.text)
+            )
+        tx.conn.execute(update(s.dialogs).where(s.dialogs.c.id == dialog_id).values(**changes))
+        message = m.Message(
+            id=message_id,
+            dialog_id=dialog_id,
+            author=m.Author.OPERATOR,
+            author_id=caller.id,
+            author_name=caller.name,
+            kind=req.kind,
+            text=req.text,
+            attachments=_attachments_of(tx, req.attachment_ids),
+            client_msg_id=req.client_msg_id,
+            created_at=tx.now,
+        )
+        cursor = tx.emit_message(message_id, dialog_id, before, message)
+        tx.audit(caller.id, f"send_{req.kind}", "dialog", dialog_id, message_id=message_id)
+        return m.SendMessageResponse(message=message, cursor=cursor)
 
     def _previous_send(
-        self, conn: Connection, caller: Caller, dialog_id: int, client_msg_id: str
+        self,
+        conn: Connection,
+        caller: Caller,
+        dialog_id: int,
+        client_msg_id: str,
+        tx: Tx | None = None,
     ) -> m.SendMessageResponse | None:
         row = conn.execute(
-            select(s.messages).where(
-                s.messages.c.author_id == caller.id, s.messages.c.client_msg_id == client_msg_id
-            )
+            _SENT_BY_CLIENT_ID, {"author_id": caller.id, "client_msg_id": client_msg_id}
         ).first()
         if row is None:
             return None
         if row.dialog_id != dialog_id:
             raise ApiError(ErrorCode.CONFLICT, "client_msg_id already used in another dialog")
-        return m.SendMessageResponse(
-            message=views.messages(conn, [row])[0], cursor=row.event_cursor
-        )
+        # a retry inside the same batch: the cursor is not on the row yet
+        cursor = tx.message_cursor(row.id, row.event_cursor) if tx else row.event_cursor
+        return m.SendMessageResponse(message=views.messages(conn, [row])[0], cursor=cursor)
 
     def _check_may_write(
         self, caller: Caller, row: Any, participants: set[int], kind: m.MessageKind
@@ -703,6 +739,13 @@ class Backend:
         with self.read() as conn:
             row = visible_dialog(conn, caller, dialog_id)
             return dialog_audience(conn, row)
+
+
+def _attachments_of(tx: Tx, ids: list[int]) -> list[m.Attachment]:
+    if not ids:
+        return []
+    by_id = {a.id: a for a in views.attachments(tx.conn, ids)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def incompatible(version: int) -> ApiError:

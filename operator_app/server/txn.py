@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from operator_app.protocol import events as ev
 from operator_app.protocol import models as m
@@ -33,68 +33,108 @@ class Outbound:
     on: bool = True
 
 
+# Built once: constructing a statement costs more than running it on SQLite.
+_DIALOG_BY_ID = select(s.dialogs).where(s.dialogs.c.id == bindparam("dialog_id"))
+_TAKE_CURSOR = (
+    update(s.event_sequence)
+    .where(s.event_sequence.c.id == 1)
+    .values(head=s.event_sequence.c.head + 1)
+    .returning(s.event_sequence.c.head)
+)
+_SET_HEAD = (
+    update(s.event_sequence).where(s.event_sequence.c.id == 1).values(head=bindparam("new_head"))
+)
+_SET_MESSAGE_CURSOR = (
+    update(s.messages)
+    .where(s.messages.c.id == bindparam("message_id"))
+    .values(event_cursor=bindparam("cursor"))
+)
+_INSERT_EVENT = insert(s.events)
+_INSERT_AUDIENCE = insert(s.event_audience)
+_INSERT_AUDIT = insert(s.audit_log)
+
+
 @dataclass
 class Tx:
     conn: Connection
     now: datetime
     retention: int
+    memo: dict[Any, Any] | None = None  # batch-wide cache of queue staff (see writer.py)
     published: list[Published] = field(default_factory=list)
     outbound: list[Outbound] = field(default_factory=list)
     touched_operators: set[int] = field(default_factory=set)
     touched_queues: set[int] = field(default_factory=set)
+    routing_pending: bool = False  # see routing.distribute_later
+    # Events wait here until finish() writes them with a few multi-row statements.
+    _head: int | None = None
+    _events: list[dict[str, Any]] = field(default_factory=list)
+    _audience_rows: list[dict[str, Any]] = field(default_factory=list)
+    _message_cursors: dict[int, int] = field(default_factory=dict)  # message id -> cursor
 
     def dialog_row(self, dialog_id: int) -> Any:
-        return self.conn.execute(select(s.dialogs).where(s.dialogs.c.id == dialog_id)).one()
+        return self.conn.execute(_DIALOG_BY_ID, {"dialog_id": dialog_id}).one()
+
+    def audience_of(self, dialog: Any) -> set[int]:
+        return dialog_audience(self.conn, dialog, self.memo)
 
     def audience(self, dialog_id: int) -> set[int]:
-        return dialog_audience(self.conn, self.dialog_row(dialog_id))
+        return self.audience_of(self.dialog_row(dialog_id))
 
     def emit_dialog(self, dialog_id: int, before: set[int]) -> int:
         """dialog.updated to everyone who could see it before or can see it now."""
         row = self.dialog_row(dialog_id)
         dialog = views.dialogs(self.conn, [row])[0]
-        audience = before | dialog_audience(self.conn, row)
+        audience = before | self.audience_of(row)
         return self.append(ev.DialogUpdated(dialog=dialog), frozenset(audience))
 
-    def emit_message(self, message_id: int, dialog_id: int, before: set[int]) -> int:
+    def emit_message(
+        self, message_id: int, dialog_id: int, before: set[int], message: m.Message | None = None
+    ) -> int:
+        """message.created; ``message`` spares re-reading a row the caller just wrote."""
         row = self.dialog_row(dialog_id)
         event = ev.MessageCreated(
-            message=views.message(self.conn, message_id), dialog=views.dialogs(self.conn, [row])[0]
+            message=message or views.message(self.conn, message_id),
+            dialog=views.dialogs(self.conn, [row])[0],
         )
-        audience = before | dialog_audience(self.conn, row)
+        audience = before | self.audience_of(row)
         cursor = self.append(event, frozenset(audience))
-        self.conn.execute(
-            update(s.messages).where(s.messages.c.id == message_id).values(event_cursor=cursor)
-        )
+        self._message_cursors[message_id] = cursor
         return cursor
+
+    def message_cursor(self, message_id: int, stored: int | None) -> int | None:
+        """A message's event cursor, also before finish() has written it to its row."""
+        return self._message_cursors.get(message_id, stored)
+
+    def next_cursor(self) -> int:
+        """The next cursor of the one sequence. The first takes the sequence row (on
+        PostgreSQL its row lock orders concurrent processes); the rest count in memory and
+        finish() stores the head once."""
+        if self._head is None:
+            self._head = int(self.conn.execute(_TAKE_CURSOR).scalar_one())
+        else:
+            self._head += 1
+        return self._head
 
     def append(self, event: m.WireModel, audience: frozenset[int] | None) -> int:
         """Store one durable event with its audience (None: everyone); returns its cursor."""
-        head = self.conn.execute(
-            update(s.event_sequence)
-            .where(s.event_sequence.c.id == 1)
-            .values(head=s.event_sequence.c.head + 1)
-            .returning(s.event_sequence.c.head)
-        ).scalar_one()
+        head = self.next_cursor()
         payload = event.model_dump_json()
-        self.conn.execute(
-            insert(s.events).values(
-                cursor=head,
-                kind=getattr(event, "kind", ""),
-                payload=payload,
-                for_everyone=audience is None,
-                created_at=self.now,
-            )
+        self._events.append(
+            {
+                "cursor": head,
+                "kind": getattr(event, "kind", ""),
+                "payload": payload,
+                "for_everyone": audience is None,
+                "created_at": self.now,
+            }
         )
         if audience:
-            self.conn.execute(
-                insert(s.event_audience), [{"operator_id": o, "cursor": head} for o in audience]
-            )
+            self._audience_rows.extend({"operator_id": o, "cursor": head} for o in audience)
         self.published.append(Published(head, event_frame(head, payload), audience))
-        return int(head)
+        return head
 
     def finish(self) -> None:
-        """Emit operator/queue snapshots for what changed, then prune beyond retention."""
+        """Emit operator/queue snapshots for what changed, write the events, then prune."""
         # Most writes touch neither; an empty id list still ran the load count over every
         # active dialog (15% of a send's server time at 10,000 dialogs).
         if self.touched_operators:
@@ -105,8 +145,25 @@ class Tx:
                 self.append(ev.QueueUpdated(queue=queue), None)
         self.touched_operators.clear()
         self.touched_queues.clear()
+        self._flush_events()
         if self.published:
             self._prune()
+
+    def _flush_events(self) -> None:
+        if not self._events:
+            return
+        first = self._events[0]["cursor"]
+        if self._head is not None and self._head > first:
+            self.conn.execute(_SET_HEAD, {"new_head": self._head})
+        self.conn.execute(_INSERT_EVENT, self._events)
+        if self._audience_rows:
+            self.conn.execute(_INSERT_AUDIENCE, self._audience_rows)
+        if self._message_cursors:
+            self.conn.execute(
+                _SET_MESSAGE_CURSOR,
+                [{"message_id": k, "cursor": v} for k, v in self._message_cursors.items()],
+            )
+        self._events, self._audience_rows, self._message_cursors = [], [], {}
 
     def _prune(self) -> None:
         seq = self.conn.execute(select(s.event_sequence).where(s.event_sequence.c.id == 1)).one()
@@ -130,14 +187,15 @@ class Tx:
         **details: Any,
     ) -> None:
         self.conn.execute(
-            insert(s.audit_log).values(
-                operator_id=operator_id,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                details=details,
-                created_at=self.now,
-            )
+            _INSERT_AUDIT,
+            {
+                "operator_id": operator_id,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "details": details,
+                "created_at": self.now,
+            },
         )
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from operator_app.protocol import models as m
 from operator_app.protocol import routes
@@ -107,6 +107,8 @@ def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
     """Wire dialogs for dialog rows, in the same order, with names, previews and participants."""
     if not rows:
         return []
+    if len(rows) == 1:  # every event carries one: prebuilt statements, no IN lists
+        return [_dialog_alone(conn, rows[0])]
     ids = [r.id for r in rows]
     names = dict(
         conn.execute(
@@ -118,12 +120,7 @@ def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
     participants = _grouped(conn, s.dialog_participants, "dialog_id", "operator_id", ids)
     last_ids = [r.last_message_id for r in rows if r.last_message_id is not None]
     previews = {
-        row.id: m.MessagePreview(
-            author=m.Author(row.author),
-            kind=m.MessageKind(row.kind),
-            text=row.text[:PREVIEW_CHARS],
-            created_at=row.created_at,
-        )
+        row.id: _preview(row)
         for row in conn.execute(
             select(
                 s.messages.c.id,
@@ -135,30 +132,75 @@ def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
         )
     }
     return [
-        m.Dialog(
-            id=r.id,
-            channel=m.Channel(r.channel),
-            contact_id=r.contact_id,
-            contact_name=names.get(r.contact_id, ""),
-            queue_id=r.queue_id,
-            assignee_id=r.assignee_id,
-            participant_ids=participants.get(r.id, []),
-            state=m.DialogState(r.state),
-            tags=list(r.tags),
-            subject=r.subject,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            waiting_since=r.waiting_since,
-            first_response_at=r.first_response_at,
-            closed_at=r.closed_at,
-            resolution=r.resolution,
-            rating=r.rating,
-            last_message=previews.get(r.last_message_id),
-            last_message_id=r.last_message_id,
-            message_count=r.message_count,
+        _wire_dialog(
+            r,
+            names.get(r.contact_id, ""),
+            participants.get(r.id, []),
+            previews.get(r.last_message_id),
         )
         for r in rows
     ]
+
+
+_CONTACT_NAME = select(s.contacts.c.name).where(s.contacts.c.id == bindparam("contact_id"))
+_PARTICIPANTS = (
+    select(s.dialog_participants.c.operator_id)
+    .where(s.dialog_participants.c.dialog_id == bindparam("dialog_id"))
+    .order_by(s.dialog_participants.c.operator_id)
+)
+_PREVIEW = select(
+    s.messages.c.author,
+    s.messages.c.kind,
+    func.substr(s.messages.c.text, 1, PREVIEW_CHARS).label("text"),
+    s.messages.c.created_at,
+).where(s.messages.c.id == bindparam("message_id"))
+
+
+def _dialog_alone(conn: Connection, r: Any) -> m.Dialog:
+    name = conn.execute(_CONTACT_NAME, {"contact_id": r.contact_id}).scalar()
+    participants = list(conn.execute(_PARTICIPANTS, {"dialog_id": r.id}).scalars())
+    preview = None
+    if r.last_message_id is not None:
+        last = conn.execute(_PREVIEW, {"message_id": r.last_message_id}).first()
+        if last is not None:
+            preview = _preview(last)
+    return _wire_dialog(r, name or "", participants, preview)
+
+
+def _preview(row: Any) -> m.MessagePreview:
+    return m.MessagePreview(
+        author=m.Author(row.author),
+        kind=m.MessageKind(row.kind),
+        text=row.text[:PREVIEW_CHARS],
+        created_at=row.created_at,
+    )
+
+
+def _wire_dialog(
+    r: Any, contact_name: str, participants: list[int], preview: m.MessagePreview | None
+) -> m.Dialog:
+    return m.Dialog(
+        id=r.id,
+        channel=m.Channel(r.channel),
+        contact_id=r.contact_id,
+        contact_name=contact_name,
+        queue_id=r.queue_id,
+        assignee_id=r.assignee_id,
+        participant_ids=participants,
+        state=m.DialogState(r.state),
+        tags=list(r.tags),
+        subject=r.subject,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        waiting_since=r.waiting_since,
+        first_response_at=r.first_response_at,
+        closed_at=r.closed_at,
+        resolution=r.resolution,
+        rating=r.rating,
+        last_message=preview,
+        last_message_id=r.last_message_id,
+        message_count=r.message_count,
+    )
 
 
 def dialog(conn: Connection, dialog_id: int) -> m.Dialog:

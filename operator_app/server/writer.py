@@ -1,0 +1,156 @@
+"""Group commit: the hot writes (customer messages, operator sends) share one transaction.
+
+Callers hand a job (a function of the transaction) to one writer thread. The writer takes
+everything pending, runs the jobs one after another in ONE transaction under the backend's
+write lock, commits once, publishes the events of the whole batch in cursor order, and only
+then answers each caller: nothing is acknowledged before it is durable.
+
+Jobs run in order on the same connection, so a job sees what the jobs before it wrote:
+two posts with the same idempotency key in one batch get the same answer. If any job raises,
+the whole batch is rolled back (its cursors with it, so the sequence stays gap-free); the jobs
+before it are written again, the failing one gets its own error, the ones after it go on in the
+next transaction: the others commit as if nothing happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import routing
+from .errors import ApiError
+from .schema import utcnow
+from .txn import Tx
+
+if TYPE_CHECKING:
+    from .service import Backend
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_BATCH = 256  # bounds how long one transaction holds the write lock
+
+
+@dataclass
+class Job:
+    run: Callable[[Tx], Any]
+    accepted_at: datetime  # the job's tx.now: its created_at includes the wait for the writer
+    future: Future[Any] = field(default_factory=Future)
+
+
+class GroupWriter:
+    def __init__(self, backend: Backend, max_batch: int = MAX_BATCH) -> None:
+        self.backend = backend
+        self.max_batch = max_batch
+        self.batches = 0  # committed batches, for tests and diagnostics
+        self._pending: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, run: Callable[[Tx], T], accepted_at: datetime | None = None) -> Future[T]:
+        """Queue a job; its future resolves after its batch committed (or with its error)."""
+        job = Job(run, accepted_at or utcnow())
+        self._ensure_started()
+        self._pending.put(job)
+        return job.future
+
+    def run(self, run: Callable[[Tx], T], accepted_at: datetime | None = None) -> T:
+        """Submit and wait: for the thread-pool routes."""
+        result: T = self.submit(run, accepted_at).result()
+        return result
+
+    def stop(self) -> None:
+        thread = self._thread
+        if thread is not None:
+            self._pending.put(None)
+            thread.join(timeout=10)
+            self._thread = None
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="operator-server-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            jobs = [first]
+            stop = False
+            while len(jobs) < self.max_batch:
+                try:
+                    job = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                jobs.append(job)
+            try:
+                self._write(jobs)
+            except BaseException as exc:  # never leave a caller waiting forever
+                log.exception("the group writer failed")
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+            if stop:
+                return
+
+    def _write(self, jobs: list[Job]) -> None:
+        if not jobs:
+            return
+        backend = self.backend
+        results: list[Any] = []
+        with backend._write_lock:
+            try:
+                with backend.engine.begin() as conn:
+                    tx = Tx(conn, jobs[0].accepted_at, backend.retention, memo={})
+                    for job in jobs:
+                        tx.now = job.accepted_at
+                        results.append(job.run(tx))
+                    routing.settle(tx)
+                    tx.finish()
+            except Exception as exc:
+                failure: Exception | None = exc
+            else:
+                failure = None
+                backend._publish(tx.published)  # under the lock: frames leave in cursor order
+        if failure is not None:
+            self._recover(jobs, len(results), failure)
+            return
+        self.batches += 1
+        for job, result in zip(jobs, results, strict=True):
+            job.future.set_result(result)
+        backend._deliver(tx.outbound)
+
+    def _recover(self, jobs: list[Job], failed_at: int, exc: Exception) -> None:
+        """The batch was rolled back. Jobs are deterministic on the database state, so the
+        ones before the culprit are written again as a batch, the culprit answers alone,
+        and the rest go on as a new batch: a refused request costs two extra transactions,
+        not one per job of its batch."""
+        if len(jobs) == 1:
+            jobs[0].future.set_exception(exc)
+            return
+        if failed_at >= len(jobs):  # finish() or the commit failed: nobody to blame, go alone
+            for job in jobs:
+                self._write([job])
+            return
+        self._write(jobs[:failed_at])
+        culprit = jobs[failed_at]
+        if isinstance(exc, ApiError):  # a refusal: the same state gives the same answer
+            culprit.future.set_exception(exc)
+        else:  # maybe transient (a concurrent process): its own transaction decides
+            self._write([culprit])
+        self._write(jobs[failed_at + 1 :])
