@@ -1,0 +1,266 @@
+"""The group-commit write path on the real server: many concurrent customer messages and
+operator sends, batched into shared transactions, on SQLite and on PostgreSQL.
+
+The tests hold the backend's write lock while requests arrive, so the writer is forced to
+collect them into one batch, then check what a client and the database see.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from server_helpers import Api, Json, Ws
+from sqlalchemy import Connection, create_engine, func, insert, select
+
+from operator_app.protocol import models as m
+from operator_app.protocol import routes
+from operator_app.server import inbound
+from operator_app.server import schema as s
+from operator_app.server.embedded import EmbeddedServer
+from operator_app.server.service import Backend
+from operator_app.server.txn import Tx
+
+CHANNELS = ("telegram", "whatsapp", "viber", "webchat")
+
+
+@pytest.fixture
+def srv(database_url: str) -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(database_url=database_url, reply_to_operators=False) as server:
+        yield server
+
+
+@pytest.fixture
+def staff(srv: EmbeddedServer) -> Iterator[Callable[..., Api]]:
+    clients: list[Api] = []
+
+    def make(name: str, password: str = "demo") -> Api:
+        clients.append(Api(srv.url).login(name, password))
+        return clients[-1]
+
+    yield make
+    for api in clients:
+        api.close()
+
+
+def backend_of(server: EmbeddedServer) -> Backend:
+    assert server.backend is not None
+    return server.backend
+
+
+@contextmanager
+def writes_held(server: EmbeddedServer, settle: float = 0.5) -> Iterator[None]:
+    """Requests started inside queue up behind the write lock; they are written on exit."""
+    lock = backend_of(server)._write_lock
+    lock.acquire()
+    try:
+        yield
+        time.sleep(settle)  # let every request reach the writer's queue
+    finally:
+        lock.release()
+
+
+def post_inbound(url: str, channel: str, address: str, ext: str) -> Json:
+    response = httpx.post(
+        url + routes.INBOUND.format(channel=channel),
+        json={"address": address, "name": "", "text": f"hi {ext}", "external_id": ext},
+        headers={"X-Channel-Secret": f"demo-{channel}-secret"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def post_send(api: Api, dialog_id: int, client_msg_id: str) -> httpx.Response:
+    body = {"client_msg_id": client_msg_id, "text": f"reply {client_msg_id[:8]}"}
+    return api.request("POST", routes.MESSAGES.format(dialog_id=dialog_id), json=body)
+
+
+def run_all(calls: list[Callable[[], Any]]) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [f.result(timeout=60) for f in futures]
+
+
+def database_facts(database_url: str) -> dict[str, Any]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return _facts(conn)
+    finally:
+        engine.dispose()
+
+
+def _facts(conn: Connection) -> dict[str, Any]:
+    seq = conn.execute(select(s.event_sequence)).one()
+    cursors = list(conn.execute(select(s.events.c.cursor).order_by(s.events.c.cursor)).scalars())
+    return {
+        "head": seq.head,
+        "pruned": seq.pruned_through,
+        "cursors": cursors,
+        "messages": conn.execute(select(func.count()).select_from(s.messages)).scalar_one(),
+        "no_cursor": conn.execute(
+            select(func.count()).select_from(s.messages).where(s.messages.c.event_cursor.is_(None))
+        ).scalar_one(),
+        "message_cursors": list(
+            conn.execute(select(s.messages.c.event_cursor).order_by(s.messages.c.id)).scalars()
+        ),
+    }
+
+
+def live_events(ws: Ws, want: Callable[[list[Json]], bool], timeout: float = 20) -> list[Json]:
+    frames: list[Json] = []
+    deadline = time.monotonic() + timeout
+    while not want(frames):
+        assert time.monotonic() < deadline, f"only {len(frames)} frames arrived"
+        frame = ws.recv(timeout=deadline - time.monotonic())
+        if frame["type"] == "event":
+            frames.append(frame)
+    return frames
+
+
+def test_concurrent_posts_commit_once_in_few_batches_gap_free(
+    srv: EmbeddedServer, database_url: str, staff: Callable[..., Api]
+) -> None:
+    admin = staff("admin", "admin")  # in every audience: sees every event
+    anna = staff("anna")
+    ws = Ws(srv.url, admin.token)
+    _hello, _replayed, done = ws.handshake()
+    start = done["cursor"]
+    before = database_facts(database_url)
+    mine = [d["id"] for d in anna.dialogs("mine")]
+    inbound = [(CHANNELS[n % 4], f"@batch-{n % 7}", f"ext-{n}") for n in range(40)]
+    sends = [(mine[n % len(mine)], str(uuid.uuid4())) for n in range(20)]
+    calls: list[Callable[[], Any]] = []
+    for channel, address, external_id in inbound:  # each posted twice: a retry in the batch
+        calls += [lambda c=channel, a=address, e=external_id: post_inbound(srv.url, c, a, e)] * 2
+    for dialog_id, client_msg_id in sends:
+        calls += [lambda d=dialog_id, c=client_msg_id: post_send(anna, d, c)] * 2
+    batches_before = backend_of(srv).writer.batches
+    with writes_held(srv):
+        pending = threading.Thread(target=lambda: results.extend(run_all(calls)))
+        results: list[Any] = []
+        pending.start()
+    pending.join(60)
+    assert len(results) == len(calls)
+
+    accepted = results[: 2 * len(inbound)]
+    for first, retry in zip(accepted[::2], accepted[1::2], strict=True):
+        assert first["message_id"] == retry["message_id"]
+        assert sorted([first["duplicate"], retry["duplicate"]]) == [False, True]
+    sent = [r.json() for r in results[2 * len(inbound) :]]
+    assert all(r.status_code == 200 for r in results[2 * len(inbound) :])
+    for first, retry in zip(sent[::2], sent[1::2], strict=True):
+        assert first == retry  # same message, same cursor, whichever ran first
+    new_ids = {a["message_id"] for a in accepted} | {r["message"]["id"] for r in sent}
+    assert len(new_ids) == len(inbound) + len(sends)
+
+    batches = backend_of(srv).writer.batches - batches_before
+    assert batches <= len(calls) // 4, f"{batches} batches for {len(calls)} requests"
+
+    after = database_facts(database_url)
+    assert after["messages"] - before["messages"] == len(inbound) + len(sends)
+    assert after["no_cursor"] == before["no_cursor"]
+    assert after["cursors"] == list(range(after["pruned"] + 1, after["head"] + 1))
+    cursors_of_new = after["message_cursors"][before["messages"] :]
+    assert len(set(cursors_of_new)) == len(cursors_of_new)
+
+    frames = live_events(ws, lambda got: bool(got) and got[-1]["cursor"] >= after["head"])
+    assert [f["cursor"] for f in frames] == list(range(start + 1, after["head"] + 1))
+    created = [
+        f["event"]["message"]["id"] for f in frames if f["event"]["kind"] == "message.created"
+    ]
+    assert sorted(created) == sorted(new_ids)
+    for answer in sent:  # the cursor a sender got is the one its event carries
+        frame = frames[answer["cursor"] - start - 1]
+        assert frame["event"]["message"]["id"] == answer["message"]["id"]
+    ws.close()
+
+
+def test_a_refused_send_in_a_batch_fails_alone(
+    srv: EmbeddedServer, database_url: str, staff: Callable[..., Api]
+) -> None:
+    anna = staff("anna")
+    mine = [d["id"] for d in anna.dialogs("mine")]
+    closed = mine[-1]
+    anna.ok("POST", routes.CLOSE.format(dialog_id=closed), json={"resolution": "done"})
+    open_dialogs = mine[:-1]
+    before = database_facts(database_url)
+    calls: list[Callable[[], Any]] = []
+    for n in range(12):
+        dialog_id = closed if n in (3, 8) else open_dialogs[n % len(open_dialogs)]
+        calls.append(lambda d=dialog_id: post_send(anna, d, str(uuid.uuid4())))
+    with writes_held(srv):
+        results: list[Any] = []
+        pending = threading.Thread(target=lambda: results.extend(run_all(calls)))
+        pending.start()
+    pending.join(60)
+    codes = [r.status_code for r in results]
+    assert codes.count(200) == 10
+    refused = [r.json() for r in results if r.status_code != 200]
+    assert [r["code"] for r in refused] == ["dialog_closed", "dialog_closed"]
+    after = database_facts(database_url)
+    assert after["messages"] - before["messages"] == 10
+    assert after["cursors"] == list(range(after["pruned"] + 1, after["head"] + 1))
+
+
+def test_a_job_that_breaks_midway_loses_nothing_of_the_others(
+    srv: EmbeddedServer, database_url: str
+) -> None:
+    """A bug after a job already wrote: its batch is rolled back and written again without
+    it; its own writes are gone, its error reaches only its caller."""
+    backend = backend_of(srv)
+
+    def broken(tx: Tx) -> None:
+        tx.audit(None, "half-done", "test", None)
+        tx.conn.execute(
+            insert(s.audit_log).values(
+                operator_id=None,
+                action="never-committed",
+                object_type="test",
+                object_id=None,
+                details={},
+                created_at=tx.now,
+            )
+        )
+        raise RuntimeError("boom")
+
+    before = database_facts(database_url)
+    with writes_held(srv, settle=0.0):
+        firsts = [
+            backend.writer.submit(lambda tx, n=n: _customer(backend, tx, n)) for n in range(5)
+        ]
+        culprit = backend.writer.submit(broken)
+        lasts = [
+            backend.writer.submit(lambda tx, n=n: _customer(backend, tx, n)) for n in range(5, 9)
+        ]
+    answers = [f.result(timeout=30) for f in firsts + lasts]
+    with pytest.raises(RuntimeError, match="boom"):
+        culprit.result(timeout=30)
+    assert len({a.message_id for a in answers}) == 9
+    after = database_facts(database_url)
+    assert after["messages"] - before["messages"] == 9
+    assert after["cursors"] == list(range(after["pruned"] + 1, after["head"] + 1))
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        leftovers = conn.execute(
+            select(func.count())
+            .select_from(s.audit_log)
+            .where(s.audit_log.c.action.in_(["half-done", "never-committed"]))
+        ).scalar_one()
+    engine.dispose()
+    assert leftovers == 0
+
+
+def _customer(backend: Backend, tx: Tx, n: int) -> Any:
+    message = m.InboundMessage(
+        address=f"@direct-{n}", name="", text=f"direct {n}", external_id=f"d-{n}"
+    )
+    return inbound._accept(tx, m.Channel.TELEGRAM, message)
