@@ -31,6 +31,10 @@ def default_settings_path() -> Path:
 class Settings:
     profiles: list[ServerProfile] = field(default_factory=list)
     last_profile: str = ""
+    # The profile whose session token "Remember me" put in the keyring: the app opens straight
+    # into its workspace and reads the token after the first paint (the keyring's first read
+    # costs ~0.4 s). Only a hint: no token in the keyring still ends in the sign-in window.
+    remembered_profile: str = ""
     language: str = ""  # "" follows the system
     theme: str = "system"
     font_size: int = 0  # 0: the platform default
