@@ -204,20 +204,49 @@ class LiveProbe:
         self.window = window
         self.tab = tab
         self.service = window.service
-        self.pending: list[float] = []  # send times of rows inserted but not yet painted
+        self.pending: list[tuple[float, float | None]] = []  # (sent, received), not painted
         self.latencies: list[float] = []
+        self.client_latencies: list[float] = []  # the client's part: frame received -> painted
+        self.received: dict[int, float] = {}  # message id -> when its frame was read
         tab.model.rowsInserted.connect(self._inserted)
         PaintWatch(tab.timeline.viewport(), self._painted)
+        self._stamp_arrivals(self.service._realtime)
+
+    def _stamp_arrivals(self, realtime: Any) -> None:
+        """Wrap the connection's frame callbacks (a probe may reach into them) to note when
+        each marked message's frame was read off the socket."""
+        on_frame, on_frames = realtime._on_frame, realtime._on_frames
+
+        def note(frames: Any) -> None:
+            now = time.time()
+            for frame in frames:
+                message = getattr(getattr(frame, "event", None), "message", None)
+                if message is not None and MARK in message.text:
+                    self.received[message.id] = now
+
+        async def one(frame: Any) -> None:
+            note([frame])
+            await on_frame(frame)
+
+        async def run(frames: Any) -> None:
+            note(frames)
+            await on_frames(frames)
+
+        realtime._on_frame = one
+        if on_frames is not None:
+            realtime._on_frames = run
 
     def _inserted(self, _parent: Any, first: int, last: int) -> None:
         for row in range(first, last + 1):
             message = self.tab.model.message_at(row)
             if MARK in message.text:  # created_at: when the server committed and emitted it
-                self.pending.append(message.created_at.timestamp())
+                received = self.received.pop(message.server_id or 0, None)
+                self.pending.append((message.created_at.timestamp(), received))
 
     def _painted(self) -> None:
         now = time.time()
-        self.latencies += [now - sent for sent in self.pending]
+        self.latencies += [now - sent for sent, _ in self.pending]
+        self.client_latencies += [now - got for _, got in self.pending if got is not None]
         self.pending.clear()
 
     async def burst(self, head: int) -> dict[str, Any]:
@@ -305,7 +334,7 @@ async def _live(url: str, cache_file: Path, work: Path, dialog_id: int, password
     while True:
         command = await commands.get()
         if command == "latency":
-            say({"latencies": probe.latencies})
+            say({"latencies": probe.latencies, "client_latencies": probe.client_latencies})
         elif command.startswith("burst"):
             say(await probe.burst(int(command.split()[1])))
         else:
