@@ -8,6 +8,11 @@ Start sequence: open the cache, build the main window and paint it from the cach
 "connecting"), and only then start the network (``DeskService.start()``, which imports
 websockets and reads the keyring; httpx loads at the first request). The network stack costs
 ~300 ms of imports that the operator no longer waits for (docs/performance.md).
+
+Signed-in start: when "Remember me" stored the last profile's token (``remembered_profile``
+in the settings), the app opens straight into that workspace; the token is read after the
+first paint. A refused token (or none left in the keyring) ends in the sign-in window with a
+message; an unreachable server leaves the workspace offline, the outbox kept in the cache.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,8 +33,10 @@ from operator_app import APP_ID, APP_NAME, __version__
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from operator_app.core.changes import Change
     from operator_app.core.profiles import ServerProfile
     from operator_app.core.service import DeskService
+    from operator_app.core.settings import Settings
     from operator_app.server.embedded import EmbeddedServer
     from operator_app.ui.main_window import MainWindow
 
@@ -126,18 +134,17 @@ async def run(app: QApplication, options: Options) -> int:
     """Set up everything, show the window, and wait until the operator closes it."""
     from operator_app.core.errors import ActionError, OfflineError
     from operator_app.core.settings import load_settings
-    from operator_app.ui import i18n, theme
-    from operator_app.ui.login import explain
 
     settings = load_settings()
-    i18n.install_language(options.language or settings.language or "ru")
-    theme.apply(app, options.theme or settings.theme, settings.font_size)
+    prepare_ui(app, options, settings)
     launcher = Launcher(options)
     try:
         if options.demo:
             service = await launcher.start_demo()
         elif options.server and options.login and options.password:
             service = await launcher.sign_in(options.server, options.login, options.password)
+        elif (remembered := open_remembered(settings)) is not None:
+            service = remembered  # "Remember me": straight into the workspace
         else:
             chosen = await ask_to_sign_in(launcher)
             if chosen is None:
@@ -147,15 +154,69 @@ async def run(app: QApplication, options: Options) -> int:
             code, reason = await show_main_window(app, service, options)
             if reason == "quit" or options.smoke:
                 return code
-            chosen = await ask_to_sign_in(launcher)  # after "log out": sign in again
+            # After "log out", or when the server refused the session: sign in again.
+            chosen = await ask_to_sign_in(launcher, message=exit_message(reason))
             if chosen is None:
                 return 0
             service = chosen
     except (ActionError, OfflineError) as failure:
+        from operator_app.ui.login import explain
+
         print(f"operator-app: cannot sign in: {explain(failure)}", file=sys.stderr)
         return 2
     finally:
         await launcher.close()
+
+
+def prepare_ui(app: QApplication, options: Options, settings: Settings) -> None:
+    """Language and theme, before any window is built."""
+    from operator_app.ui import i18n, theme
+
+    i18n.install_language(options.language or settings.language or "ru")
+    theme.apply(app, options.theme or settings.theme, settings.font_size)
+
+
+def open_remembered(settings: Settings, *, cache_dir: Path | None = None) -> DeskService | None:
+    """The last profile's session when "Remember me" kept its token: its cache opened, the
+    service not started. None (the sign-in window) otherwise.
+
+    The keyring is not read here: its first read costs ~0.4 s (backend discovery), so
+    ``DeskService.start()`` reads the token after the window's first paint, and
+    ``show_main_window`` returns to the sign-in window when there is none or the server
+    refuses it.
+    """
+    from operator_app.core.bootstrap import build_service
+    from operator_app.core.cache import CacheError
+    from operator_app.core.errors import ActionError, OfflineError
+
+    profile = settings.profile(settings.last_profile)
+    if profile is None or not profile.login or settings.remembered_profile != profile.name:
+        return None
+    try:
+        return build_service(profile, settings=settings, cache_dir=cache_dir)
+    except (ActionError, OfflineError, CacheError) as exc:
+        logger.warning("cannot open the remembered profile %s: %s", profile.name, exc)
+        return None
+
+
+def remember_session(profile_name: str | None) -> None:
+    """Record which profile starts signed in next time (None: none, e.g. after log out)."""
+    from operator_app.core.settings import load_settings, save_settings
+
+    settings = load_settings()
+    name = profile_name or ""
+    if settings.remembered_profile != name:
+        settings.remembered_profile = name
+        save_settings(settings)
+
+
+def exit_message(reason: str) -> str:
+    """What the sign-in window says after the main window closed for ``reason``."""
+    from operator_app.ui.i18n import tr
+
+    if reason == "session_ended":
+        return tr("Your session has ended. Please sign in again.")
+    return ""
 
 
 class Launcher:
@@ -266,8 +327,10 @@ async def sign_in_profile(
     return service
 
 
-async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
-    """Show the sign-in window without a nested event loop; None when the operator cancels."""
+async def ask_to_sign_in(launcher: Launcher, *, message: str = "") -> DeskService | None:
+    """Show the sign-in window without a nested event loop; None when the operator cancels.
+
+    ``message`` is shown in it at once (why the operator must sign in again)."""
     from operator_app.core.credentials import CredentialStore
     from operator_app.core.settings import load_settings, save_settings
     from operator_app.ui.login import Credentials, LoginDialog
@@ -281,12 +344,19 @@ async def ask_to_sign_in(launcher: Launcher) -> DeskService | None:
         )
         settings.profiles = [p for p in settings.profiles if p.name != profile.name] + [profile]
         settings.last_profile = profile.name
+        stored = credentials.remember and service.credentials.get_token(profile.login)
+        settings.remembered_profile = profile.name if stored else ""
         save_settings(settings)
         return service
 
     available = CredentialStore("https://probe.invalid").available
     dialog = LoginDialog(
-        settings.profiles, settings.last_profile, attempt, launcher.start_demo, available
+        settings.profiles,
+        settings.last_profile,
+        attempt,
+        launcher.start_demo,
+        available,
+        message=message,
     )
     finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     dialog.finished.connect(lambda code: None if finished.done() else finished.set_result(code))
@@ -303,9 +373,12 @@ async def show_main_window(
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     app.aboutToQuit.connect(closed.set)
+    unsubscribe = service.subscribe(leave_when_refused(window, service))
     code = 0
     try:
         await show_then_start(window, service)
+        if session_refused(service):  # no token in the keyring: nothing to wait for
+            leave(window, "session_ended")
         if options.smoke:
             from operator_app.ui.smoke import run_smoke
 
@@ -313,16 +386,56 @@ async def show_main_window(
         else:
             await closed.wait()
     finally:
+        unsubscribe()
         await window.runner.cancel_all()
         window.close()
         if window.exit_reason in ("logout", "wipe"):
             await service.logout()
+        if window.exit_reason in ("logout", "wipe", "session_ended"):
+            remember_session(None)
         await service.close()
         if window.exit_reason == "wipe":
             service.wipe_cache()
         else:
             service.cache.close()
     return code, window.exit_reason
+
+
+def session_refused(service: DeskService) -> bool:
+    """The server refused the session (or there is no token to offer): sign in again.
+
+    The core has dropped a refused token already (``needs_login``); unsent messages stay in
+    the cache's outbox and go out after the next sign-in to the same profile."""
+    from operator_app.net.errors import ApiError
+    from operator_app.net.state import Phase
+    from operator_app.protocol.errors import ErrorCode
+
+    state = service.connection
+    return (
+        service.needs_login
+        and state.phase is Phase.OFFLINE
+        and isinstance(state.error, ApiError)
+        and state.error.code == ErrorCode.UNAUTHORIZED
+    )
+
+
+def leave_when_refused(window: MainWindow, service: DeskService) -> Callable[[Change], None]:
+    """A change listener that closes the window (reason "session_ended") once the server
+    refuses the session; an unreachable server keeps it open, offline."""
+    from operator_app.core.changes import ConnectionChanged
+
+    def on_change(change: Change) -> None:
+        if isinstance(change, ConnectionChanged) and session_refused(service):
+            # Not from inside the core's notification: the window tears its models down.
+            asyncio.get_running_loop().call_soon(leave, window, "session_ended")
+
+    return on_change
+
+
+def leave(window: MainWindow, reason: str) -> None:
+    if window.isVisible() and window.exit_reason == "quit":
+        window.exit_reason = reason
+        window.close()
 
 
 def build_main_window(service: DeskService) -> MainWindow:

@@ -74,7 +74,10 @@ class LoginDialog(QDialog):
         start_demo: StartDemo,
         keyring_available: bool,
         parent: QWidget | None = None,
+        *,
+        message: str = "",
     ) -> None:
+        """``message``: why the operator must sign in (again), shown until the first attempt."""
         super().__init__(parent)
         self.profiles = profiles
         self._sign_in = sign_in
@@ -86,6 +89,7 @@ class LoginDialog(QDialog):
         self.setMinimumWidth(420)
         self._build(keyring_available)
         self._fill_profiles(last_profile)
+        self.error_label.setText(message)
 
     def _build(self, keyring_available: bool) -> None:
         column = QVBoxLayout(self)
