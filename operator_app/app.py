@@ -212,11 +212,9 @@ def remember_session(profile_name: str | None) -> None:
 
 def exit_message(reason: str) -> str:
     """What the sign-in window says after the main window closed for ``reason``."""
-    from operator_app.ui.i18n import tr
+    from operator_app.ui.login import why_sign_in_again
 
-    if reason == "session_ended":
-        return tr("Your session has ended. Please sign in again.")
-    return ""
+    return why_sign_in_again(reason)
 
 
 class Launcher:

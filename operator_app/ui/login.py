@@ -65,6 +65,13 @@ def explain(error: BaseException) -> str:
     return tr("Sign-in failed: {detail}").format(detail=error)
 
 
+def why_sign_in_again(reason: str) -> str:
+    """What the sign-in window says when the main window closed for ``reason`` ("" for none)."""
+    if reason == "session_ended":  # the server refused the token, or the keyring lost it
+        return tr("Your session has ended. Please sign in again.")
+    return ""
+
+
 class LoginDialog(QDialog):
     def __init__(
         self,

@@ -280,6 +280,10 @@
       <translation>Все теги</translation>
     </message>
     <message>
+      <source>Your session has ended. Please sign in again.</source>
+      <translation>Сеанс завершён. Войдите снова.</translation>
+    </message>
+    <message>
       <source>Wrong login or password.</source>
       <translation>Неверный логин или пароль.</translation>
     </message>
