@@ -68,6 +68,8 @@ SNAPSHOT_TASK = "sync-snapshot"
 # A replay is applied in batches: one transaction and one change set each, holding the loop
 # (and so the GUI thread) for at most about this long before the next batch.
 BATCH_SECONDS = 0.010
+CHECKPOINT_TASK = "sync-checkpoint"
+CHECKPOINT_EVERY_SECONDS = 1.0
 
 
 class SyncEngine:
@@ -82,6 +84,7 @@ class SyncEngine:
         self._directory_fresh = False  # refreshed once per session, then kept by events
         self._acting_on: set[int] = set()  # dialogs with an action of mine in flight
         self._snapshot_again = False
+        self._checkpointed = 0.0  # time.monotonic() of the last background checkpoint
         self.snapshots_done = 0
 
     @property
@@ -133,6 +136,17 @@ class SyncEngine:
             if done:
                 await asyncio.sleep(0)  # the GUI paints between batches
             done += self.apply_events(frames[done:])
+        if frames:
+            self._checkpoint_in_background()
+
+    def _checkpoint_in_background(self) -> None:
+        """Move the WAL into the file off the loop thread (see cache.AUTO_CHECKPOINT_PAGES)."""
+        now = time.monotonic()
+        if now - self._checkpointed < CHECKPOINT_EVERY_SECONDS:
+            return
+        if not self._tasks.running(CHECKPOINT_TASK):
+            self._checkpointed = now
+            self._tasks.spawn(asyncio.to_thread(self.cache.checkpoint), CHECKPOINT_TASK)
 
     def _on_hello(self, hello: HelloFrame) -> None:
         cursor, me = self.cache.cursor, self.cache.me()
@@ -365,6 +379,7 @@ class SyncEngine:
             for dialog in dialogs:
                 changes += self._apply_dialog(dialog, snapshot=True)
         self._emit(_merge_dialog_changes(changes))
+        self._checkpoint_in_background()
 
     async def _refetch_stale(self, dialog_ids: set[int]) -> None:
         """Open dialogs we no longer see in any list: learn their fate one by one."""

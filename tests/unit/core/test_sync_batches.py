@@ -3,7 +3,9 @@ set per batch."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -233,3 +235,29 @@ def _row(msg: Any, state: DeliveryState) -> Any:
         created_at=msg.created_at,
         state=state,
     )
+
+
+@pytest.mark.asyncio
+async def test_the_wal_is_checkpointed_off_the_loop_thread_at_most_once_a_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    side = Side(tmp_path / "c.sqlite3")
+    threads: list[int] = []
+    real = side.cache.checkpoint
+
+    def checkpoint() -> None:
+        threads.append(threading.get_ident())
+        real()
+
+    monkeypatch.setattr(side.cache, "checkpoint", checkpoint)
+    assert side.cache.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 25_000
+    frames = replay()
+    await side.engine.on_frames(frames[:30])
+    await side.engine.on_frames(frames[30:])  # within the same second: no second checkpoint
+    for _ in range(100):
+        if threads:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+    await side.engine.close()
