@@ -26,18 +26,17 @@ from operator_app.protocol.models import (
     Message,
     Operator,
     OperatorStatus,
-    Role,
     StatusRequest,
 )
 from operator_app.protocol.reports import Board, BucketSize, Report, ReportRow, WhisperRequest
 
 from .errors import ActionError, guarded
+from .roles import may_supervise as may_supervise  # re-exported for the console
 from .service import DeskService
 from .staffing import StaffingResult, operators_needed
 from .sync import local_midnight
 
 B = TypeVar("B", bound=BaseModel)
-SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def utcnow() -> datetime:
@@ -50,11 +49,6 @@ def _build(model: type[B], **fields: object) -> B:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ActionError(ErrorCode.VALIDATION_ERROR, str(first.get("msg", exc))) from exc
-
-
-def may_supervise(operator: Operator | None) -> bool:
-    """The client-side role check: only supervisors and admins see the console."""
-    return operator is not None and operator.role in SUPERVISOR_ROLES
 
 
 @dataclass(frozen=True)
