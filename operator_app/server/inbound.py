@@ -103,7 +103,7 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
             dialog_id=seen.dialog_id, message_id=seen.message_id, duplicate=True
         )
     contact_id = _contact_for(tx, channel, msg)
-    dialog_id, before = _dialog_for(tx, channel, msg, contact_id)
+    dialog_id, before, still_open = _dialog_for(tx, channel, msg, contact_id)
     message_id = new_id(
         tx.conn.execute(
             _INSERT_MESSAGE,
@@ -139,7 +139,8 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
         client_msg_id=None,
         created_at=tx.now,
     )
-    tx.emit_message(message_id, dialog_id, before, message)
+    # a message to an open dialog changes nobody's access: its audience is the one before
+    tx.emit_message(message_id, dialog_id, before, message, same_audience=still_open)
     routing.distribute_later(tx)
     return m.InboundAccepted(dialog_id=dialog_id, message_id=message_id)
 
@@ -165,15 +166,16 @@ def _contact_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> int:
 
 def _dialog_for(
     tx: Tx, channel: m.Channel, msg: m.InboundMessage, contact_id: int
-) -> tuple[int, set[int]]:
-    """The open dialog, a reopened recent one, or a new one; with its audience before."""
+) -> tuple[int, set[int], bool]:
+    """The open dialog, a reopened recent one, or a new one; with its audience before and
+    whether it was open already."""
     latest = tx.conn.execute(_LATEST_DIALOG, {"contact_id": contact_id, "channel": channel}).first()
     if latest is not None and latest.state != m.DialogState.CLOSED:
-        return latest.id, tx.audience_of(latest)
+        return latest.id, tx.audience_of(latest), True
     if latest is not None and latest.closed_at and tx.now - latest.closed_at < REOPEN_WINDOW:
         before = tx.audience_of(latest)
         _reopen(tx, latest)
-        return latest.id, before
+        return latest.id, before, False
     queue_id = _queue_for(tx, channel, msg.queue_id)
     dialog_id = new_id(
         tx.conn.execute(
@@ -194,7 +196,7 @@ def _dialog_for(
         )
     )
     tx.touched_queues.add(queue_id)
-    return int(dialog_id), set()
+    return int(dialog_id), set(), False
 
 
 def _reopen(tx: Tx, dialog: Any) -> None:

@@ -88,15 +88,22 @@ class Tx:
         return self.append(ev.DialogUpdated(dialog=dialog), frozenset(audience))
 
     def emit_message(
-        self, message_id: int, dialog_id: int, before: set[int], message: m.Message | None = None
+        self,
+        message_id: int,
+        dialog_id: int,
+        before: set[int],
+        message: m.Message | None = None,
+        *,
+        same_audience: bool = False,
     ) -> int:
-        """message.created; ``message`` spares re-reading a row the caller just wrote."""
+        """message.created; ``message`` spares re-reading a row the caller just wrote, and
+        ``same_audience`` recomputing an audience the caller knows did not change."""
         row = self.dialog_row(dialog_id)
         event = ev.MessageCreated(
             message=message or views.message(self.conn, message_id),
             dialog=views.dialogs(self.conn, [row])[0],
         )
-        audience = before | self.audience_of(row)
+        audience = before if same_audience else before | self.audience_of(row)
         cursor = self.append(event, frozenset(audience))
         self._message_cursors[message_id] = cursor
         return cursor
