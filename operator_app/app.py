@@ -439,13 +439,10 @@ def leave(window: MainWindow, reason: str) -> None:
 def build_main_window(service: DeskService) -> MainWindow:
     """The main window over a service that may not be started yet: it lists the cached
     dialogs and says "connecting" until ``show_then_start`` starts the network."""
-    from operator_app.core.supervision import SupervisorService
     from operator_app.ui.main_window import MainWindow
 
     service.announce_start()
-    window = MainWindow(service)
-    window.supervision = SupervisorService(service)  # the console shows for supervisors only
-    return window
+    return MainWindow(service)  # the supervisor facade is built when the console first opens
 
 
 async def show_then_start(

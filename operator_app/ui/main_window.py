@@ -1,4 +1,10 @@
-"""The operator's main window: top bar, dialog list, chat tabs, client card."""
+"""The operator's main window: top bar, dialog list, chat tabs, client card.
+
+Start path: only what the first paint shows is imported and built with the window. The chat
+tab machinery (timeline, composer, completer), the transfer and close forms and the supervisor
+facade load when first used, and the hidden sections' lists are read when first shown (their
+tab titles count ids meanwhile). docs/performance.md has the figures.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from operator_app.core.connection import ConnectionState, Phase
+from operator_app.core.roles import may_supervise
 from operator_app.core.service import (
     ActionError,
     DeskService,
@@ -36,15 +43,12 @@ from operator_app.core.service import (
     Section,
     TypingChanged,
 )
-from operator_app.core.supervision import SupervisorService, may_supervise
 from operator_app.protocol.models import OperatorStatus, Template
 
 from . import theme
 from .bridge import CoreBridge
 from .capabilities import why_not
-from .chat_tab import ChatTab
 from .client_card import ClientCard
-from .close_dialog import CloseDialog
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
@@ -56,10 +60,14 @@ from .session_state import restore_session, save_session
 from .settings_dialog import install_settings
 from .tasks import TaskRunner
 from .templates_panel import TemplatesPanel
-from .transfer import TransferDialog, TransferTarget
 
 if TYPE_CHECKING:
+    from operator_app.core.supervision import SupervisorService
+
+    from .chat_tab import ChatTab
+    from .close_dialog import CloseDialog
     from .supervisor.console import SupervisorConsole
+    from .transfer import TransferDialog, TransferTarget
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +84,19 @@ DIALOG_REFRESH_MS = 16  # one frame
 BUSY_REFRESH_MS = 100
 
 
+class SectionModels(dict[Section, DialogListModel]):
+    """The dialog list model of each section, built when first asked for: only the shown
+    section's rows are read (and parsed) before the first paint."""
+
+    def __init__(self, build: Callable[[Section], DialogListModel]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, section: Section) -> DialogListModel:
+        model = self[section] = self._build(section)
+        return model
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -83,9 +104,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.service = service
         self.runner = TaskRunner(on_error=self.show_error)
-        self.supervision: SupervisorService | None = None  # app.py sets it; built on demand
+        self.supervision: SupervisorService | None = None  # built when the console first opens
         self.bridge = CoreBridge(service, self)
-        self.models = {section: DialogListModel(service, section) for section, _ in SECTIONS}
+        self.models = SectionModels(self._section_model)
         self.tabs_by_dialog: dict[int, ChatTab] = {}
         self.recently_closed: list[int] = []
         # Dialog changes are applied at most once per frame: a burst of events would
@@ -326,6 +347,10 @@ class MainWindow(QMainWindow):
 
         if not self.supervisor_action.isEnabled():
             return None  # the backend has no board nor reports (see the action's tooltip)
+        if self.supervision is None:
+            from operator_app.core.supervision import SupervisorService
+
+            self.supervision = SupervisorService(self.service)
         return open_console(self, self.service, self.runner, self.supervision)
 
     def show_shortcuts(self) -> None:
@@ -337,6 +362,9 @@ class MainWindow(QMainWindow):
 
     def current_section(self) -> Section:
         return SECTIONS[self.section_bar.currentIndex()][0]
+
+    def _section_model(self, section: Section) -> DialogListModel:
+        return DialogListModel(self.service, section)
 
     def _section_chosen(self, index: int) -> None:
         model = self.models[SECTIONS[index][0]]
@@ -360,6 +388,8 @@ class MainWindow(QMainWindow):
     def open_dialog(self, dialog_id: int) -> ChatTab:
         tab = self.tabs_by_dialog.get(dialog_id)
         if tab is None:
+            from .chat_tab import ChatTab
+
             tab = ChatTab(self.service, dialog_id, self.runner)
             tab.transfer_requested.connect(self.transfer_dialog)
             tab.close_requested.connect(self.close_dialog)
@@ -374,9 +404,15 @@ class MainWindow(QMainWindow):
         self._update_card(dialog_id)
         return tab
 
+    def _tab_at(self, index: int) -> ChatTab | None:
+        """The chat tab at ``index`` (looked up among ours: the chat tab module loads with
+        the first tab, not at start)."""
+        widget = self.chat_tabs.widget(index)
+        return next((tab for tab in self.tabs_by_dialog.values() if tab is widget), None)
+
     def close_tab(self, index: int) -> None:
-        tab = self.chat_tabs.widget(index)
-        if not isinstance(tab, ChatTab):
+        tab = self._tab_at(index)
+        if tab is None:
             return
         tab.shutdown()
         self.chat_tabs.removeTab(index)
@@ -403,8 +439,8 @@ class MainWindow(QMainWindow):
             self.chat_tabs.setCurrentIndex(index)
 
     def _tab_changed(self, index: int) -> None:
-        tab = self.chat_tabs.widget(index)
-        if isinstance(tab, ChatTab):
+        tab = self._tab_at(index)
+        if tab is not None:
             self.service.mark_read(tab.dialog_id)
             self._update_card(tab.dialog_id)
             self._update_tab_title(tab)
@@ -415,8 +451,7 @@ class MainWindow(QMainWindow):
             action(tab.dialog_id)
 
     def current_tab(self) -> ChatTab | None:
-        tab = self.chat_tabs.currentWidget()
-        return tab if isinstance(tab, ChatTab) else None
+        return self._tab_at(self.chat_tabs.currentIndex())
 
     def _update_tab_title(self, tab: ChatTab) -> None:
         row = self.service.dialog(tab.dialog_id)
@@ -431,6 +466,8 @@ class MainWindow(QMainWindow):
 
     def transfer_dialog(self, dialog_id: int) -> TransferDialog:
         """Window-modal but not blocking: the loop (and live updates) keep running meanwhile."""
+        from .transfer import TransferDialog
+
         chooser = TransferDialog(self.service, dialog_id, self)
         chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         chooser.accepted.connect(lambda: self._transfer_chosen(dialog_id, chooser.choice()))
@@ -451,6 +488,8 @@ class MainWindow(QMainWindow):
         )
 
     def close_dialog(self, dialog_id: int) -> CloseDialog:
+        from .close_dialog import CloseDialog
+
         form = CloseDialog(self)
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.accepted.connect(
@@ -584,7 +623,9 @@ class MainWindow(QMainWindow):
 
     def _update_section_counts(self) -> None:
         for number, (section, label) in enumerate(SECTIONS):
-            count = self.models[section].rowCount()
+            model = self.models.get(section)
+            # A section never shown has no filter yet: count its ids without reading rows.
+            count = len(self.service.dialog_ids(section)) if model is None else model.rowCount()
             self.section_bar.setTabText(number, f"{tr(label)} {count}" if count else tr(label))
 
     def _update_card(self, dialog_id: int) -> None:

@@ -49,7 +49,6 @@ from operator_app.core.service import DeskService, DialogRow, SearchHit, Section
 from operator_app.protocol.models import Channel
 
 from . import theme
-from .chat_tab import ChatTab
 from .formatting import one_line
 from .i18n import N_, tr
 from .resources import channel_icon, icon
@@ -527,6 +526,8 @@ def reveal_message(timeline: QListView, model: Any, message_key: str, max_pages:
 
 
 def open_tab_ids(window: MainWindow) -> list[int]:
+    from .chat_tab import ChatTab  # loaded when a tab opens or the switcher lists tabs
+
     tabs = window.chat_tabs
     widgets = (tabs.widget(number) for number in range(tabs.count()))
     return [tab.dialog_id for tab in widgets if isinstance(tab, ChatTab)]

@@ -19,8 +19,6 @@ from PySide6.QtCore import QByteArray
 
 from operator_app.core.settings import load_settings, save_settings
 
-from .chat_tab import ChatTab
-
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
@@ -66,6 +64,8 @@ def _bytes(blob: str) -> QByteArray:
 
 
 def open_tab_ids(window: MainWindow) -> list[int]:
+    from .chat_tab import ChatTab  # loaded when a tab opens, not at start
+
     tabs = window.chat_tabs
     widgets = (tabs.widget(number) for number in range(tabs.count()))
     return [tab.dialog_id for tab in widgets if isinstance(tab, ChatTab)]
