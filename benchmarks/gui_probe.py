@@ -2,8 +2,9 @@
 
 Modes (argv[1]):
   bare   a bare PySide6 window with a list view; prints the first paint time.
-  app    the app's MainWindow on a copied cache (offline): cold start to the painted dialog
-         list, opening the long dialog in a new tab to its first paint, RSS with 20 tabs.
+  app    the app's signed-in start ("Remember me") on a copied cache (offline): cold start to
+         the painted dialog list, opening the long dialog in a new tab to its first paint, RSS
+         with 20 tabs.
   live   signs in to a running server, keeps a tab open and answers commands on stdin:
          ``latency`` (event-to-screen figures so far), ``burst <head>`` (reconnect and catch
          up to that cursor), ``quit``. Every answer is one JSON line on stdout.
@@ -107,22 +108,29 @@ def run_app(cache_file: str, big_dialog: int, tabs: int) -> None:
 
 
 async def _app_figures(cache_file: Path, big_dialog: int, tabs: int) -> dict[str, Any]:
-    """The app's own start sequence (operator_app.app): build the service from the cache,
-    build the main window, show it; the network starts after its first paint."""
-    from operator_app.app import build_main_window, show_then_start
-    from operator_app.core.bootstrap import build_service
+    """The app's own signed-in start (operator_app.app.run with a remembered profile): the
+    settings, language and theme, the remembered profile's cache, the main window shown; the
+    network (and the keyring's token) after its first paint."""
+    from operator_app.app import build_main_window, open_remembered, prepare_ui, show_then_start
     from operator_app.core.cache import cache_path_for
     from operator_app.core.profiles import ServerProfile
+    from operator_app.core.settings import Settings
 
     imported = time.time()
     url = "http://127.0.0.1:9"  # nothing listens: the app starts offline, from the cache
     profile = ServerProfile(name="bench", base_url=url, login="bench")
+    # What "Remember me" leaves in the settings file (read from disk by run(): ~1 ms).
+    settings = Settings(profiles=[profile], last_profile="bench", remembered_profile="bench")
     cache_dir = cache_file.parent / "app-cache"
     cache_dir.mkdir(exist_ok=True)
     for stale in cache_dir.iterdir():  # the last run's -wal would replay into the fresh copy
         stale.unlink()
     cache_file.replace(cache_path_for(url, "bench", cache_dir))  # where the app looks: a rename
-    service = build_service(profile, cache_dir=cache_dir)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    prepare_ui(app, settings)
+    service = open_remembered(settings, cache_dir=cache_dir)
+    assert service is not None
     window = build_main_window(service)
     model = window.dialog_view.model()
     seen: dict[str, Any] = {}  # at the first paint with rows: what was loaded, what it said
@@ -330,9 +338,19 @@ async def _live(url: str, cache_file: Path, work: Path, dialog_id: int, password
     threading.Thread(target=read_stdin, daemon=True).start()
     while service.connection.phase.value != "online":
         await asyncio.sleep(0.05)
+    live_profile = None
+    if os.environ.get("BENCH_CPROFILE_LIVE"):  # the load phase, until the latency command
+        import cProfile
+
+        live_profile = cProfile.Profile()
+        live_profile.enable()
     say({"ready": True})
     while True:
         command = await commands.get()
+        if live_profile is not None:
+            live_profile.disable()
+            live_profile.dump_stats(os.environ["BENCH_CPROFILE_LIVE"])
+            live_profile = None
         if command == "latency":
             say({"latencies": probe.latencies, "client_latencies": probe.client_latencies})
         elif command.startswith("burst"):

@@ -136,7 +136,7 @@ async def run(app: QApplication, options: Options) -> int:
     from operator_app.core.settings import load_settings
 
     settings = load_settings()
-    prepare_ui(app, options, settings)
+    prepare_ui(app, settings, language=options.language, theme=options.theme)
     launcher = Launcher(options)
     try:
         if options.demo:
@@ -168,12 +168,15 @@ async def run(app: QApplication, options: Options) -> int:
         await launcher.close()
 
 
-def prepare_ui(app: QApplication, options: Options, settings: Settings) -> None:
-    """Language and theme, before any window is built."""
-    from operator_app.ui import i18n, theme
+def prepare_ui(
+    app: QApplication, settings: Settings, *, language: str = "", theme: str = ""
+) -> None:
+    """Language and theme (the command line's, else the settings'), before any window."""
+    from operator_app.ui import i18n
+    from operator_app.ui import theme as themes
 
-    i18n.install_language(options.language or settings.language or "ru")
-    theme.apply(app, options.theme or settings.theme, settings.font_size)
+    i18n.install_language(language or settings.language or "ru")
+    themes.apply(app, theme or settings.theme, settings.font_size)
 
 
 def open_remembered(settings: Settings, *, cache_dir: Path | None = None) -> DeskService | None:
@@ -455,6 +458,7 @@ async def show_then_start(
         await asyncio.wait({painted}, timeout=wait)
     finally:
         painted.cancel()
+    window.finish_start()
     await service.start()
 
 

@@ -35,7 +35,11 @@ class RefreshingCombo(QComboBox):
 class ListFilters(QWidget):
     changed = Signal()
 
-    def __init__(self, service: DeskService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: DeskService, parent: QWidget | None = None, *, fill: bool = True
+    ) -> None:
+        """``fill=False`` leaves the lists to ``refresh_choices()`` (or the first popup): the
+        tags come from a scan of every cached dialog, ~30 ms the start need not wait for."""
         super().__init__(parent)
         self.service = service
         row = QHBoxLayout(self)
@@ -46,7 +50,11 @@ class ListFilters(QWidget):
         self.tag_combo.setToolTip(tr("Show dialogs with this tag only"))
         row.addWidget(self.channel_combo, 1)
         row.addWidget(self.tag_combo, 1)
-        self.refresh_choices()
+        if fill:
+            self.refresh_choices()
+        else:
+            self.channel_combo.addItem(tr("All channels"), "")
+            self.tag_combo.addItem(tr("All tags"), "")
         self.channel_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.tag_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
 

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.resize(1280, 800)
         self.exit_reason = "quit"  # or "logout" / "wipe": what the app does after the window closes
+        self._started = False  # finish_start() has run
         self._build()
         self._connect()
         self._install_shortcuts()
@@ -210,7 +211,7 @@ class MainWindow(QMainWindow):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setContentsMargins(8, 6, 8, 6)
         column.addWidget(self.filter_edit)
-        self.list_filters = ListFilters(self.service, panel)
+        self.list_filters = ListFilters(self.service, panel, fill=False)  # see finish_start
         column.addWidget(self.list_filters)
         self.dialog_view = QListView(panel)
         self.dialog_view.setObjectName("dialogList")
@@ -637,6 +638,13 @@ class MainWindow(QMainWindow):
             self._update_banner()
 
     # ---- lifecycle -------------------------------------------------------------------------
+
+    def finish_start(self) -> None:
+        """What the first paint does not show, done right after it (the app calls this):
+        the channel and tag choices of the list filters (until then a popup fills them)."""
+        if not self._started:
+            self._started = True
+            self.list_filters.refresh_choices()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

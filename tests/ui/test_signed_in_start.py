@@ -124,6 +124,7 @@ def test_a_remembered_session_opens_the_workspace_without_the_sign_in_window(
         window = await _window(MainWindow, "the main window at restart")
         assert window.dialog_view.model().rowCount() > 0  # the cached dialogs, at once
         await wait_until(lambda: window.service.connection.phase == Phase.ONLINE, what="online")
+        assert window.list_filters.tag_combo.count() > 1  # filled right after the first paint
         assert window.me_label.text()  # the operator, from the cache
         assert sign_in_windows == [""]  # the restart never showed the sign-in window
 

@@ -30,6 +30,16 @@ NETWORK = [
     "operator_app.net.chatwoot",
 ]
 
+# Loaded when first used, not for the first paint: the chat tab machinery, the transfer and
+# close forms, the supervisor console's facade.
+LATER = [
+    "operator_app.ui.chat_tab",
+    "operator_app.ui.timeline",
+    "operator_app.ui.transfer",
+    "operator_app.ui.close_dialog",
+    "operator_app.core.supervision",
+]
+
 FRESH_START = r"""
 import asyncio, json, os, sys, time
 
@@ -38,6 +48,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
 NETWORK = json.loads(os.environ["START_NETWORK"])
+LATER = json.loads(os.environ["START_LATER"])
 
 
 async def start() -> dict:
@@ -57,6 +68,7 @@ async def start() -> dict:
                 seen["rows"] = window.dialog_view.model().rowCount()
                 seen["phase"] = service.connection.phase.value
                 seen["loaded"] = [name for name in NETWORK if name in sys.modules]
+                seen["later"] = [name for name in LATER if name in sys.modules]
             return False
 
     watch = FirstPaint()
@@ -105,6 +117,7 @@ def test_the_window_paints_from_the_cache_before_the_network_loads(
             START_URL=server.url,
             START_TOKEN=token,
             START_NETWORK=json.dumps(NETWORK),
+            START_LATER=json.dumps(LATER),
             QT_QPA_PLATFORM="offscreen",
             PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         )
@@ -120,6 +133,7 @@ def test_the_window_paints_from_the_cache_before_the_network_loads(
     seen = json.loads(lines[-1].removeprefix("RESULT "))
     assert seen["rows"] > 0  # the cached dialogs are in the first paint
     assert seen["loaded"] == []  # and nothing of the network stack was imported for it
+    assert seen["later"] == []  # nor what only a tab, a form or the console needs
     assert seen["phase"] == "connecting"  # not "offline" while the network starts
     assert seen["then"] == "online"
     assert "httpx" in seen["loaded_then"] and "websockets" in seen["loaded_then"]
