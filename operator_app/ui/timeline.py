@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -94,6 +94,7 @@ class TimelineModel(QAbstractListModel):
         # fetch-on-layout looks at the *last* row, which in a chat is always in view.
         self._older_wanted = False
         self._detached = False
+        self._headers: dict[tuple[datetime, datetime | None, date], str] = {}
 
     # ---- Qt model API ----------------------------------------------------------------------
 
@@ -188,6 +189,10 @@ class TimelineModel(QAbstractListModel):
     def message_at(self, row: int) -> MessageRow:
         return self._rows[row]
 
+    def day_header(self, row: int) -> str:
+        """The day label above this row, or "" when it continues the previous row's day."""
+        return self._day_header(row)
+
     def attachment_ready(self, attachment_id: int) -> None:
         """A thumbnail arrived: repaint the rows that show it."""
         for number, row in enumerate(self._rows):
@@ -236,13 +241,24 @@ class TimelineModel(QAbstractListModel):
         self.dataChanged.emit(index, index)
 
     def _day_header(self, number: int) -> str:
+        """QListView asks for every row's size at each insert: the answer is memoised by the
+        row's and its predecessor's times and today's date (local conversions are slow)."""
         row = self._rows[number]
+        previous = self._rows[number - 1].created_at if number else None
+        key = (row.created_at, previous, date.today())
+        header = self._headers.get(key)
+        if header is None:
+            header = self._compute_day_header(row.created_at, previous)
+            if len(self._headers) > 4 * MAX_WINDOW:
+                self._headers.clear()
+            self._headers[key] = header
+        return header
+
+    @staticmethod
+    def _compute_day_header(created_at: datetime, previous: datetime | None) -> str:
         now = datetime.now(UTC)
-        if number == 0:
-            return day_label(row.created_at, now)
-        previous = self._rows[number - 1]
-        if previous.created_at.astimezone().date() != row.created_at.astimezone().date():
-            return day_label(row.created_at, now)
+        if previous is None or previous.astimezone().date() != created_at.astimezone().date():
+            return day_label(created_at, now)
         return ""
 
     def _has_cached_older(self) -> bool:
@@ -385,11 +401,16 @@ class MessageDelegate(QStyledItemDelegate):
         return QSize(min(THUMB_SIZE.width(), width), THUMB_SIZE.height())
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        row: MessageRow | None = index.data(MessageRowRole)
         width = option.rect.width() or 600
+        model = index.model()
+        if isinstance(model, TimelineModel) and 0 <= index.row() < model.rowCount():
+            # asked for every row at each insert: straight to the model, not through data()
+            row: MessageRow | None = model.message_at(index.row())
+            header = model.day_header(index.row())
+        else:
+            row, header = index.data(MessageRowRole), index.data(DayHeaderRole) or ""
         if row is None:
             return QSize(width, 0)
-        header = index.data(DayHeaderRole) or ""
         shape = hash((row.text, row.state, row.error, header, len(row.attachments), row.deleted))
         key = (row.key, width, shape)
         cached = self._heights.get(key)
