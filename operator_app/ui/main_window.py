@@ -84,6 +84,10 @@ DIALOG_REFRESH_MS = 16  # one frame
 BUSY_REFRESH_MS = 100
 
 
+def _load_chat_tab() -> None:
+    from . import chat_tab  # noqa: F401  (imported for its side effect: loaded and cached)
+
+
 class SectionModels(dict[Section, DialogListModel]):
     """The dialog list model of each section, built when first asked for: only the shown
     section's rows are read (and parsed) before the first paint."""
@@ -641,10 +645,13 @@ class MainWindow(QMainWindow):
 
     def finish_start(self) -> None:
         """What the first paint does not show, done right after it (the app calls this):
-        the channel and tag choices of the list filters (until then a popup fills them)."""
+        the channel and tag choices of the list filters (until then a popup fills them);
+        then, when the loop is idle, the chat tab module loads so that the first tab the
+        operator opens does not wait for it (~40 ms)."""
         if not self._started:
             self._started = True
             self.list_filters.refresh_choices()
+            QTimer.singleShot(0, _load_chat_tab)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
