@@ -39,7 +39,7 @@ from operator_app.protocol import models as m
 from operator_app.protocol.errors import WS_CLOSE_REVOKED, ErrorCode
 from operator_app.protocol.limits import PAGE_LIMIT_MAX
 
-from . import routing, security, views
+from . import db, routing, security, views
 from . import schema as s
 from .access import Caller, can_see, dialog_audience, load_caller, participants_of, visible_dialog
 from .connectors import Connector, SimulatedConnector
@@ -84,6 +84,8 @@ class Backend:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._write_lock = threading.Lock()
         self.writer = GroupWriter(self)
+        self.checkpointer = db.Checkpointer(engine)
+        self.checkpointer.start()
         self.secret_hashes: dict[str, tuple[str | None, float]] = {}  # see inbound.check_secret
 
     # ---- plumbing ------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class Backend:
     def shutdown(self) -> None:
         """Stops the group writer once the jobs already handed to it are written."""
         self.writer.stop()
+        self.checkpointer.stop()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
