@@ -18,7 +18,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import routing
 from .errors import ApiError
 from .schema import utcnow
-from .txn import Tx
+from .txn import Outbound, Tx
 
 if TYPE_CHECKING:
     from .service import Backend
@@ -52,6 +52,8 @@ class GroupWriter:
         self._pending: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        # a connector may be slow (a real channel's API): never on the writer's thread
+        self._connector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="connector")
 
     def submit(self, run: Callable[[Tx], T], accepted_at: datetime | None = None) -> Future[T]:
         """Queue a job; its future resolves after its batch committed (or with its error)."""
@@ -71,6 +73,7 @@ class GroupWriter:
             self._pending.put(None)
             thread.join(timeout=10)
             self._thread = None
+        self._connector.shutdown(wait=True)
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -113,13 +116,16 @@ class GroupWriter:
             return
         backend = self.backend
         results: list[Any] = []
+        outbound: list[list[Outbound]] = []  # what each job hands to the connector
         with backend._write_lock:
             try:
                 with backend.engine.begin() as conn:
                     tx = Tx(conn, jobs[0].accepted_at, backend.retention, memo={})
                     for job in jobs:
                         tx.now = job.accepted_at
+                        handed = len(tx.outbound)
                         results.append(job.run(tx))
+                        outbound.append(tx.outbound[handed:])
                     routing.settle(tx)
                     tx.finish()
             except Exception as exc:
@@ -131,9 +137,17 @@ class GroupWriter:
             self._recover(jobs, len(results), failure)
             return
         self.batches += 1
-        for job, result in zip(jobs, results, strict=True):
+        for job, result, items in zip(jobs, results, outbound, strict=True):
+            if items:  # answered once the connector has it, as before group commit
+                self._connector.submit(self._deliver_then_answer, job, result, items)
+            else:
+                job.future.set_result(result)
+
+    def _deliver_then_answer(self, job: Job, result: Any, items: list[Outbound]) -> None:
+        try:
+            self.backend._deliver(items)  # logs a connector's failure; the message is stored
+        finally:
             job.future.set_result(result)
-        backend._deliver(tx.outbound)
 
     def _recover(self, jobs: list[Job], failed_at: int, exc: Exception) -> None:
         """The batch was rolled back. Jobs are deterministic on the database state, so the
