@@ -9,10 +9,11 @@ selection with Ctrl+C, a context menu, clickable links and attachments.
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -66,8 +67,9 @@ MessageRowRole = Qt.ItemDataRole.UserRole + 1
 DayHeaderRole = Qt.ItemDataRole.UserRole + 2
 PAGE = 100
 # Live rows grow the window at the bottom; while the operator follows the bottom, rows beyond
-# this many are dropped from the top (fetchMore brings them back): QListView lays out every row.
-MAX_WINDOW = 3 * PAGE
+# this many are dropped from the top (fetchMore brings them back): QListView lays out every row
+# at each insert, so the window's size is the price of every live message in an open tab.
+MAX_WINDOW = 2 * PAGE
 LAYOUT_CACHE = 256  # laid-out texts kept per timeline: a few screens of bubbles
 OLDER_THRESHOLD_PX = 40  # this close to the top, the previous page is loaded
 
@@ -94,7 +96,7 @@ class TimelineModel(QAbstractListModel):
         # fetch-on-layout looks at the *last* row, which in a chat is always in view.
         self._older_wanted = False
         self._detached = False
-        self._headers: dict[tuple[datetime, datetime | None, date], str] = {}
+        self._headers: dict[tuple[datetime, datetime | None, int], str] = {}
 
     # ---- Qt model API ----------------------------------------------------------------------
 
@@ -242,10 +244,11 @@ class TimelineModel(QAbstractListModel):
 
     def _day_header(self, number: int) -> str:
         """QListView asks for every row's size at each insert: the answer is memoised by the
-        row's and its predecessor's times and today's date (local conversions are slow)."""
+        row's and its predecessor's times and the minute (local conversions are slow)."""
         row = self._rows[number]
         previous = self._rows[number - 1].created_at if number else None
-        key = (row.created_at, previous, date.today())
+        # the minute stands in for today's date (date.today() costs as much as the lookup)
+        key = (row.created_at, previous, int(time.time() // 60))
         header = self._headers.get(key)
         if header is None:
             header = self._compute_day_header(row.created_at, previous)
