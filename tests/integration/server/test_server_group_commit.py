@@ -264,3 +264,33 @@ def _customer(backend: Backend, tx: Tx, n: int) -> Any:
         address=f"@direct-{n}", name="", text=f"direct {n}", external_id=f"d-{n}"
     )
     return inbound._accept(tx, m.Channel.TELEGRAM, message)
+
+
+def test_a_stuck_connector_holds_only_its_own_send(
+    srv: EmbeddedServer, staff: Callable[..., Api]
+) -> None:
+    """The operator's message waits until the channel took it; customers keep being written."""
+    anna = staff("anna")
+    dialog_id = anna.dialogs("mine")[0]["id"]
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck(_item: object) -> None:
+        entered.set()
+        release.wait(30)
+
+    srv.connector.listeners.append(stuck)
+    results: list[httpx.Response] = []
+    sending = threading.Thread(
+        target=lambda: results.append(post_send(anna, dialog_id, str(uuid.uuid4())))
+    )
+    sending.start()
+    try:
+        assert entered.wait(30), "the send never reached the connector"
+        accepted = post_inbound(srv.url, "telegram", "@while-stuck", "stuck-1")
+        assert accepted["message_id"] > 0
+        assert not results, "the send was answered before its connector took it"
+    finally:
+        release.set()
+    sending.join(30)
+    assert results[0].status_code == 200
+    assert [i.dialog_id for i in srv.connector.sent()][-1] == dialog_id
