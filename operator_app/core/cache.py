@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,6 +128,8 @@ class Cache:
         self._depth = 0
         self._parsed: dict[int, tuple[str, Dialog]] = {}  # id -> (json, parsed): read-only
         self._me: tuple[str, Operator] | None = None  # (json, parsed): read-only
+        # close() waits for a background checkpoint: a reopen must not see a half-copied file
+        self._checkpointing = threading.Lock()
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -194,21 +197,23 @@ class Cache:
         PASSIVE: it never waits for, nor blocks, the app's reads and writes."""
         if str(self.path) == ":memory:":
             return
-        try:
-            conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        with self._checkpointing:
             try:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            log.info("cache checkpoint skipped: %s", exc)
+                conn = sqlite3.connect(str(self.path), check_same_thread=False)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    conn.close()
+            except sqlite3.Error as exc:
+                log.info("cache checkpoint skipped: %s", exc)
 
     @classmethod
     def in_memory(cls) -> Cache:
         return cls(_connect(Path(":memory:"), check="none"), Path(":memory:"))
 
     def close(self) -> None:
-        self.conn.close()
+        with self._checkpointing:
+            self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -1076,8 +1081,17 @@ def _check_header(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     counter_valid = header[24:28] == header[92:96]
+    if _wal_has_frames(path):
+        return  # a checkpoint may be half way: the WAL still holds what the file lacks
     if counter_valid and pages and size < pages * page_size:
         raise CacheCorrupt(f"truncated: {size} bytes, the header says {pages * page_size}")
+
+
+def _wal_has_frames(path: Path) -> bool:
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _damage_marker(path: Path) -> Path:

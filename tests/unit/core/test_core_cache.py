@@ -88,6 +88,26 @@ def test_truncated_file_is_detected(tmp_path: Path) -> None:
     assert rebuilt.messages(1) == []
 
 
+def test_a_file_short_of_its_header_during_a_checkpoint_is_not_damage(tmp_path: Path) -> None:
+    # A checkpoint copies page 1 before the file grows: while the WAL holds frames, a file
+    # shorter than its header says is a checkpoint half way, not a truncated cache.
+    path = tmp_path / "c.sqlite3"
+    cache = Cache.open(path)
+    cache.apply_server_message(message(1, text="kept"))
+    with path.open("r+b") as handle:
+        header = bytearray(handle.read(100))
+        header[28:32] = (10_000).to_bytes(4, "big")
+        header[92:96] = header[24:28]
+        handle.seek(0)
+        handle.write(header)
+    assert path.with_name(path.name + "-wal").stat().st_size > 0
+    again = Cache.open(path)
+    assert again.notices == []
+    assert [m.text for m in again.messages(1)] == ["kept"]
+    again.close()
+    cache.close()
+
+
 @pytest.mark.allow_warnings
 def test_file_from_a_newer_app_is_kept_aside(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
