@@ -13,6 +13,7 @@ from operator_app.protocol.models import DialogState, Role
 
 from . import schema as s
 from .errors import ApiError, forbidden, not_found
+from .hotsql import Hot
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,15 @@ def load_caller(conn: Connection, operator_id: int, token_hash: str = "") -> Cal
     )
 
 
-_PARTICIPANTS = select(s.dialog_participants.c.operator_id).where(
-    s.dialog_participants.c.dialog_id == bindparam("dialog_id")
+_PARTICIPANTS = Hot(
+    select(s.dialog_participants.c.operator_id).where(
+        s.dialog_participants.c.dialog_id == bindparam("dialog_id")
+    )
 )
 
 
 def participants_of(conn: Connection, dialog_id: int) -> set[int]:
-    return set(conn.execute(_PARTICIPANTS, {"dialog_id": dialog_id}).scalars())
+    return set(_PARTICIPANTS.scalars(conn, {"dialog_id": dialog_id}))
 
 
 def can_see(caller: Caller, dialog: Any, participants: set[int]) -> bool:
@@ -95,6 +98,21 @@ def dialog_audience(conn: Connection, dialog: Any, memo: dict[Any, Any] | None =
     return audience
 
 
+_STAFF = {
+    "supervisors": Hot(
+        select(s.queue_supervisors.c.operator_id).where(
+            s.queue_supervisors.c.queue_id == bindparam("queue_id")
+        )
+    ),
+    "members": Hot(
+        select(s.queue_members.c.operator_id).where(
+            s.queue_members.c.queue_id == bindparam("queue_id")
+        )
+    ),
+    "admins": Hot(select(s.operators.c.id).where(s.operators.c.role == Role.ADMIN)),
+}
+
+
 def _staff(
     conn: Connection, kind: str, queue_id: int, memo: dict[Any, Any] | None
 ) -> frozenset[int]:
@@ -102,15 +120,7 @@ def _staff(
     if memo is not None and key in memo:
         found: frozenset[int] = memo[key]
         return found
-    if kind == "supervisors":
-        query = select(s.queue_supervisors.c.operator_id).where(
-            s.queue_supervisors.c.queue_id == queue_id
-        )
-    elif kind == "members":
-        query = select(s.queue_members.c.operator_id).where(s.queue_members.c.queue_id == queue_id)
-    else:
-        query = select(s.operators.c.id).where(s.operators.c.role == Role.ADMIN)
-    staff = frozenset(conn.execute(query).scalars())
+    staff = frozenset(_STAFF[kind].scalars(conn, {"queue_id": queue_id}))
     if memo is not None:
         memo[key] = staff
     return staff

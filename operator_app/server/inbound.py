@@ -16,6 +16,7 @@ from . import routing, security
 from . import schema as s
 from .access import dialog_audience
 from .errors import ApiError, not_found
+from .hotsql import Hot
 from .schema import new_id, utcnow
 from .service import REOPEN_WINDOW, Backend
 from .txn import Tx
@@ -64,14 +65,22 @@ def accept_message(
     return backend.writer.run(lambda tx: _accept(tx, channel, msg), accepted_at)
 
 
-_SEEN = select(s.inbound_seen.c.dialog_id, s.inbound_seen.c.message_id).where(
-    s.inbound_seen.c.channel == bindparam("channel"),
-    s.inbound_seen.c.external_id == bindparam("external_id"),
+# The statements of every customer message: prebuilt, run on the DB-API cursor (hotsql.py).
+_SEEN = Hot(
+    select(s.inbound_seen.c.dialog_id, s.inbound_seen.c.message_id).where(
+        s.inbound_seen.c.channel == bindparam("channel"),
+        s.inbound_seen.c.external_id == bindparam("external_id"),
+    )
 )
-_INSERT_MESSAGE = insert(s.messages)
-_INSERT_SEEN = insert(s.inbound_seen)
+_INSERT_MESSAGE = Hot(
+    insert(s.messages).returning(s.messages.c.id),
+    column_keys=["dialog_id", "author", "kind", "text", "attachment_ids", "created_at"],
+)
+_INSERT_SEEN = Hot(
+    insert(s.inbound_seen), column_keys=["channel", "external_id", "dialog_id", "message_id"]
+)
 _NOW = bindparam("now", type_=s.UTCDateTime())
-_BUMP_DIALOG = (
+_BUMP_DIALOG = Hot(
     update(s.dialogs)
     .where(s.dialogs.c.id == bindparam("dialog_id"))
     .values(
@@ -81,11 +90,13 @@ _BUMP_DIALOG = (
         waiting_since=func.coalesce(s.dialogs.c.waiting_since, _NOW),
     )
 )
-_IDENTITY = select(s.contact_identities.c.contact_id).where(
-    s.contact_identities.c.channel == bindparam("channel"),
-    s.contact_identities.c.address == bindparam("address"),
+_IDENTITY = Hot(
+    select(s.contact_identities.c.contact_id).where(
+        s.contact_identities.c.channel == bindparam("channel"),
+        s.contact_identities.c.address == bindparam("address"),
+    )
 )
-_LATEST_DIALOG = (
+_LATEST_DIALOG = Hot(
     select(s.dialogs)
     .where(
         s.dialogs.c.contact_id == bindparam("contact_id"),
@@ -97,16 +108,16 @@ _LATEST_DIALOG = (
 
 
 def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccepted:
-    seen = tx.conn.execute(_SEEN, {"channel": channel, "external_id": msg.external_id}).first()
+    seen = _SEEN.first(tx.conn, {"channel": channel, "external_id": msg.external_id})
     if seen is not None:  # a retry, maybe of a message earlier in this very batch
         return m.InboundAccepted(
             dialog_id=seen.dialog_id, message_id=seen.message_id, duplicate=True
         )
     contact_id = _contact_for(tx, channel, msg)
     dialog_id, before, still_open = _dialog_for(tx, channel, msg, contact_id)
-    message_id = new_id(
-        tx.conn.execute(
-            _INSERT_MESSAGE,
+    message_id = int(
+        _INSERT_MESSAGE.scalar(
+            tx.conn,
             {
                 "dialog_id": dialog_id,
                 "author": m.Author.CLIENT,
@@ -117,9 +128,9 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
             },
         )
     )
-    tx.conn.execute(_BUMP_DIALOG, {"dialog_id": dialog_id, "message_id": message_id, "now": tx.now})
-    tx.conn.execute(
-        _INSERT_SEEN,
+    _BUMP_DIALOG.run(tx.conn, {"dialog_id": dialog_id, "message_id": message_id, "now": tx.now})
+    _INSERT_SEEN.run(
+        tx.conn,
         {
             "channel": channel,
             "external_id": msg.external_id,
@@ -146,7 +157,7 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
 
 
 def _contact_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> int:
-    found = tx.conn.execute(_IDENTITY, {"channel": channel, "address": msg.address}).scalar()
+    found = _IDENTITY.scalar(tx.conn, {"channel": channel, "address": msg.address})
     if found is not None:
         return int(found)
     contact_id = new_id(
@@ -169,7 +180,7 @@ def _dialog_for(
 ) -> tuple[int, set[int], bool]:
     """The open dialog, a reopened recent one, or a new one; with its audience before and
     whether it was open already."""
-    latest = tx.conn.execute(_LATEST_DIALOG, {"contact_id": contact_id, "channel": channel}).first()
+    latest = _LATEST_DIALOG.first(tx.conn, {"contact_id": contact_id, "channel": channel})
     if latest is not None and latest.state != m.DialogState.CLOSED:
         return latest.id, tx.audience_of(latest), True
     if latest is not None and latest.closed_at and tx.now - latest.closed_at < REOPEN_WINDOW:

@@ -18,6 +18,7 @@ from operator_app.protocol import models as m
 from . import schema as s
 from . import views
 from .access import dialog_audience
+from .hotsql import Hot
 from .hub import Published
 
 
@@ -33,24 +34,28 @@ class Outbound:
     on: bool = True
 
 
-# Built once: constructing a statement costs more than running it on SQLite.
-_DIALOG_BY_ID = select(s.dialogs).where(s.dialogs.c.id == bindparam("dialog_id"))
-_TAKE_CURSOR = (
+# Built once (constructing a statement costs more than running it on SQLite); the hot ones run
+# on the DB-API cursor (hotsql.py): a customer message runs about ten of them.
+_DIALOG_BY_ID = Hot(select(s.dialogs).where(s.dialogs.c.id == bindparam("dialog_id")))
+_TAKE_CURSOR = Hot(
     update(s.event_sequence)
     .where(s.event_sequence.c.id == 1)
     .values(head=s.event_sequence.c.head + 1)
     .returning(s.event_sequence.c.head)
 )
-_SET_HEAD = (
+_SET_HEAD = Hot(
     update(s.event_sequence).where(s.event_sequence.c.id == 1).values(head=bindparam("new_head"))
 )
-_SET_MESSAGE_CURSOR = (
+_SET_MESSAGE_CURSOR = Hot(
     update(s.messages)
     .where(s.messages.c.id == bindparam("message_id"))
     .values(event_cursor=bindparam("cursor"))
 )
-_INSERT_EVENT = insert(s.events)
-_INSERT_AUDIENCE = insert(s.event_audience)
+_INSERT_EVENT = Hot(
+    insert(s.events), column_keys=["cursor", "kind", "payload", "for_everyone", "created_at"]
+)
+_INSERT_AUDIENCE = Hot(insert(s.event_audience), column_keys=["operator_id", "cursor"])
+_SEQUENCE = Hot(select(s.event_sequence).where(s.event_sequence.c.id == 1))
 _INSERT_AUDIT = insert(s.audit_log)
 
 
@@ -72,7 +77,7 @@ class Tx:
     _message_cursors: dict[int, int] = field(default_factory=dict)  # message id -> cursor
 
     def dialog_row(self, dialog_id: int) -> Any:
-        return self.conn.execute(_DIALOG_BY_ID, {"dialog_id": dialog_id}).one()
+        return _DIALOG_BY_ID.one(self.conn, {"dialog_id": dialog_id})
 
     def audience_of(self, dialog: Any) -> set[int]:
         return dialog_audience(self.conn, dialog, self.memo)
@@ -117,7 +122,7 @@ class Tx:
         PostgreSQL its row lock orders concurrent processes); the rest count in memory and
         finish() stores the head once."""
         if self._head is None:
-            self._head = int(self.conn.execute(_TAKE_CURSOR).scalar_one())
+            self._head = int(_TAKE_CURSOR.scalar(self.conn))
         else:
             self._head += 1
         return self._head
@@ -161,19 +166,19 @@ class Tx:
             return
         first = self._events[0]["cursor"]
         if self._head is not None and self._head > first:
-            self.conn.execute(_SET_HEAD, {"new_head": self._head})
-        self.conn.execute(_INSERT_EVENT, self._events)
+            _SET_HEAD.run(self.conn, {"new_head": self._head})
+        _INSERT_EVENT.many(self.conn, self._events)
         if self._audience_rows:
-            self.conn.execute(_INSERT_AUDIENCE, self._audience_rows)
+            _INSERT_AUDIENCE.many(self.conn, self._audience_rows)
         if self._message_cursors:
-            self.conn.execute(
-                _SET_MESSAGE_CURSOR,
+            _SET_MESSAGE_CURSOR.many(
+                self.conn,
                 [{"message_id": k, "cursor": v} for k, v in self._message_cursors.items()],
             )
         self._events, self._audience_rows, self._message_cursors = [], [], {}
 
     def _prune(self) -> None:
-        seq = self.conn.execute(select(s.event_sequence).where(s.event_sequence.c.id == 1)).one()
+        seq = _SEQUENCE.one(self.conn)
         keep_from = seq.head - self.retention
         if keep_from - seq.pruned_through < max(1, self.retention // 100):
             return

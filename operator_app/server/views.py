@@ -12,6 +12,7 @@ from operator_app.protocol import models as m
 from operator_app.protocol import routes
 
 from . import schema as s
+from .hotsql import Hot
 
 PREVIEW_CHARS = 120
 
@@ -142,26 +143,30 @@ def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
     ]
 
 
-_CONTACT_NAME = select(s.contacts.c.name).where(s.contacts.c.id == bindparam("contact_id"))
-_PARTICIPANTS = (
+# One event's dialog: prebuilt and run on the DB-API cursor (hotsql.py), since every event
+# of the message write path carries one.
+_CONTACT_NAME = Hot(select(s.contacts.c.name).where(s.contacts.c.id == bindparam("contact_id")))
+_PARTICIPANTS = Hot(
     select(s.dialog_participants.c.operator_id)
     .where(s.dialog_participants.c.dialog_id == bindparam("dialog_id"))
     .order_by(s.dialog_participants.c.operator_id)
 )
-_PREVIEW = select(
-    s.messages.c.author,
-    s.messages.c.kind,
-    func.substr(s.messages.c.text, 1, PREVIEW_CHARS).label("text"),
-    s.messages.c.created_at,
-).where(s.messages.c.id == bindparam("message_id"))
+_PREVIEW = Hot(
+    select(
+        s.messages.c.author,
+        s.messages.c.kind,
+        func.substr(s.messages.c.text, 1, PREVIEW_CHARS).label("text"),
+        s.messages.c.created_at,
+    ).where(s.messages.c.id == bindparam("message_id"))
+)
 
 
 def _dialog_alone(conn: Connection, r: Any) -> m.Dialog:
-    name = conn.execute(_CONTACT_NAME, {"contact_id": r.contact_id}).scalar()
-    participants = list(conn.execute(_PARTICIPANTS, {"dialog_id": r.id}).scalars())
+    name = _CONTACT_NAME.scalar(conn, {"contact_id": r.contact_id})
+    participants = _PARTICIPANTS.scalars(conn, {"dialog_id": r.id})
     preview = None
     if r.last_message_id is not None:
-        last = conn.execute(_PREVIEW, {"message_id": r.last_message_id}).first()
+        last = _PREVIEW.first(conn, {"message_id": r.last_message_id})
         if last is not None:
             preview = _preview(last)
     return _wire_dialog(r, name or "", participants, preview)

@@ -1,0 +1,168 @@
+"""The hot statements of the message write path, run on the DB-API cursor.
+
+A SQLAlchemy Core execution costs 30-60 µs of Python around a SQLite statement that itself
+takes a few (execution context, parameter processing, result proxy); a customer message runs
+about ten. A ``Hot`` statement is still written as Core, compiled once per dialect (qmark for
+SQLite, pyformat for psycopg) with SQLAlchemy's own type processors for its parameters and
+result columns, then executed on the raw cursor of the connection's transaction: the same
+SQL and the same values as Core would send, without the machinery in between.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, NoResultFound
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+
+Processor = Callable[[Any], Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the parameters, in order for a positional paramstyle
+    positional: bool  # qmark (SQLite) or named (pyformat: psycopg)
+    defaults: Mapping[str, Any]  # literal values the statement carries (e.g. ``count + 1``)
+    bind_processors: tuple[Processor | None, ...]  # by position in ``names``
+    row_type: Any  # namedtuple of the result columns, or None
+    result_processors: tuple[Processor | None, ...]
+
+
+class Hot:
+    """A Core statement compiled once per dialect and run on the DB-API cursor."""
+
+    def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        key = f"{dialect.name}+{dialect.driver}"
+        found = self._by_dialect.get(key)
+        if found is None:
+            found = self._by_dialect[key] = self._compile(dialect)
+        return found
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = cast(
+            SQLCompiler, self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+        )
+        processors = {name: _bind_processor(b, dialect) for b, name in compiled.bind_names.items()}
+        positional = compiled.positiontup is not None
+        names = tuple(compiled.positiontup or dict.fromkeys(compiled.bind_names.values()))
+        columns = list(getattr(self.statement, "selected_columns", None) or ())
+        if not columns:  # INSERT/UPDATE ... RETURNING
+            columns = list(getattr(compiled, "returning", None) or ())
+        row_type = namedtuple("HotRow", [c.key for c in columns]) if columns else None
+        results = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        )
+        return _Compiled(
+            sql=compiled.string,
+            names=names,
+            positional=positional,
+            defaults={  # a parameter without a literal value must be given, also for a column
+                name: b.value  # default: its Python-side default is not applied here
+                for b, name in compiled.bind_names.items()
+                if not b.required and b.value is not None
+            },
+            bind_processors=tuple(processors.get(name) for name in names),
+            row_type=row_type,
+            result_processors=results,
+        )
+
+    def _parameters(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        defaults = compiled.defaults
+        values = [
+            value if processor is None else processor(value)
+            for value, processor in zip(
+                (params[n] if n in params else defaults[n] for n in compiled.names),
+                compiled.bind_processors,
+                strict=True,
+            )
+        ]
+        if compiled.positional:
+            return tuple(values)
+        return dict(zip(compiled.names, values, strict=True))  # only its own, as Core sends
+
+    def _row(self, compiled: _Compiled, raw: Sequence[Any] | None) -> Any:
+        if raw is None or compiled.row_type is None:
+            return raw
+        return compiled.row_type._make(
+            value if processor is None else processor(value)
+            for value, processor in zip(raw, compiled.result_processors, strict=True)
+        )
+
+    def _execute(
+        self,
+        conn: Connection,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        fetch: Callable[[_Compiled, Any], T],
+        *,
+        many: bool = False,
+    ) -> T:
+        compiled = self._compiled(conn.dialect)
+        # the connection's own DB-API connection: the same transaction as its Core statements
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection is not None
+        cursor = dbapi_connection.cursor()
+        try:
+            if many:
+                rows = [self._parameters(compiled, r) for r in params]  # type: ignore[arg-type]
+                cursor.executemany(compiled.sql, rows)
+            else:
+                cursor.execute(compiled.sql, self._parameters(compiled, params))  # type: ignore[arg-type]
+            return fetch(compiled, cursor)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            # the exceptions Core would raise (callers catch sqlalchemy.exc.IntegrityError)
+            raise DBAPIError.instance(
+                compiled.sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            ) from exc
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first row (a namedtuple with the selected columns' names), or None."""
+        return self._execute(conn, params or {}, lambda c, cur: self._row(c, cur.fetchone()))
+
+    def one(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        row = self.first(conn, params)
+        if row is None:
+            raise NoResultFound("no row where one was required")
+        return row
+
+    def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return self._execute(
+            conn, params or {}, lambda c, cur: [self._row(c, raw) for raw in cur.fetchall()]
+        )
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        row = self.first(conn, params)
+        return None if row is None else row[0]
+
+    def scalars(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return [row[0] for row in self.all(conn, params)]
+
+    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:
+        self._execute(conn, params or {}, _nothing)
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """executemany: one statement for many parameter sets (no result)."""
+        self._execute(conn, rows, _nothing, many=True)
+
+
+def _nothing(_compiled: _Compiled, _cursor: Any) -> None:
+    return None
+
+
+def _bind_processor(bind: BindParameter[Any], dialect: Dialect) -> Processor | None:
+    processor: Processor | None = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor
