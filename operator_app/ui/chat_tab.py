@@ -87,8 +87,9 @@ class ChatTab(QWidget):
         *,
         files: AttachmentFiles | None = None,
         open_url: UrlOpener = QDesktopServices.openUrl,
+        parent: QWidget | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(parent)
         self.service = service
         self.dialog_id = dialog_id
         self.runner = runner

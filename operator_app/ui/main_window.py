@@ -237,6 +237,10 @@ class MainWindow(QMainWindow):
         self.chat_tabs.setMovable(True)
         self.chat_tabs.setDocumentMode(True)
         self.chat_tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        # where QTabWidget keeps its pages (tabs are built in it: see open_dialog)
+        self._tab_pages = self.chat_tabs.findChild(
+            QStackedWidget, options=Qt.FindChildOption.FindDirectChildrenOnly
+        )
         self.center.addWidget(empty)
         self.center.addWidget(self.chat_tabs)
         return self.center
@@ -395,7 +399,11 @@ class MainWindow(QMainWindow):
         if tab is None:
             from .chat_tab import ChatTab
 
-            tab = ChatTab(self.service, dialog_id, self.runner)
+            # The tab widget shown first and the tab built inside its page stack: Qt then lays
+            # the timeline's rows out once, at their final width, instead of also at the
+            # provisional widths of a parentless widget and of a tab widget never shown yet.
+            self.center.setCurrentWidget(self.chat_tabs)
+            tab = ChatTab(self.service, dialog_id, self.runner, parent=self._tab_pages)
             tab.transfer_requested.connect(self.transfer_dialog)
             tab.close_requested.connect(self.close_dialog)
             self.tabs_by_dialog[dialog_id] = tab

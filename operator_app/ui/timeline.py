@@ -38,6 +38,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QTextLayout,
     QTextLine,
     QTextOption,
@@ -700,7 +701,6 @@ class TimelineView(QListView):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("timeline")
-        self.setModel(model)
         self.delegate = MessageDelegate(self, thumbnails)
         self.setItemDelegate(self.delegate)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -711,6 +711,15 @@ class TimelineView(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setSpacing(0)
         self.setMouseTracking(True)
+        # The model last: setting the scroll mode with rows present lays every row out at the
+        # view's provisional 100 px width (a text layout each, wasted).
+        self.setModel(model)
+        # A full page is taller than any screen, so it will need the scroll bar: with the bar
+        # there from the start the rows are laid out once, not once without it and again at
+        # the narrower width. Back to "as needed" after the first paint (nothing moves then).
+        self._bar_settled = model.rowCount() < PAGE
+        if not self._bar_settled:
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.menu: QMenu | None = None
         self._anchor = QPersistentModelIndex()
         self._anchor_timer = QTimer(self, singleShot=True, interval=0)
@@ -718,6 +727,12 @@ class TimelineView(QListView):
         self.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
         self.verticalScrollBar().rangeChanged.connect(self._fill_when_short)
         model.rowsInserted.connect(self._keep_anchor)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._bar_settled:
+            self._bar_settled = True
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
     # ---- older history ---------------------------------------------------------------------
 

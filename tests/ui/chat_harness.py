@@ -7,6 +7,7 @@ import gc
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +18,8 @@ from operator_app.app import sign_in
 from operator_app.core.connection import Phase
 from operator_app.core.service import DeskService, MessagesChanged, Section, TypingChanged
 from operator_app.protocol import routes
-from operator_app.protocol.models import Channel, InboundMessage, InboundTyping
+from operator_app.protocol.events import EventFrame, MessageCreated
+from operator_app.protocol.models import Author, Channel, InboundMessage, InboundTyping, Message
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.bridge import CoreBridge
 from operator_app.ui.chat_tab import ChatTab
@@ -141,3 +143,26 @@ async def desk(
         await runner.cancel_all()
         await service.close()
         service.cache.close()
+
+
+def replayed_messages(service: DeskService, dialog_id: int, count: int) -> list[EventFrame]:
+    """``count`` customer messages for one dialog, past the cache's cursor and server ids."""
+    dialog = service.cache.get_dialog(dialog_id)
+    assert dialog is not None
+    cursor = (service.cache.cursor or 0) + 1_000_000
+    frames = []
+    for n in range(count):
+        at = datetime.now(UTC) + timedelta(milliseconds=n)
+        message = Message(
+            id=50_000_000 + n,
+            dialog_id=dialog_id,
+            author=Author.CLIENT,
+            author_name="Client",
+            text=f"replayed {n}",
+            created_at=at,
+        )
+        dialog = dialog.model_copy(update={"updated_at": at, "last_message_id": message.id})
+        frames.append(
+            EventFrame(cursor=cursor + n, event=MessageCreated(message=message, dialog=dialog))
+        )
+    return frames

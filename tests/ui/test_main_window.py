@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+import pytest
+from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -19,8 +20,10 @@ from operator_app.protocol.models import DialogState, MessageKind
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
+from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.qt_async import type_text, wait_until
+from tests.ui.chat_harness import replayed_messages
 
 Scenario = Callable[[MainWindow, DeskService], Awaitable[None]]
 
@@ -254,5 +257,49 @@ def test_the_dialog_list_shows_the_draft_as_it_changes(
             await wait_until(lambda: draft_shown() == "Уточняю у склада", what="the new text")
             tab.composer.clear()
             await wait_until(lambda: draft_shown() == "", what="the draft gone")
+
+    run_with_server(qloop, scenario)
+
+
+def test_a_long_dialog_opens_with_each_row_measured_at_one_width(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each layout of the timeline measures every row of the page (a text layout each): the
+    first tab is laid out at its final width only, not also at provisional ones, and the scroll
+    bar a full page needs is there from the start and "as needed" again once painted."""
+
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            dialog_id = window.models[Section.MINE].dialog_id_at(0)
+            frames = replayed_messages(window.service, dialog_id, count=PAGE + 20)
+            await window.service.sync.on_frames(frames)
+            widths: dict[str, list[int]] = {}
+            size_hint = MessageDelegate.sizeHint
+
+            def spy(
+                delegate: MessageDelegate, option: QStyleOptionViewItem, index: QModelIndex
+            ) -> QSize:
+                width = option.rect.width()  # 0: Qt asks for a row's size without a layout
+                row = index.data(MessageRowRole)
+                seen = widths.setdefault(row.key, [])
+                if width and width not in seen:
+                    seen.append(width)
+                return size_hint(delegate, option, index)
+
+            monkeypatch.setattr(MessageDelegate, "sizeHint", spy)
+            tab = window.open_dialog(dialog_id)
+            assert tab.model.rowCount() == PAGE
+            assert tab.timeline.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+            await wait_until(
+                lambda: (
+                    tab.timeline.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                ),
+                what="the first paint",
+            )
+            final = tab.timeline.viewport().width()
+            assert len(widths) == PAGE
+            assert all(seen == [final] for seen in widths.values()), widths
+            assert tab.timeline.verticalScrollBar().isVisible()
+            assert tab.model.message_at(PAGE - 1).text == f"replayed {PAGE + 19}"
 
     run_with_server(qloop, scenario)

@@ -13,15 +13,14 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.attachments import AttachmentFiles
-from operator_app.core.service import DeliveryState, DeskService, MessageRow, Section
-from operator_app.protocol.events import EventFrame, MessageCreated
+from operator_app.core.service import DeliveryState, MessageRow, Section
 from operator_app.protocol.models import Attachment, Author, Channel, Message
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.chat_tab import ChatTab
 from operator_app.ui.links import find_links
 from operator_app.ui.timeline import MAX_WINDOW, PAGE, DayHeaderRole, Hit, TimelineView
 from tests.helpers.qt_async import wait_until
-from tests.ui.chat_harness import desk, run_with_server
+from tests.ui.chat_harness import desk, replayed_messages, run_with_server
 
 # ---- link detection (pure) ------------------------------------------------------------------
 
@@ -549,7 +548,7 @@ def test_a_replay_is_inserted_per_batch_and_the_window_stays_bounded(
             await wait_until(lambda: tab.model.rowCount() > 0, what="the newest page")
             inserts: list[int] = []
             tab.model.rowsInserted.connect(lambda _p, first, last: inserts.append(last - first))
-            frames = _replay(service, dialog_id, count=MAX_WINDOW + PAGE)
+            frames = replayed_messages(service, dialog_id, count=MAX_WINDOW + PAGE)
             await service.sync.on_frames(frames)
             await wait_until(
                 lambda: _last(tab).text == f"replayed {MAX_WINDOW + PAGE - 1}",
@@ -570,26 +569,3 @@ def test_a_replay_is_inserted_per_batch_and_the_window_stays_bounded(
             )
 
     run_with_server(qloop, scenario)
-
-
-def _replay(service: DeskService, dialog_id: int, count: int) -> list[EventFrame]:
-    """``count`` customer messages for one dialog, past the cache's cursor and server ids."""
-    dialog = service.cache.get_dialog(dialog_id)
-    assert dialog is not None
-    cursor = (service.cache.cursor or 0) + 1_000_000
-    frames = []
-    for n in range(count):
-        at = datetime.now(UTC) + timedelta(milliseconds=n)
-        message = Message(
-            id=50_000_000 + n,
-            dialog_id=dialog_id,
-            author=Author.CLIENT,
-            author_name="Client",
-            text=f"replayed {n}",
-            created_at=at,
-        )
-        dialog = dialog.model_copy(update={"updated_at": at, "last_message_id": message.id})
-        frames.append(
-            EventFrame(cursor=cursor + n, event=MessageCreated(message=message, dialog=dialog))
-        )
-    return frames
