@@ -35,6 +35,7 @@ from operator_app.protocol.models import (
     TransferRequest,
 )
 
+from . import heap
 from . import templates as template_rendering
 from .cache import Cache
 from .changes import (
@@ -119,6 +120,9 @@ class DeskService:
         self._tasks = TaskSet()
         self._realtime: RealtimeConnection | None = None
         self._started = False
+        # The app sets it (never tests, see heap.freeze_long_lived): at the first ONLINE, the
+        # window and its start-up objects are frozen out of the cycle collector's passes.
+        self.settle_heap_online = False
         self.sync = SyncEngine(cache, api, self._emit_all)
         self.outbox = Outbox(
             cache,
@@ -274,6 +278,8 @@ class DeskService:
         self.connection = state
         if state.phase is Phase.ONLINE:
             self.outbox.wake()
+            if self.settle_heap_online:
+                heap.freeze_long_lived()
         refused = isinstance(state.error, ApiError) and state.error.code == ErrorCode.UNAUTHORIZED
         if state.phase is Phase.OFFLINE and refused and self.api.token:
             self._forget_token()  # revoked or expired: needs_login turns True

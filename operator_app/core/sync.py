@@ -131,13 +131,28 @@ class SyncEngine:
         await self._apply_run(run)
 
     async def _apply_run(self, frames: Sequence[EventFrame]) -> None:
+        """Each batch, and the handling of its change set, is a step of its own on the loop:
+        reading the run off the socket, applying a batch and the UI's work on its changes
+        each take up to ~10 ms, and the GUI paints between them instead of after all three."""
         done = 0
         while done < len(frames):
-            if done:
-                await asyncio.sleep(0)  # the GUI paints between batches
-            done += self.apply_events(frames[done:])
+            await asyncio.sleep(0)
+            taken, changes = self._apply_batch(frames[done:], BATCH_SECONDS)
+            done += taken
+            if changes:
+                await self._emit_next(changes)
         if frames:
             self._checkpoint_in_background()
+
+    async def _emit_next(self, changes: Sequence[Change]) -> None:
+        """Emit a committed batch's changes at the loop's next turn, and never lose them: if
+        the task is cancelled meanwhile (closing), they are emitted at once."""
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self._emit(changes)
+            raise
+        self._emit(changes)
 
     def _checkpoint_in_background(self) -> None:
         """Move the WAL into the file off the loop thread (see cache.AUTO_CHECKPOINT_PAGES)."""
@@ -199,7 +214,13 @@ class SyncEngine:
         back and applied again one event at a time: the events before the failing one land,
         and the failure propagates (the connection drops and the server replays from there).
         """
-        deadline = time.perf_counter() + (BATCH_SECONDS if budget is None else budget)
+        taken, changes = self._apply_batch(frames, BATCH_SECONDS if budget is None else budget)
+        self._emit(changes)
+        return taken
+
+    def _apply_batch(self, frames: Sequence[EventFrame], budget: float) -> tuple[int, list[Change]]:
+        """``apply_events`` without the emit: (frames consumed, the merged change set)."""
+        deadline = time.perf_counter() + budget
         taken = 0
         changes: list[Change] = []
         try:
@@ -219,9 +240,8 @@ class SyncEngine:
             log.info("sync: a batch of %d events failed; applying them one by one", taken)
             for frame in frames[:taken]:
                 self.apply_event(frame.cursor, frame.event)
-            return taken
-        self._emit(merge_changes(changes))
-        return taken
+            return taken, []
+        return taken, merge_changes(changes)
 
     def _apply(self, event: Event) -> list[Change]:
         if isinstance(event, MessageCreated):

@@ -67,6 +67,10 @@ MIN_SERVER_HEARTBEAT = 1.0  # a server asking for less is ignored: it would only
 YIELD_EVERY_SECONDS = 0.008  # let the GUI paint at least this often while frames pour in
 RECEIVE_QUEUE_FRAMES = 256
 MAX_RUN_FRAMES = 500  # events already buffered are handed to on_frames together, this many at most
+# asyncio reads up to 256 KB per socket callback, and websockets parses and inflates all of it
+# inside that callback: during a replay ~600 frames, 25-55 ms of the GUI thread in one piece.
+# Smaller reads spread the same work over several loop iterations (see ``_bound_reads``).
+READ_CHUNK_BYTES = 32 * 1024
 _EXCERPT = 120
 
 
@@ -248,6 +252,7 @@ class RealtimeConnection:
         if not token:
             raise _Offline(ApiError(401, ErrorCode.UNAUTHORIZED, "not logged in"))
         ws = await self._open()
+        _bound_reads(ws)
         self._ws = ws
         try:
             auth = AuthFrame(
@@ -379,6 +384,14 @@ class RealtimeConnection:
             raise _Dropped(f"applying a {frame.type} frame failed") from exc
         if isinstance(frame, ReplayDoneFrame | ResyncRequiredFrame):
             self._replaying_after_failure = False  # caught up past the event that failed
+
+
+def _bound_reads(ws: ClientConnection) -> None:
+    """Cap how much one socket callback reads (READ_CHUNK_BYTES). Plain TCP only: asyncio's
+    TLS layer joins whatever it has decrypted into one callback whatever this says."""
+    transport = ws.transport
+    if isinstance(getattr(transport, "max_size", None), int):  # asyncio's socket transport
+        setattr(transport, "max_size", READ_CHUNK_BYTES)  # noqa: B010 (not in its stubs)
 
 
 def decode_or_skip(raw: str | bytes) -> ServerFrame | None:

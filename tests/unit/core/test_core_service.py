@@ -150,3 +150,26 @@ async def test_retention_runs_in_the_background_at_start(tmp_path: Path) -> None
     assert desk.cache.get_dialog(1) is None
     assert desk.cache.get_dialog(2) is not None
     await desk.service.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("settle", [False, True])
+async def test_the_app_freezes_its_heap_once_at_the_first_online(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settle: bool
+) -> None:
+    from operator_app.core import heap
+
+    freezes: list[int] = []
+    monkeypatch.setattr(heap, "_frozen", False)  # a fresh process, as far as heap knows
+    monkeypatch.setattr(heap.gc, "freeze", lambda: freezes.append(1))
+    desk = Desk(tmp_path)
+    desk.service.settle_heap_online = settle  # the app sets it; tests and tools never do
+    await desk.service.start()
+    [socket] = desk.sockets
+    socket.on_state(ConnectionState(Phase.CONNECTING))
+    assert freezes == []  # not before the window is up and connected
+    for _ in range(2):  # a reconnect does not freeze again
+        socket.on_state(ConnectionState(Phase.ONLINE))
+        socket.on_state(ConnectionState(Phase.RECONNECTING))
+    assert freezes == ([1] if settle else [])
+    await desk.service.close()

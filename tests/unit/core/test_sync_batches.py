@@ -4,6 +4,7 @@ set per batch."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -261,3 +262,55 @@ async def test_the_wal_is_checkpointed_off_the_loop_thread_at_most_once_a_second
     await asyncio.sleep(0.05)
     assert len(threads) == 1 and threads[0] != threading.get_ident()
     await side.engine.close()
+
+
+class LoopTurns:
+    """Counts turns of the event loop while it runs (a task that only yields)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.task = asyncio.create_task(self._spin())
+
+    async def _spin(self) -> None:
+        while True:
+            self.count += 1
+            await asyncio.sleep(0)
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+@pytest.mark.asyncio
+async def test_a_replay_lets_the_loop_turn_between_a_batch_and_the_handling_of_its_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("operator_app.core.sync.BATCH_SECONDS", 0.0)  # one event a batch
+    side = Side(tmp_path / "c.sqlite3")
+    turns = LoopTurns()
+    seen: list[tuple[int, int | None]] = []  # (loop turns, stored cursor) at each emit
+    side.engine._emit = lambda changes: seen.append((turns.count, side.cache.cursor))
+    await side.engine.on_frames(replay()[3:7])  # four new events: four batches
+    await turns.stop()
+    assert [cursor for _, cursor in seen] == [101, 102, 103, 104]  # in order, after the commit
+    # the GUI's loop ran between each commit and its emit, and between the emit and the
+    # next batch: at least two turns between consecutive change sets
+    assert all(later - earlier >= 2 for (earlier, _), (later, _) in itertools.pairwise(seen))
+
+
+@pytest.mark.asyncio
+async def test_a_committed_batch_is_announced_even_when_the_replay_is_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("operator_app.core.sync.BATCH_SECONDS", 0.0)
+    side = Side(tmp_path / "c.sqlite3")
+    replaying = asyncio.create_task(side.engine.on_frames(replay()[3:7]))
+    while side.cache.cursor == 100:  # until the first batch has committed
+        await asyncio.sleep(0)
+    assert side.batches == []  # committed, not announced yet: its emit waits for a loop turn
+    replaying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await replaying
+    assert side.cache.cursor == 101
+    [changes] = side.batches  # announced all the same, and nothing after it
+    assert any(isinstance(c, MessagesChanged) for c in changes)

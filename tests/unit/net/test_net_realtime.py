@@ -546,3 +546,33 @@ async def test_buffered_events_are_handed_over_in_runs_in_order() -> None:
     assert [f.type for f in client.frames[:1]] == ["hello"]
     assert len(server.auths) == 2 and server.auths[1].since_cursor is None
     assert max(client.runs) > 1 and sum(client.runs) == 301
+
+
+@pytest.mark.asyncio
+async def test_a_replay_larger_than_one_socket_read_arrives_whole_and_in_order() -> None:
+    from operator_app.net.realtime import READ_CHUNK_BYTES
+
+    padding = "x" * 2000  # incompressible enough: 300 frames span many reads of 32 KB
+
+    def big_event(cursor: int) -> str:
+        frame = EventFrame(cursor=cursor, event=TemplateDeleted(template_id=cursor))
+        return encode_frame(frame)[:-1] + f', "padding": "{padding}{cursor}"}}'
+
+    reads: list[int] = []
+
+    async def script(ws: ServerConnection, index: int) -> None:
+        await ws.send(hello())
+        for cursor in range(1, 301):  # a replay: written at once, buffered by the client
+            await ws.send(big_event(cursor))
+        await ws.send(encode_frame(ReplayDoneFrame(cursor=300)))
+        await hold(ws)
+
+    async with scripted(script) as (_server, url), BatchClient(url) as client:
+        await client.wait_for(lambda: bool(client.frames) and client.frames[-1].type != "hello")
+        await client.wait_for(lambda: client.frames[-1].type == "replay_done")
+        ws = client.conn._ws
+        assert ws is not None
+        reads.append(getattr(ws.transport, "max_size", 0))
+
+    assert client.cursors() == list(range(1, 301))
+    assert reads == [READ_CHUNK_BYTES]  # each socket callback reads (and inflates) this at most
