@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._every_second)
         self._tick.start()
-        self.session_restorer = restore_session(self)
+        self.session_restorer = restore_session(self)  # the tabs reopen in finish_start
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -653,12 +653,13 @@ class MainWindow(QMainWindow):
 
     def finish_start(self) -> None:
         """What the first paint does not show, done right after it (the app calls this):
-        the channel and tag choices of the list filters (until then a popup fills them);
-        then, when the loop is idle, the chat tab module loads so that the first tab the
-        operator opens does not wait for it (~40 ms)."""
+        the channel and tag choices of the list filters (until then a popup fills them), the
+        last session's tabs; then, when the loop is idle, the chat tab module loads so that
+        the first tab the operator opens does not wait for it (~40 ms)."""
         if not self._started:
             self._started = True
             self.list_filters.refresh_choices()
+            self.session_restorer.start()
             QTimer.singleShot(0, _load_chat_tab)
 
     def showEvent(self, event: QShowEvent) -> None:

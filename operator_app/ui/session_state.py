@@ -2,8 +2,10 @@
 
 Saved on close into ``Settings.window_state`` as base64 blobs (geometry and splitter from Qt,
 tabs as base64 JSON). Tabs are kept per server profile and login: dialog ids mean nothing on
-another server. At start the cached dialogs reopen at once; ids the cache does not know yet
-reopen when the first sync brings them, or are dropped after ``PENDING_SECONDS``.
+another server. Geometry and splitter apply before the window shows; the tabs reopen after its
+first paint (``MainWindow.finish_start``: each tab is a timeline to lay out, which the dialog
+list should not wait for): the cached dialogs at once, ids the cache does not know yet when
+the first sync brings them, or they are dropped after ``PENDING_SECONDS``.
 """
 
 from __future__ import annotations
@@ -80,10 +82,11 @@ def save_session(window: MainWindow) -> None:
     state = settings.window_state
     state[GEOMETRY] = _blob(window.saveGeometry())
     state[SPLITTER] = _blob(window.splitter.saveState())
-    current = window.current_tab()
-    state[tabs_key(window)] = encode_tabs(
-        open_tab_ids(window), None if current is None else current.dialog_id
-    )
+    if window.session_restorer.started:  # else the saved tabs were never reopened: keep them
+        current = window.current_tab()
+        state[tabs_key(window)] = encode_tabs(
+            open_tab_ids(window), None if current is None else current.dialog_id
+        )
     try:
         save_settings(settings)
     except OSError as exc:
@@ -91,17 +94,25 @@ def save_session(window: MainWindow) -> None:
 
 
 class SessionRestorer:
-    """Reopens the saved tabs, now or as soon as the sync brings their dialogs."""
+    """Reopens the saved tabs once started: at once, or as soon as the sync brings their
+    dialogs."""
 
     def __init__(self, window: MainWindow, tabs: list[int], current: int | None) -> None:
         self.window = window
         self.pending = list(tabs)
         self.current = current
-        self.deadline = time.monotonic() + PENDING_SECONDS
+        self.deadline = 0.0
+        self.started = False
         self.listening = False
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        self.deadline = time.monotonic() + PENDING_SECONDS
         self.open_ready()
         if self.pending:
-            window.bridge.dialogs_changed.connect(self._on_dialogs_changed)
+            self.window.bridge.dialogs_changed.connect(self._on_dialogs_changed)
             self.listening = True
 
     def open_ready(self) -> None:
@@ -129,7 +140,8 @@ class SessionRestorer:
 
 
 def restore_session(window: MainWindow) -> SessionRestorer:
-    """Apply the saved geometry and splitter, and reopen this profile's tabs."""
+    """Apply the saved geometry and splitter; the returned restorer reopens this profile's
+    tabs when started."""
     state = load_settings().window_state
     if GEOMETRY in state and not window.restoreGeometry(_bytes(state[GEOMETRY])):
         logger.info("saved window geometry ignored: unreadable")

@@ -102,6 +102,7 @@ def test_session_restores_tabs_current_tab_and_layout(
 
 async def _session(server: EmbeddedServer, qtbot: QtBot) -> None:
     async with signed_in_window(server, qtbot) as (_service, window):
+        window.finish_start()  # as the app does after the first paint
         mine = window.models[Section.MINE]
         first, second = mine.dialog_id_at(0), mine.dialog_id_at(1)
         window.open_dialog(first)
@@ -115,7 +116,10 @@ async def _session(server: EmbeddedServer, qtbot: QtBot) -> None:
     assert "geometry" in load_settings().window_state
 
     async with signed_in_window(server, qtbot) as (_service, window):
+        assert open_tab_ids(window) == []  # the tabs reopen after the first paint
+        window.finish_start()
         assert open_tab_ids(window) == [first, second]
+        await asyncio.sleep(0.1)  # the layout takes the tabs' minimum width into account
         assert window.current_tab().dialog_id == first  # type: ignore[union-attr]
         assert (window.width(), window.height()) == size
         assert window.splitter.sizes() == sizes
@@ -130,6 +134,7 @@ def test_tabs_of_dialogs_not_cached_yet_reopen_when_the_sync_brings_them(
 
 async def _pending(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None:
     async with signed_in_window(server, qtbot) as (_service, window):
+        window.finish_start()
         mine = window.models[Section.MINE]
         first, second = mine.dialog_id_at(0), mine.dialog_id_at(1)
         window.open_dialog(first)
@@ -137,6 +142,7 @@ async def _pending(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None
 
     # a new computer: an empty cache, so the dialogs arrive with the first sync
     async with signed_in_window(server, qtbot, cache_dir=tmp_path / "fresh") as (_s, window):
+        window.finish_start()
         await wait_until(lambda: open_tab_ids(window) == [first, second], what="tabs reopened")
         assert window.current_tab().dialog_id == second  # type: ignore[union-attr]
         assert not window.session_restorer.pending

@@ -3,7 +3,8 @@
 The cold-start figure (docs/performance.md) rests on this order, so it is asserted here as
 structure, not as time: a fresh process opens a cache that a real session filled, builds the
 window the way the app does, and records at the dialog list's first paint which network
-libraries are loaded and what the connection says. Then the same process must go online.
+libraries are loaded, what the connection says and whether the last session's tabs (saved in
+the settings) were built. Then the same process must go online with those tabs reopened.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import sys
 from operator_app.app import sign_in
 from operator_app.core.connection import Phase
 from operator_app.core.service import Section
+from operator_app.core.settings import load_settings, save_settings
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.session_state import encode_tabs
 from tests.helpers.qt_async import wait_until
 
 # Loaded only after the first paint: httpx (REST), websockets (live events), keyring (token),
@@ -69,6 +72,7 @@ async def start() -> dict:
                 seen["phase"] = service.connection.phase.value
                 seen["loaded"] = [name for name in NETWORK if name in sys.modules]
                 seen["later"] = [name for name in LATER if name in sys.modules]
+                seen["tabs"] = list(window.tabs_by_dialog)
             return False
 
     watch = FirstPaint()
@@ -79,6 +83,9 @@ async def start() -> dict:
         await asyncio.sleep(0.05)
     seen["then"] = service.connection.phase.value
     seen["loaded_then"] = [name for name in NETWORK if name in sys.modules]
+    seen["tabs_then"] = list(window.tabs_by_dialog)
+    current = window.current_tab()
+    seen["current_then"] = None if current is None else current.dialog_id
     window.close()
     await window.runner.cancel_all()
     await service.close()
@@ -99,19 +106,22 @@ def test_the_window_paints_from_the_cache_before_the_network_loads(
 ) -> None:
     with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
 
-        async def fill_the_cache() -> str:
+        async def fill_the_cache() -> tuple[str, list[int]]:
             service = await sign_in(server.url, "anna", "demo", demo=True)
             try:
                 await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
                 await wait_until(lambda: bool(service.dialogs(Section.MINE)), what="mine cached")
                 token = service.api.token
                 assert token
-                return token
+                return token, [row.dialog.id for row in service.dialogs(Section.MINE)[:2]]
             finally:
                 await service.close()
                 service.cache.close()
 
-        token = qloop.run_until_complete(fill_the_cache())
+        token, tabs = qloop.run_until_complete(fill_the_cache())
+        settings = load_settings()  # the last session left two tabs open, the second current
+        settings.window_state["tabs:test:anna"] = encode_tabs(tabs, tabs[1])
+        save_settings(settings)
         env = dict(
             os.environ,
             START_URL=server.url,
@@ -135,5 +145,7 @@ def test_the_window_paints_from_the_cache_before_the_network_loads(
     assert seen["loaded"] == []  # and nothing of the network stack was imported for it
     assert seen["later"] == []  # nor what only a tab, a form or the console needs
     assert seen["phase"] == "connecting"  # not "offline" while the network starts
+    assert seen["tabs"] == []  # the saved tabs reopen after the first paint,
+    assert seen["tabs_then"] == tabs and seen["current_then"] == tabs[1]  # all of them
     assert seen["then"] == "online"
     assert "httpx" in seen["loaded_then"] and "websockets" in seen["loaded_then"]
