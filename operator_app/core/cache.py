@@ -40,6 +40,7 @@ from operator_app.protocol.models import (
 
 from .rows import DeliveryState, DialogRow, MessageRow, SearchHit, Section
 from .schema import MIGRATIONS, PENDING_BASE, SCHEMA_VERSION
+from .trusted import dialog_from_json, operator_from_json
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -282,7 +283,7 @@ class Cache:
         if raw is None:
             return None
         if self._me is None or self._me[0] != raw:  # read per event: parse it once
-            self._me = (raw, Operator.model_validate_json(raw))
+            self._me = (raw, operator_from_json(raw))
         return self._me[1]
 
     def set_me(self, operator: Operator) -> bool:
@@ -526,7 +527,7 @@ class Cache:
             return memo[1]
         if len(self._parsed) >= MAX_PARSED_DIALOGS:
             self._parsed.clear()
-        dialog = Dialog.model_validate_json(data)
+        dialog = dialog_from_json(data)  # our own JSON: no validator on the start path
         self._parsed[dialog_id] = (data, dialog)
         return dialog
 
