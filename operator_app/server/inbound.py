@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import hmac
 import time
 from typing import Any
 
@@ -34,10 +34,14 @@ def check_secret(backend: Backend, channel: m.Channel, secret: str | None) -> No
     if cached is None or time.monotonic() - cached[1] > SECRET_TTL:
         with backend.read() as conn:
             row = conn.execute(select(s.channels).where(s.channels.c.channel == channel)).first()
-        cached = (row.secret_hash if row is not None else None, time.monotonic())
+        cached = (row.secret_hash if row is not None else None, time.monotonic(), None)
         backend.secret_hashes[channel] = cached
-    if cached[0] is None or not secret or not security.same_digest(secret, cached[0]):
+    stored, read_at, last_good = cached
+    if last_good and secret and hmac.compare_digest(secret.encode(), last_good.encode()):
+        return  # the secret that matched the hash a moment ago: no digest per message
+    if stored is None or not secret or not security.same_digest(secret, stored):
         raise ApiError(ErrorCode.UNAUTHORIZED, "wrong or missing channel secret")
+    backend.secret_hashes[channel] = (stored, read_at, secret)
 
 
 async def accept_message_async(
@@ -45,8 +49,7 @@ async def accept_message_async(
 ) -> m.InboundAccepted:
     """accept_message for the event loop: waits for the group writer without a thread."""
     _require_text(msg)
-    future = backend.writer.submit(lambda tx: _accept(tx, channel, msg), utcnow())
-    return await asyncio.wrap_future(future)
+    return await backend.writer.submit_async(lambda tx: _accept(tx, channel, msg), utcnow())
 
 
 def _require_text(msg: m.InboundMessage) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from operator_app.protocol.models import DialogState, OperatorStatus
 
 from . import schema as s
+from .hotsql import Hot
 from .txn import Tx
 
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -82,7 +83,8 @@ def settle(tx: Tx) -> None:
         distribute(tx)
 
 
-_WAITING = (
+# runs once per group-commit batch, usually to find nobody waiting: on the DB-API cursor
+_WAITING = Hot(
     select(s.dialogs.c.id, s.dialogs.c.queue_id)
     .where(s.dialogs.c.state == DialogState.WAITING)
     .order_by(s.dialogs.c.queued_at, s.dialogs.c.id)
@@ -92,7 +94,7 @@ _WAITING = (
 def distribute(tx: Tx) -> None:
     """Assign every waiting dialog that has a free online member, oldest in the queue first."""
     tx.routing_pending = False
-    waiting = tx.conn.execute(_WAITING).all()
+    waiting = _WAITING.all(tx.conn)
     if not waiting:
         return
     candidates = online_candidates(tx)

@@ -47,7 +47,7 @@ from .errors import ApiError, forbidden, invalid, not_found
 from .hub import Hub, Published
 from .schema import new_id, utcnow
 from .txn import Outbound, Tx
-from .writer import GroupWriter
+from .writer import GroupWriter, settle_waiter
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,8 @@ class Backend:
         self.writer = GroupWriter(self)
         self.checkpointer = db.Checkpointer(engine)
         self.checkpointer.start()
-        self.secret_hashes: dict[str, tuple[str | None, float]] = {}  # see inbound.check_secret
+        # channel -> (secret hash, when read, the secret that last matched): inbound.check_secret
+        self.secret_hashes: dict[str, tuple[str | None, float, str | None]] = {}
 
     # ---- plumbing ------------------------------------------------------------------------
 
@@ -110,9 +111,30 @@ class Backend:
         with self.engine.connect() as conn:
             yield conn
 
-    def _publish(self, published: list[Published]) -> None:
-        if published and self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.hub.publish, published)
+    def _publish(
+        self,
+        published: list[Published],
+        answers: list[tuple[asyncio.Future[Any], Any]] | None = None,
+    ) -> None:
+        """Hands committed events to the hub on the loop; ``answers`` (coroutines of this
+        loop waiting for the write, see ``owns``) are settled right after, in the same call."""
+        if (published or answers) and self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._publish_on_loop, published, answers or [])
+
+    def _publish_on_loop(
+        self, published: list[Published], answers: list[tuple[asyncio.Future[Any], Any]]
+    ) -> None:
+        try:
+            if published:
+                self.hub.publish(published)
+        finally:
+            for waiter, result in answers:
+                settle_waiter(waiter, result, None)
+
+    def owns(self, waiter: asyncio.Future[Any]) -> bool:
+        """Whether a waiter lives on this backend's running loop (answered with the events)."""
+        loop = self.loop
+        return loop is not None and not loop.is_closed() and waiter.get_loop() is loop
 
     def _deliver(self, items: list[Outbound]) -> None:
         for item in items:

@@ -14,6 +14,7 @@ next transaction: the others commit as if nothing happened.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -39,9 +40,39 @@ MAX_BATCH = 256  # bounds how long one transaction holds the write lock
 
 @dataclass
 class Job:
+    """One write. Its caller waits on ``future`` (a thread) or awaits ``waiter`` (a coroutine
+    on an event loop): the writer answers a batch's coroutines with one hand-off to the loop
+    instead of one wake-up each."""
+
     run: Callable[[Tx], Any]
     accepted_at: datetime  # the job's tx.now: its created_at includes the wait for the writer
     future: Future[Any] = field(default_factory=Future)
+    waiter: asyncio.Future[Any] | None = None
+    answered: bool = False
+
+    def succeed(self, result: Any) -> None:
+        self.answered = True
+        if self.waiter is None:
+            self.future.set_result(result)
+        else:
+            self.waiter.get_loop().call_soon_threadsafe(settle_waiter, self.waiter, result, None)
+
+    def fail(self, exc: BaseException) -> None:
+        self.answered = True
+        if self.waiter is None:
+            self.future.set_exception(exc)
+        else:
+            self.waiter.get_loop().call_soon_threadsafe(settle_waiter, self.waiter, None, exc)
+
+
+def settle_waiter(waiter: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    """On the waiter's loop: its coroutine may have been cancelled (the client went away)."""
+    if waiter.done():
+        return
+    if exc is None:
+        waiter.set_result(result)
+    else:
+        waiter.set_exception(exc)
 
 
 class GroupWriter:
@@ -61,6 +92,16 @@ class GroupWriter:
         self._ensure_started()
         self._pending.put(job)
         return job.future
+
+    def submit_async(
+        self, run: Callable[[Tx], T], accepted_at: datetime | None = None
+    ) -> asyncio.Future[T]:
+        """Queue a job from a coroutine; await the result on the running loop."""
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        job = Job(run, accepted_at or utcnow(), waiter=waiter)
+        self._ensure_started()
+        self._pending.put(job)
+        return waiter
 
     def run(self, run: Callable[[Tx], T], accepted_at: datetime | None = None) -> T:
         """Submit and wait: for the thread-pool routes."""
@@ -106,8 +147,8 @@ class GroupWriter:
             except BaseException as exc:  # never leave a caller waiting forever
                 log.exception("the group writer failed")
                 for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
+                    if not job.answered:
+                        job.fail(exc)
             if stop:
                 return
 
@@ -132,7 +173,16 @@ class GroupWriter:
                 failure: Exception | None = exc
             else:
                 failure = None
-                backend._publish(tx.published)  # under the lock: frames leave in cursor order
+                # under the lock, so frames leave in cursor order; the coroutines waiting on
+                # the loop are answered in the same hand-off, right after the publication
+                with_events = [
+                    (job, result)
+                    for job, result, items in zip(jobs, results, outbound, strict=True)
+                    if job.waiter is not None and not items and backend.owns(job.waiter)
+                ]
+                backend._publish(tx.published, [(j.waiter, r) for j, r in with_events if j.waiter])
+                for job, _result in with_events:
+                    job.answered = True
         if failure is not None:
             self._recover(jobs, len(results), failure)
             return
@@ -140,14 +190,14 @@ class GroupWriter:
         for job, result, items in zip(jobs, results, outbound, strict=True):
             if items:  # answered once the connector has it, as before group commit
                 self._connector.submit(self._deliver_then_answer, job, result, items)
-            else:
-                job.future.set_result(result)
+            elif not job.answered:
+                job.succeed(result)
 
     def _deliver_then_answer(self, job: Job, result: Any, items: list[Outbound]) -> None:
         try:
             self.backend._deliver(items)  # logs a connector's failure; the message is stored
         finally:
-            job.future.set_result(result)
+            job.succeed(result)
 
     def _recover(self, jobs: list[Job], failed_at: int, exc: Exception) -> None:
         """The batch was rolled back. Jobs are deterministic on the database state, so the
@@ -155,7 +205,7 @@ class GroupWriter:
         and the rest go on as a new batch: a refused request costs two extra transactions,
         not one per job of its batch."""
         if len(jobs) == 1:
-            jobs[0].future.set_exception(exc)
+            jobs[0].fail(exc)
             return
         if failed_at >= len(jobs):  # finish() or the commit failed: nobody to blame, go alone
             for job in jobs:
@@ -164,7 +214,7 @@ class GroupWriter:
         self._write(jobs[:failed_at])
         culprit = jobs[failed_at]
         if isinstance(exc, ApiError):  # a refusal: the same state gives the same answer
-            culprit.future.set_exception(exc)
+            culprit.fail(exc)
         else:  # maybe transient (a concurrent process): its own transaction decides
             self._write([culprit])
         self._write(jobs[failed_at + 1 :])

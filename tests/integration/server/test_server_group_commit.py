@@ -7,6 +7,7 @@ collect them into one batch, then check what a client and the database see.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -294,3 +295,37 @@ def test_a_stuck_connector_holds_only_its_own_send(
     sending.join(30)
     assert results[0].status_code == 200
     assert [i.dialog_id for i in srv.connector.sent()][-1] == dialog_id
+
+
+def test_coroutines_are_answered_after_their_batch_is_published_and_a_cancelled_one_is_skipped(
+    srv: EmbeddedServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lean inbound route awaits the writer on the server's loop: its batch's events go to
+    the hub first, then every waiting coroutine is answered in the same hand-off."""
+    backend = backend_of(srv)
+    assert backend.loop is not None
+    happened: list[str] = []
+    publish = backend.hub.publish
+
+    def recording_publish(events: Any) -> None:
+        happened.append("published")
+        publish(events)
+
+    monkeypatch.setattr(backend.hub, "publish", recording_publish)
+
+    async def customer(n: int) -> Any:
+        answer = await backend.writer.submit_async(lambda tx: _customer(backend, tx, n))
+        happened.append(f"answered {n}")
+        return answer
+
+    before = database_facts(database_url)
+    with writes_held(srv, settle=0.0):
+        calls = [asyncio.run_coroutine_threadsafe(customer(n), backend.loop) for n in range(4)]
+        time.sleep(0.3)  # every job is queued behind the lock
+        calls[1].cancel()  # its client went away: the message is still written, once
+    answers = [calls[n].result(timeout=30) for n in (0, 2, 3)]
+    assert len({a.message_id for a in answers}) == 3
+    assert happened == ["published", "answered 0", "answered 2", "answered 3"]
+    after = database_facts(database_url)
+    assert after["messages"] - before["messages"] == 4
+    assert after["cursors"] == list(range(after["pruned"] + 1, after["head"] + 1))

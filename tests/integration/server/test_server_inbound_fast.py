@@ -14,10 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from starlette.types import Message, Receive, Scope, Send
 
 from operator_app.protocol import routes
 from operator_app.protocol.limits import MAX_REQUEST_BYTES
+from operator_app.server import inbound, security
+from operator_app.server import schema as s
 from operator_app.server.app import InboundFastPath
 from operator_app.server.embedded import EmbeddedServer
 
@@ -152,3 +155,27 @@ async def test_only_the_lean_route_answers_a_plain_json_post(server: EmbeddedSer
         if not expected:
             assert sent[0]["status"] == 200
             assert json.loads(sent[1]["body"])["duplicate"] is False
+
+
+def test_a_remembered_secret_still_refuses_others_and_a_rotation(
+    server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert post(server, message(), LEAN).status_code == 200  # remembered from now on
+    assert post(server, message(), LEAN, secret="demo-telegram-secreT").status_code == 401
+    assert post(server, message(), LEAN, secret="").status_code == 401
+    not_ascii = httpx.post(
+        server.url + routes.INBOUND.format(channel="telegram"),
+        json=message(),
+        headers={"X-Channel-Secret": "démo".encode("latin-1")},
+    )
+    assert not_ascii.status_code == 401
+    assert server.backend is not None
+    with server.backend.engine.begin() as conn:
+        conn.execute(
+            update(s.channels)
+            .where(s.channels.c.channel == "telegram")
+            .values(secret_hash=security.digest("rotated"))
+        )
+    monkeypatch.setattr(inbound, "SECRET_TTL", 0.0)  # the hash is read again at once
+    assert post(server, message(), LEAN).status_code == 401
+    assert post(server, message(), LEAN, secret="rotated").status_code == 200
