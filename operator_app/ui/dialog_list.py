@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from operator_app.core.service import DeskService, DialogRow, Section
@@ -170,15 +171,40 @@ def sla_color(row: DialogRow, now: datetime) -> QColor | None:
     return t.color("sla_ok")
 
 
+@dataclass(frozen=True)
+class RowLook:
+    """What a row shows besides its DialogRow: the parts that change with time, the draft,
+    the selection and the place it is painted in. Equal looks of the same row paint the
+    same pixels."""
+
+    time_text: str
+    waited: str  # "" when nobody is waiting
+    sla: str  # the waiting timer's colour name
+    draft: str
+    selected: bool
+    hovered: bool
+    width: int
+    height: int
+    font: str
+    theme: str
+    pixel_ratio: float
+
+
 class DialogDelegate(QStyledItemDelegate):
-    """Channel icon, name, time; preview, waiting timer and unread badge. Plain text only."""
+    """Channel icon, name, time; preview, waiting timer and unread badge. Plain text only.
+
+    Each row is painted once into a pixmap and then copied while it looks the same: the list
+    repaints every second (waiting timers) and, while events keep coming, every 100 ms, and
+    a row's texts and shapes cost ~0.3 ms to draw each time."""
 
     ROW_HEIGHT = 64
     ICON = 32
+    CACHED_ROWS = 64  # a few screens of rows: ~84 KB each at 330x64
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._pixmaps: dict[int, tuple[DialogRow, RowLook, QPixmap]] = {}  # by dialog id
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         return QSize(280, self.ROW_HEIGHT)
@@ -187,20 +213,67 @@ class DialogDelegate(QStyledItemDelegate):
         row: DialogRow | None = index.data(DialogRowRole)
         if row is None:
             return
+        look = self._look(row, option, one_line(index.data(DraftRole) or ""), painter)
+        cached = self._pixmaps.get(row.dialog.id)
+        if cached is not None and cached[0] is row and cached[1] == look:
+            pixmap = cached[2]
+        else:
+            pixmap = self._render(row, look, option.font)
+            if len(self._pixmaps) >= self.CACHED_ROWS:
+                self._pixmaps.clear()
+            self._pixmaps[row.dialog.id] = (row, look, pixmap)
+        painter.drawPixmap(option.rect.topLeft(), pixmap)
+
+    def _look(
+        self, row: DialogRow, option: QStyleOptionViewItem, draft: str, painter: QPainter
+    ) -> RowLook:
+        now = self.now()
+        color = sla_color(row, now)
+        waiting = color is not None and row.dialog.waiting_since is not None
+        since = row.dialog.waiting_since
+        state = option.state
+        return RowLook(
+            time_text=short_time(row.dialog.updated_at, now),
+            waited=elapsed_short(now - since) if waiting and since is not None else "",
+            sla=color.name() if waiting and color is not None else "",
+            draft=draft,
+            selected=bool(state & QStyle.StateFlag.State_Selected),
+            hovered=bool(state & QStyle.StateFlag.State_MouseOver),
+            width=option.rect.width(),
+            height=option.rect.height(),
+            font=option.font.key(),
+            theme=theme.current().name,
+            pixel_ratio=painter.device().devicePixelRatioF(),
+        )
+
+    def _render(self, row: DialogRow, look: RowLook, font: QFont) -> QPixmap:
+        """The row painted on the list's background, as it would be painted in place."""
+        ratio = look.pixel_ratio
+        pixmap = QPixmap(int(look.width * ratio), int(look.height * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(theme.current().color("base"))
+        painter = QPainter(pixmap)
+        try:
+            self._paint_row(painter, QRect(0, 0, look.width, look.height), row, look, font)
+        finally:
+            painter.end()
+        return pixmap
+
+    def _paint_row(
+        self, painter: QPainter, rect: QRect, row: DialogRow, look: RowLook, font: QFont
+    ) -> None:
         t = theme.current()
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect: QRect = option.rect
-        state = option.state
-        if state & QStyle.StateFlag.State_Selected:
+        if look.selected:
             painter.fillRect(rect, t.color("selection"))
-        elif state & QStyle.StateFlag.State_MouseOver:
+        elif look.hovered:
             painter.fillRect(rect, t.color("alt_base"))
         pad = 10
         icon_rect = QRect(rect.left() + pad, rect.top() + 10, self.ICON, self.ICON)
         channel_icon(row.dialog.channel).paint(painter, icon_rect)
 
-        base_font = QFont(option.font)
+        base_font = QFont(font)
         bold = QFont(base_font)
         bold.setBold(row.unread > 0)
         small = QFont(base_font)
@@ -210,7 +283,7 @@ class DialogDelegate(QStyledItemDelegate):
         top_line = QRect(left, rect.top() + 9, right - left, 20)
         bottom_line = QRect(left, rect.top() + 33, right - left, 20)
 
-        time_text = short_time(row.dialog.updated_at, self.now())
+        time_text = look.time_text
         painter.setFont(small)
         painter.setPen(t.color("muted"))
         time_width = QFontMetrics(small).horizontalAdvance(time_text) + 4
@@ -231,9 +304,9 @@ class DialogDelegate(QStyledItemDelegate):
         right_edge = bottom_line.right()
         if row.unread:
             right_edge = self._paint_badge(painter, bottom_line, str(min(row.unread, 99)), small)
-        color = sla_color(row, self.now())
-        if color is not None and row.dialog.waiting_since is not None:
-            waited = elapsed_short(self.now() - row.dialog.waiting_since)
+        if look.waited:
+            color = QColor(look.sla)
+            waited = look.waited
             painter.setFont(small)
             width = QFontMetrics(small).horizontalAdvance(waited) + 14
             timer_rect = QRect(right_edge - width, bottom_line.top() + 1, width, 18)
@@ -249,7 +322,7 @@ class DialogDelegate(QStyledItemDelegate):
         preview_rect = QRect(left, bottom_line.top(), right_edge - left, bottom_line.height())
         painter.setFont(base_font)
         left_middle = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        draft = one_line(index.data(DraftRole) or "")
+        draft = look.draft
         if draft:
             label = tr("Draft: ")
             painter.setPen(t.color("failed"))

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -336,6 +337,11 @@ class MessageDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.thumbnails = thumbnails
         self._heights: dict[tuple[str, int, int], int] = {}
+        # QListView asks every row's size at each insert into the view (a live message): the
+        # answer for a row object after the same previous row (day header) at the same width
+        # is returned without computing anything. Rows are immutable: a changed one is a new
+        # object. key -> (row, previous row, width, size)
+        self._sizes: dict[str, tuple[MessageRow, MessageRow | None, int, QSize]] = {}
         # A paint lays each visible text out three times (height, geometry, drawing), and
         # every insert repaints the viewport: keep the recent layouts.
         self._layouts: OrderedDict[tuple[str, int, str, int], QTextLayout] = OrderedDict()
@@ -407,10 +413,17 @@ class MessageDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         width = option.rect.width() or 600
         model = index.model()
-        if isinstance(model, TimelineModel) and 0 <= index.row() < model.rowCount():
+        number = index.row()
+        previous: MessageRow | None = None
+        if isinstance(model, TimelineModel) and 0 <= number < model.rowCount():
             # asked for every row at each insert: straight to the model, not through data()
-            row: MessageRow | None = model.message_at(index.row())
-            header = model.day_header(index.row())
+            current = model.message_at(number)
+            previous = model.message_at(number - 1) if number else None
+            known = self._sizes.get(current.key)
+            if known and known[0] is current and known[1] is previous and known[2] == width:
+                return known[3]
+            row: MessageRow | None = current
+            header = model.day_header(number)
         else:
             row, header = index.data(MessageRowRole), index.data(DayHeaderRole) or ""
         if row is None:
@@ -421,7 +434,12 @@ class MessageDelegate(QStyledItemDelegate):
         if cached is None:
             cached = self._measure(row, option.font, width, bool(header))
             self._heights[key] = cached
-        return QSize(width, cached)
+        size = QSize(width, cached)
+        if isinstance(model, TimelineModel):
+            if len(self._sizes) > 4 * MAX_WINDOW:
+                self._sizes.clear()
+            self._sizes[row.key] = (row, previous, width, size)
+        return size
 
     def _measure(self, row: MessageRow, font: QFont, width: int, header: bool) -> int:
         extra = self.DAY if header else 0
@@ -660,7 +678,9 @@ class MessageDelegate(QStyledItemDelegate):
         return " · ".join(parts)
 
     def forget(self) -> None:
+        """Measure everything again (the font changed)."""
         self._heights.clear()
+        self._sizes.clear()
         self._layouts.clear()
 
 
@@ -727,6 +747,11 @@ class TimelineView(QListView):
         self.verticalScrollBar().valueChanged.connect(self._maybe_load_older)
         self.verticalScrollBar().rangeChanged.connect(self._fill_when_short)
         model.rowsInserted.connect(self._keep_anchor)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:  # the cached heights are in the old font
+            self.delegate.forget()
+        super().changeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

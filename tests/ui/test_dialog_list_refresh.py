@@ -1,4 +1,5 @@
-"""The dialog list after changes: order from the index, only changed or new rows read again."""
+"""The dialog list after changes: order from the index, only changed or new rows read again;
+rows painted again only when they look different."""
 
 from __future__ import annotations
 
@@ -6,11 +7,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtWidgets import QListView
 from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from operator_app.core.rows import DialogRow, Section
 from operator_app.protocol.models import Channel, Dialog, DialogState
-from operator_app.ui.dialog_list import DialogIdRole, DialogListModel, DialogRowRole
+from operator_app.ui.dialog_list import (
+    DialogDelegate,
+    DialogIdRole,
+    DialogListModel,
+    DialogRowRole,
+    RowLook,
+)
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -90,3 +101,53 @@ def test_a_refresh_without_changes_named_reads_everything() -> None:
     model.refresh()
     assert service.read == [1, 2, 3, 4]
     assert model.index(3).data(DialogRowRole).queue_sla_seconds == 30
+
+
+def test_rows_repaint_from_their_pixmap_until_they_look_different(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list repaints every second (waiting timers) and, under load, every 100 ms: a row
+    that looks the same is copied from its pixmap; a new row object, a ticking timer, the
+    selection each paint it again, and the copy has the pixels of a fresh paint."""
+    service = FakeService()
+    service.rows[2] = replace(
+        service.rows[2], dialog=service.rows[2].dialog.model_copy(update={"waiting_since": T0})
+    )
+    model = DialogListModel(service, Section.MINE)  # type: ignore[arg-type]
+    view = QListView()
+    qtbot.addWidget(view)
+    delegate = DialogDelegate(view)
+    now = [T0 + timedelta(minutes=5)]
+    delegate.now = lambda: now[0]
+    view.setItemDelegate(delegate)
+    view.setModel(model)
+    view.resize(330, 400)
+    view.show()
+    rendered: list[int] = []
+    render = DialogDelegate._render
+
+    def spy(self: DialogDelegate, row: DialogRow, look: RowLook, font: QFont) -> QPixmap:
+        rendered.append(row.dialog.id)
+        return render(self, row, look, font)
+
+    monkeypatch.setattr(DialogDelegate, "_render", spy)
+    first = view.viewport().grab().toImage()
+    assert sorted(rendered) == [1, 2, 3, 4]
+    rendered.clear()
+    assert view.viewport().grab().toImage() == first  # copied, the same pixels
+    assert rendered == []
+
+    now[0] += timedelta(seconds=1)  # only the waiting timer ticks
+    view.viewport().grab()
+    assert rendered == [2]
+    rendered.clear()
+    service.rows[3] = replace(service.rows[3], unread=4)
+    model.refresh(frozenset({3}))
+    view.setCurrentIndex(model.index(0))
+    view.viewport().grab()
+    assert sorted(rendered) == [1, 3]
+
+    delegate._pixmaps.clear()  # a fresh paint of everything gives what the copies show
+    fresh = view.viewport().grab().toImage()
+    rendered.clear()
+    assert view.viewport().grab().toImage() == fresh and rendered == []
