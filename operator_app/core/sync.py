@@ -68,6 +68,10 @@ SNAPSHOT_TASK = "sync-snapshot"
 # A replay is applied in batches: one transaction and one change set each, holding the loop
 # (and so the GUI thread) for at most about this long before the next batch.
 BATCH_SECONDS = 0.010
+# Runs of at most this many event frames are live events read together, longer ones a replay
+# (the realtime connection hands over what is buffered: ~1-2 frames at 200 events/s, hundreds
+# in a replay).
+LIVE_RUN_FRAMES = 16
 CHECKPOINT_TASK = "sync-checkpoint"
 CHECKPOINT_EVERY_SECONDS = 1.0
 
@@ -131,16 +135,22 @@ class SyncEngine:
         await self._apply_run(run)
 
     async def _apply_run(self, frames: Sequence[EventFrame]) -> None:
-        """Each batch, and the handling of its change set, is a step of its own on the loop:
-        reading the run off the socket, applying a batch and the UI's work on its changes
-        each take up to ~10 ms, and the GUI paints between them instead of after all three."""
+        """In a replay each batch, and the handling of its change set, is a step of its own on
+        the loop: reading the run off the socket, applying a batch and the UI's work on its
+        changes each take up to ~10 ms, and the GUI paints between them instead of after all
+        three. A short run (live events) is applied and announced in one step: a loop turn in
+        between would let a paint in first and show its rows a frame later."""
+        replay = len(frames) > LIVE_RUN_FRAMES
         done = 0
         while done < len(frames):
-            await asyncio.sleep(0)
+            if done or replay:
+                await asyncio.sleep(0)
             taken, changes = self._apply_batch(frames[done:], BATCH_SECONDS)
             done += taken
-            if changes:
+            if replay and changes:
                 await self._emit_next(changes)
+            else:
+                self._emit(changes)
         if frames:
             self._checkpoint_in_background()
 

@@ -290,9 +290,9 @@ async def test_a_replay_lets_the_loop_turn_between_a_batch_and_the_handling_of_i
     turns = LoopTurns()
     seen: list[tuple[int, int | None]] = []  # (loop turns, stored cursor) at each emit
     side.engine._emit = lambda changes: seen.append((turns.count, side.cache.cursor))
-    await side.engine.on_frames(replay()[3:7])  # four new events: four batches
+    await side.engine.on_frames(replay()[3:23])  # a replay of twenty: a batch per event
     await turns.stop()
-    assert [cursor for _, cursor in seen] == [101, 102, 103, 104]  # in order, after the commit
+    assert [cursor for _, cursor in seen] == list(range(101, 121))  # in order, after commits
     # the GUI's loop ran between each commit and its emit, and between the emit and the
     # next batch: at least two turns between consecutive change sets
     assert all(later - earlier >= 2 for (earlier, _), (later, _) in itertools.pairwise(seen))
@@ -304,7 +304,7 @@ async def test_a_committed_batch_is_announced_even_when_the_replay_is_cancelled(
 ) -> None:
     monkeypatch.setattr("operator_app.core.sync.BATCH_SECONDS", 0.0)
     side = Side(tmp_path / "c.sqlite3")
-    replaying = asyncio.create_task(side.engine.on_frames(replay()[3:7]))
+    replaying = asyncio.create_task(side.engine.on_frames(replay()[3:23]))
     while side.cache.cursor == 100:  # until the first batch has committed
         await asyncio.sleep(0)
     assert side.batches == []  # committed, not announced yet: its emit waits for a loop turn
@@ -314,3 +314,18 @@ async def test_a_committed_batch_is_announced_even_when_the_replay_is_cancelled(
     assert side.cache.cursor == 101
     [changes] = side.batches  # announced all the same, and nothing after it
     assert any(isinstance(c, MessagesChanged) for c in changes)
+
+
+@pytest.mark.asyncio
+async def test_live_events_read_together_are_applied_and_announced_in_one_step(
+    tmp_path: Path,
+) -> None:
+    side = Side(tmp_path / "c.sqlite3")
+    turns = LoopTurns()
+    await asyncio.sleep(0)
+    before = turns.count
+    seen: list[int] = []
+    side.engine._emit = lambda changes: seen.append(turns.count)
+    await side.engine.on_frames(replay()[3:5])  # two live events that arrived together
+    await turns.stop()
+    assert seen == [before] and side.cache.cursor == 102  # no loop turn before the emit
