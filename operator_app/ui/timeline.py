@@ -304,6 +304,18 @@ class BubbleGeometry:
     files: list[tuple[QRect, Attachment]]
     meta: QRect
     wrap: int  # the width the text was laid out at
+    meta_text: str = ""
+
+    def moved(self, dx: int, dy: int) -> BubbleGeometry:
+        return BubbleGeometry(
+            self.bubble.translated(dx, dy),
+            self.text.translated(dx, dy),
+            [(rect.translated(dx, dy), a) for rect, a in self.images],
+            [(rect.translated(dx, dy), a) for rect, a in self.files],
+            self.meta.translated(dx, dy),
+            self.wrap,
+            self.meta_text,
+        )
 
 
 @dataclass(frozen=True)
@@ -342,6 +354,8 @@ class MessageDelegate(QStyledItemDelegate):
         # is returned without computing anything. Rows are immutable: a changed one is a new
         # object. key -> (row, previous row, width, size)
         self._sizes: dict[str, tuple[MessageRow, MessageRow | None, int, QSize]] = {}
+        # (key, width, day header, font) -> (row, its bubble's shape in an item rect at 0, 0)
+        self._shapes: dict[tuple[str, int, bool, str], tuple[MessageRow, BubbleGeometry]] = {}
         # A paint lays each visible text out three times (height, geometry, drawing), and
         # every insert repaints the viewport: keep the recent layouts.
         self._layouts: OrderedDict[tuple[str, int, str, int], QTextLayout] = OrderedDict()
@@ -456,14 +470,28 @@ class MessageDelegate(QStyledItemDelegate):
         return text + files + meta + gaps
 
     def geometry(self, rect: QRect, row: MessageRow, font: QFont, header: bool) -> BubbleGeometry:
-        """Where the bubble and its parts go inside the item rect ``rect``."""
+        """Where the bubble and its parts go inside the item rect ``rect``.
+
+        Every insert into an open tab repaints the visible rows (they all move up): a row's
+        shape is computed once per width and moved to where the row is painted."""
+        key = (row.key, rect.width(), header, font.key())
+        known = self._shapes.get(key)
+        if known is None or known[0] is not row:
+            if len(self._shapes) > LAYOUT_CACHE:
+                self._shapes.clear()
+            known = self._shapes[key] = (row, self._geometry(rect.width(), row, font, header))
+        return known[1].moved(rect.left(), rect.top())
+
+    def _geometry(self, width: int, row: MessageRow, font: QFont, header: bool) -> BubbleGeometry:
+        """``geometry`` for an item rect at (0, 0)."""
+        rect = QRect(0, 0, width, 0)
         top = rect.top() + (self.DAY if header else 0)
         max_width = self._bubble_width(rect.width())
         inner_max = max_width - 2 * self.PAD
         small = self._small(font)
         widths = [
             self._text_width(row.text, font, inner_max) if row.text else 0,
-            QFontMetrics(small).horizontalAdvance(self._meta_text(row)) + 4,
+            QFontMetrics(small).horizontalAdvance(meta_text := self._meta_text(row)) + 4,
         ]
         metrics = QFontMetrics(font)
         for attachment in row.attachments:
@@ -507,7 +535,7 @@ class MessageDelegate(QStyledItemDelegate):
             inner,
             meta_height + 4,
         )
-        return BubbleGeometry(bubble, text, images, files, meta, inner_max)
+        return BubbleGeometry(bubble, text, images, files, meta, inner_max, meta_text)
 
     def hit_test(self, option: QStyleOptionViewItem, index: AnyIndex, pos: QPoint) -> Hit:
         row: MessageRow | None = index.data(MessageRowRole)
@@ -631,7 +659,7 @@ class MessageDelegate(QStyledItemDelegate):
         color = t.color("failed") if row.state == DeliveryState.FAILED else t.color("muted")
         painter.setPen(color)
         meta = QFontMetrics(small).elidedText(
-            self._meta_text(row), Qt.TextElideMode.ElideMiddle, shape.meta.width()
+            shape.meta_text, Qt.TextElideMode.ElideMiddle, shape.meta.width()
         )
         align = Qt.AlignmentFlag.AlignRight if mine_side else Qt.AlignmentFlag.AlignLeft
         painter.drawText(shape.meta, align | Qt.AlignmentFlag.AlignTop, meta)
@@ -678,9 +706,10 @@ class MessageDelegate(QStyledItemDelegate):
         return " · ".join(parts)
 
     def forget(self) -> None:
-        """Measure everything again (the font changed)."""
+        """Measure everything again (the font or the language changed)."""
         self._heights.clear()
         self._sizes.clear()
+        self._shapes.clear()
         self._layouts.clear()
 
 
@@ -749,7 +778,8 @@ class TimelineView(QListView):
         model.rowsInserted.connect(self._keep_anchor)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.FontChange:  # the cached heights are in the old font
+        # the cached heights are in the old font, the shapes' texts in the old language
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.LanguageChange):
             self.delegate.forget()
         super().changeEvent(event)
 
