@@ -81,14 +81,15 @@ class Hot:
 
     def _parameters(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         defaults = compiled.defaults
-        values = [
-            value if processor is None else processor(value)
-            for value, processor in zip(
-                (params[n] if n in params else defaults[n] for n in compiled.names),
-                compiled.bind_processors,
-                strict=True,
-            )
-        ]
+        if defaults:
+            values = [params[n] if n in params else defaults[n] for n in compiled.names]
+        else:  # the common case, also per row of an executemany
+            values = [params[n] for n in compiled.names]
+        if any(compiled.bind_processors):
+            values = [
+                value if processor is None else processor(value)
+                for value, processor in zip(values, compiled.bind_processors, strict=True)
+            ]
         if compiled.positional:
             return tuple(values)
         return dict(zip(compiled.names, values, strict=True))  # only its own, as Core sends
@@ -96,6 +97,8 @@ class Hot:
     def _row(self, compiled: _Compiled, raw: Sequence[Any] | None) -> Any:
         if raw is None or compiled.row_type is None:
             return raw
+        if not any(compiled.result_processors):
+            return compiled.row_type._make(raw)
         return compiled.row_type._make(
             value if processor is None else processor(value)
             for value, processor in zip(raw, compiled.result_processors, strict=True)

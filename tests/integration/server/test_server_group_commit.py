@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from server_helpers import Api, Json, Ws
-from sqlalchemy import Connection, create_engine, func, insert, select
+from sqlalchemy import Connection, create_engine, func, insert, select, text
 
 from operator_app.protocol import models as m
 from operator_app.protocol import routes
@@ -329,3 +329,26 @@ def test_coroutines_are_answered_after_their_batch_is_published_and_a_cancelled_
     after = database_facts(database_url)
     assert after["messages"] - before["messages"] == 4
     assert after["cursors"] == list(range(after["pruned"] + 1, after["head"] + 1))
+
+
+def test_database_connections_dropped_between_writes_cost_no_message(
+    srv: EmbeddedServer, database_url: str
+) -> None:
+    """The writer keeps its connection only while jobs keep coming; an idle one goes back to
+    the pool, which checks it before reuse (a database restart, an idle timeout)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL can end a connection from the server side")
+    assert post_inbound(srv.url, "telegram", "@dropped", "dropped-1")["duplicate"] is False
+    time.sleep(0.2)  # the writer is idle again
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        ended = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    admin.dispose()
+    assert ended >= 1
+    assert post_inbound(srv.url, "telegram", "@dropped", "dropped-2")["duplicate"] is False
+    assert post_inbound(srv.url, "telegram", "@dropped", "dropped-1")["duplicate"] is True
