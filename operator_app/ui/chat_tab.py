@@ -267,8 +267,9 @@ class ChatTab(QWidget):
     def _set_comment_mode(self, on: bool) -> None:
         self.comment_hint.setVisible(on)
         for widget in (self.composer_frame, self.composer, self.send_button):
-            widget.setProperty("comment", on)
-            self._repolish(widget)
+            if widget.property("comment") is not on:
+                widget.setProperty("comment", on)
+                self._repolish(widget)
         self.composer_frame.setStyleSheet(_comment_frame_style() if on else "")
         self.send_button.setText(tr("Add comment") if on else tr("Send"))
         self.composer.setPlaceholderText(
@@ -439,8 +440,11 @@ class ChatTab(QWidget):
 
     @staticmethod
     def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        """Apply the style sheet's [comment=...] rules again; a widget not polished yet (a
+        tab being built) gets them when it is first shown."""
+        if widget.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
 
     def _on_text_changed(self) -> None:
         self._draft_timer.start()
