@@ -39,18 +39,28 @@ class Caller:
             raise ApiError(ErrorCode.FORBIDDEN, "only an admin may do this")
 
 
+# every authenticated request loads its caller: on the DB-API cursor (hotsql.py)
+_OPERATOR = Hot(select(s.operators).where(s.operators.c.id == bindparam("operator_id")))
+_MEMBER_OF = Hot(
+    select(s.queue_members.c.queue_id).where(
+        s.queue_members.c.operator_id == bindparam("operator_id")
+    )
+)
+_SUPERVISOR_OF = Hot(
+    select(s.queue_supervisors.c.queue_id).where(
+        s.queue_supervisors.c.operator_id == bindparam("operator_id")
+    )
+)
+_DIALOG = Hot(select(s.dialogs).where(s.dialogs.c.id == bindparam("dialog_id")))
+
+
 def load_caller(conn: Connection, operator_id: int, token_hash: str = "") -> Caller | None:
-    row = conn.execute(select(s.operators).where(s.operators.c.id == operator_id)).first()
+    key = {"operator_id": operator_id}
+    row = _OPERATOR.first(conn, key)
     if row is None or not row.enabled:
         return None
-    members = conn.execute(
-        select(s.queue_members.c.queue_id).where(s.queue_members.c.operator_id == operator_id)
-    ).scalars()
-    supervised = conn.execute(
-        select(s.queue_supervisors.c.queue_id).where(
-            s.queue_supervisors.c.operator_id == operator_id
-        )
-    ).scalars()
+    members = _MEMBER_OF.scalars(conn, key)
+    supervised = _SUPERVISOR_OF.scalars(conn, key)
     return Caller(
         id=row.id,
         login=row.login,
@@ -128,7 +138,7 @@ def _staff(
 
 def visible_dialog(conn: Connection, caller: Caller, dialog_id: int) -> Any:
     """The dialog row if the caller may see it; 404 if it does not exist, else 403."""
-    row = conn.execute(select(s.dialogs).where(s.dialogs.c.id == dialog_id)).first()
+    row = _DIALOG.first(conn, {"dialog_id": dialog_id})
     if row is None:
         raise not_found("dialog")
     if not can_see(caller, row, participants_of(conn, dialog_id)):

@@ -44,6 +44,7 @@ from . import schema as s
 from .access import Caller, can_see, dialog_audience, load_caller, participants_of, visible_dialog
 from .connectors import Connector, SimulatedConnector
 from .errors import ApiError, forbidden, invalid, not_found
+from .hotsql import Hot
 from .hub import Hub, Published
 from .schema import new_id, utcnow
 from .txn import Outbound, Tx
@@ -58,11 +59,28 @@ RATING_REQUEST = {
 }
 
 
-_INSERT_MESSAGE = insert(s.messages)
-_SENT_BY_CLIENT_ID = select(s.messages).where(
-    s.messages.c.author_id == bindparam("author_id"),
-    s.messages.c.client_msg_id == bindparam("client_msg_id"),
+# An operator's send (figure 8) and every authenticated request run these: on the DB-API
+# cursor (hotsql.py)
+_INSERT_MESSAGE = Hot(
+    insert(s.messages).returning(s.messages.c.id),
+    column_keys=[
+        "dialog_id",
+        "author",
+        "author_id",
+        "kind",
+        "text",
+        "attachment_ids",
+        "client_msg_id",
+        "created_at",
+    ],
 )
+_SENT_BY_CLIENT_ID = Hot(
+    select(s.messages).where(
+        s.messages.c.author_id == bindparam("author_id"),
+        s.messages.c.client_msg_id == bindparam("client_msg_id"),
+    )
+)
+_TOKEN = Hot(select(s.tokens).where(s.tokens.c.token_hash == bindparam("token_hash")))
 
 
 class Backend:
@@ -199,7 +217,7 @@ class Backend:
     def authenticate(self, token: str) -> Caller:
         token_hash = security.digest(token)
         with self.read() as conn:
-            row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == token_hash)).first()
+            row = _TOKEN.first(conn, {"token_hash": token_hash})
             if row is None or row.expires_at <= utcnow():
                 raise ApiError(ErrorCode.UNAUTHORIZED, "missing, expired or revoked token")
             caller = load_caller(conn, row.operator_id, token_hash)
@@ -408,9 +426,9 @@ class Backend:
             tx.conn.execute(
                 insert(s.dialog_participants).values(dialog_id=dialog_id, operator_id=caller.id)
             )
-        message_id = new_id(
-            tx.conn.execute(
-                _INSERT_MESSAGE,
+        message_id = int(
+            _INSERT_MESSAGE.scalar(
+                tx.conn,
                 {
                     "dialog_id": dialog_id,
                     "author": m.Author.OPERATOR,
@@ -460,9 +478,9 @@ class Backend:
         client_msg_id: str,
         tx: Tx | None = None,
     ) -> m.SendMessageResponse | None:
-        row = conn.execute(
-            _SENT_BY_CLIENT_ID, {"author_id": caller.id, "client_msg_id": client_msg_id}
-        ).first()
+        row = _SENT_BY_CLIENT_ID.first(
+            conn, {"author_id": caller.id, "client_msg_id": client_msg_id}
+        )
         if row is None:
             return None
         if row.dialog_id != dialog_id:

@@ -56,7 +56,10 @@ _INSERT_EVENT = Hot(
 )
 _INSERT_AUDIENCE = Hot(insert(s.event_audience), column_keys=["operator_id", "cursor"])
 _SEQUENCE = Hot(select(s.event_sequence).where(s.event_sequence.c.id == 1))
-_INSERT_AUDIT = insert(s.audit_log)
+_INSERT_AUDIT = Hot(
+    insert(s.audit_log),
+    column_keys=["operator_id", "action", "object_type", "object_id", "details", "created_at"],
+)
 
 
 @dataclass
@@ -198,8 +201,8 @@ class Tx:
         object_id: int | None,
         **details: Any,
     ) -> None:
-        self.conn.execute(
-            _INSERT_AUDIT,
+        _INSERT_AUDIT.run(
+            self.conn,
             {
                 "operator_id": operator_id,
                 "action": action,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, NoResultFound
 from operator_app.server import db
 from operator_app.server import schema as s
 from operator_app.server.hotsql import Hot
+from operator_app.server.txn import Tx
 
 WHEN = datetime(2026, 11, 23, 12, 30, 15, 123456, tzinfo=UTC)
 ON_THE_SECOND = datetime(2026, 11, 23, 12, 30, 16, tzinfo=UTC)  # no microseconds to write
@@ -143,3 +144,18 @@ def test_errors_are_core_exceptions_and_parameters_are_required(engine: Engine) 
         with pytest.raises(NoResultFound):
             _DIALOG.one(conn, {"id": 99})
         assert _DIALOG.first(conn, {"id": 99}) is None
+
+
+def test_an_audit_row_keeps_its_details(engine: Engine) -> None:
+    with engine.begin() as conn:
+        Tx(conn, WHEN, retention=100).audit(7, "send_message", "dialog", 1, message_id=5, note="ё")
+    with engine.connect() as conn:
+        row = conn.execute(select(s.audit_log)).one()
+    assert (row.operator_id, row.action, row.object_type, row.object_id) == (
+        7,
+        "send_message",
+        "dialog",
+        1,
+    )
+    assert row.details == {"message_id": 5, "note": "ё"}
+    assert row.created_at == WHEN
