@@ -332,6 +332,7 @@ async def _live(url: str, cache_file: Path, work: Path, dialog_id: int, password
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache_file, target)
     service = await sign_in(url, "bench", password, demo=False, cache_dir=work)
+    service.settle_heap_online = True  # as app.run does (never set in tests)
     window = MainWindow(service)
     window.show()
     tab = window.open_dialog(dialog_id)

@@ -151,6 +151,7 @@ async def run(app: QApplication, options: Options) -> int:
                 return 0
             service = chosen
         while True:
+            service.settle_heap_online = True  # core/heap.py: the app only, never tests
             code, reason = await show_main_window(app, service, options)
             if reason == "quit" or options.smoke:
                 return code

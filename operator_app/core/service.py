@@ -63,6 +63,9 @@ if TYPE_CHECKING:  # websockets loads in start(), after the window has painted f
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 MAX_NOTICES = 20
+# The full integrity check of a large cache reads the whole file (~1.3 s of a core at
+# 400 MB): it waits until the first tabs the operator opens after the start are painted.
+DEEP_CHECK_DELAY_SECONDS = 30.0
 
 __all__ = [
     "ActionError",
@@ -123,6 +126,7 @@ class DeskService:
         # The app sets it (never tests, see heap.freeze_long_lived): at the first ONLINE, the
         # window and its start-up objects are frozen out of the cycle collector's passes.
         self.settle_heap_online = False
+        self.deep_check_delay = DEEP_CHECK_DELAY_SECONDS
         self.sync = SyncEngine(cache, api, self._emit_all)
         self.outbox = Outbox(
             cache,
@@ -194,7 +198,9 @@ class DeskService:
         self._tasks.spawn(self._prune(), "retention")
 
     async def _deep_check(self) -> None:
-        """The full integrity check of a large cache, off the loop thread."""
+        """The full integrity check of a large cache, off the loop thread, once the first
+        minute's work (the first tabs the operator opens) is done: it reads the whole file."""
+        await asyncio.sleep(self.deep_check_delay)
         problem = await asyncio.to_thread(self.cache.deep_check)
         if problem is not None:
             log.warning("the cache is damaged: %s", problem)

@@ -173,3 +173,37 @@ async def test_the_app_freezes_its_heap_once_at_the_first_online(
         socket.on_state(ConnectionState(Phase.RECONNECTING))
     assert freezes == ([1] if settle else [])
     await desk.service.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.allow_warnings
+async def test_the_deep_check_of_a_large_cache_waits_then_reports_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core_factories import message
+
+    from operator_app.core import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "FULL_CHECK_BYTES", 0)  # every file counts as large
+    path = tmp_path / "c.sqlite3"
+    filled = Cache.open(path)
+    with filled.transaction():
+        for i in range(1, 400):
+            filled.apply_server_message(message(i, text="x" * 300))
+    filled.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    filled.close()
+    with path.open("r+b") as handle:  # scribble over a page in the middle
+        handle.seek(path.stat().st_size // 2)
+        handle.write(b"\xff" * 4096)
+    desk = Desk(tmp_path)
+    desk.service.deep_check_delay = 0.2
+    await desk.service.start()
+    await asyncio.sleep(0.05)
+    assert not [c for c in desk.changes if isinstance(c, Notice)]  # not while tabs open
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if [c for c in desk.changes if isinstance(c, Notice)]:
+            break
+    [notice] = [c for c in desk.changes if isinstance(c, Notice)]
+    assert "damaged" in notice.text
+    await desk.service.close()
