@@ -90,24 +90,34 @@ async def send_until_acked(api: ApiClient, dialog_id: int, text: str) -> int:
             await asyncio.sleep(0.05)
 
 
-async def writer(api: ApiClient, dialog_id: int, login: str, acked: list[str]) -> int:
-    retries = 0
-    for n in range(PER_WRITER):
+def still_writing(n: int, killing: asyncio.Task[int]) -> bool:
+    """At least PER_WRITER messages, and traffic until the last kill is over: a fast
+    server must not finish the set before the killer has struck every time."""
+    return n < PER_WRITER or not killing.done()
+
+
+async def writer(
+    api: ApiClient, dialog_id: int, login: str, acked: list[str], killing: asyncio.Task[int]
+) -> int:
+    retries = n = 0
+    while still_writing(n, killing):
         text = f"set {login} #{n}"
         retries += await send_until_acked(api, dialog_id, text)
         acked.append(text)
+        n += 1
     return retries
 
 
-async def customer(http: httpx.AsyncClient, acked: list[str]) -> int:
-    retries = 0
-    for n in range(PER_WRITER):
+async def customer(http: httpx.AsyncClient, acked: list[str], killing: asyncio.Task[int]) -> int:
+    retries = n = 0
+    while still_writing(n, killing):
         text = f"set customer #{n}"
         _, failed = await customer_writes(
             http, "demo-telegram-secret", "@kill9-customer", text, f"kill9-{n}", attempts=2000
         )
         retries += failed
         acked.append(text)
+        n += 1
     return retries
 
 
@@ -142,8 +152,10 @@ async def test_kill9_server_mid_traffic_loses_no_acknowledged_message(tmp_path: 
         core_dialog = (await apis["boris"].dialogs(DialogScope.MINE)).items[-1].id
         await eventually(lambda: watcher.online, 10, "the watcher online")
         kill_task = asyncio.create_task(killer(server, random.Random(9), done))
-        work = [writer(apis[login], dialogs[login], login, acked[login]) for login in WRITERS]
-        work.append(customer(http, acked["customer"]))
+        work = [
+            writer(apis[login], dialogs[login], login, acked[login], kill_task) for login in WRITERS
+        ]
+        work.append(customer(http, acked["customer"], kill_task))
         for n in range(PER_WRITER):  # the core queues into its outbox while the server dies
             core.send(core_dialog, f"set core #{n}")
             await asyncio.sleep(0.02)
