@@ -36,7 +36,10 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 class DialogListModel(QAbstractListModel):
     """Rows of one section, refreshed in place: changed rows emit dataChanged, order via layout."""
 
-    def __init__(self, service: DeskService, section: Section) -> None:
+    def __init__(self, service: DeskService, section: Section, *, first: int | None = None) -> None:
+        """``first``: read only that many rows now (the first screenful, before the window's
+        first paint); the rest are counted at once and read by ``read_rest()``, or as soon
+        as anything asks for one of them."""
         super().__init__()
         self.service = service
         self.section = section
@@ -44,14 +47,20 @@ class DialogListModel(QAbstractListModel):
         self.tag: str | None = None
         self.text = ""
         self._rows: list[DialogRow] = []
-        self.refresh()
+        self._unread_ids: list[int] = []  # the section's next rows, in order, not read yet
+        if first is None:
+            self.refresh()
+        else:
+            self._read_first(first)
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._rows) + len(self._unread_ids)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
             return None
+        if index.row() >= len(self._rows):
+            self.read_rest()
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return row.dialog.contact_name
@@ -66,9 +75,11 @@ class DialogListModel(QAbstractListModel):
         return None
 
     def dialog_id_at(self, row: int) -> int:
+        self.read_rest()
         return self._rows[row].dialog.id
 
     def row_of(self, dialog_id: int) -> int:
+        self.read_rest()
         for number, row in enumerate(self._rows):
             if row.dialog.id == dialog_id:
                 return number
@@ -80,9 +91,40 @@ class DialogListModel(QAbstractListModel):
         self.channel, self.tag, self.text = channel, tag, text
         self.refresh()
 
+    def rows_read(self) -> int:
+        """How many of the rows are read (the others wait for ``read_rest``)."""
+        return len(self._rows)
+
+    def read_rest(self) -> None:
+        """Read the rows that ``first`` left for later; their count is already shown."""
+        if not self._unread_ids:
+            return
+        ids, self._unread_ids = self._unread_ids, []  # nothing is left to read from here on
+        found = self.service.dialog_rows(ids)
+        rest = [found[dialog_id] for dialog_id in ids if dialog_id in found]
+        if len(rest) == len(ids):
+            self._rows.extend(rest)  # the rows the view counted, now read: nothing to announce
+            return
+        # Some left the cache before they were read (pruned): the count shown was too high.
+        self.beginResetModel()
+        self._rows.extend(rest)
+        self.endResetModel()
+
+    def _read_first(self, count: int) -> None:
+        """The first ``count`` rows of the section; the other ids are kept to read later.
+        Parsing a row's JSON is most of a list read (~30 µs a row): the first paint needs a
+        screenful, not the whole page of 500."""
+        ids = self.service.dialog_ids(
+            self.section, channel=self.channel, tag=self.tag, text=self.text
+        )
+        found = self.service.dialog_rows(ids[:count])
+        rows = [found[dialog_id] for dialog_id in ids[:count] if dialog_id in found]
+        self._rows, self._unread_ids = rows, ids[count:]
+
     def refresh(self, changed: frozenset[int] | None = None) -> None:
         """Re-read the section; with ``changed``, only those rows and new ones are read (the
         order comes from an index), the others are kept as they are."""
+        self.read_rest()
         if changed is None:
             new_rows = self.service.dialogs(
                 self.section, channel=self.channel, tag=self.tag, text=self.text

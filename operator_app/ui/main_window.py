@@ -82,6 +82,9 @@ DIALOG_REFRESH_MS = 16  # one frame
 # While changes keep coming (a reconnect replay, heavy load) the lists refresh this often at
 # most: each refresh re-reads and repaints them, and the eye does not follow faster anyway.
 BUSY_REFRESH_MS = 100
+# The rows of the shown section read before the first paint: more than a tall screen shows
+# (64 px a row); the rest (up to a page of 500) are read right after it.
+FIRST_SCREEN_ROWS = 40
 
 
 def _load_chat_tab() -> None:
@@ -373,7 +376,9 @@ class MainWindow(QMainWindow):
         return SECTIONS[self.section_bar.currentIndex()][0]
 
     def _section_model(self, section: Section) -> DialogListModel:
-        return DialogListModel(self.service, section)
+        # Before the first paint only a screenful of rows is read; finish_start reads the rest.
+        first = None if self._started else FIRST_SCREEN_ROWS
+        return DialogListModel(self.service, section, first=first)
 
     def _section_chosen(self, index: int) -> None:
         model = self.models[SECTIONS[index][0]]
@@ -653,11 +658,14 @@ class MainWindow(QMainWindow):
 
     def finish_start(self) -> None:
         """What the first paint does not show, done right after it (the app calls this):
-        the channel and tag choices of the list filters (until then a popup fills them), the
-        last session's tabs; then, when the loop is idle, the chat tab module loads so that
-        the first tab the operator opens does not wait for it (~40 ms)."""
+        the shown section's rows below its first screenful, the channel and tag choices of
+        the list filters (until then a popup fills them), the last session's tabs; then,
+        when the loop is idle, the chat tab module loads so that the first tab the operator
+        opens does not wait for it (~40 ms)."""
         if not self._started:
             self._started = True
+            for model in self.models.values():
+                model.read_rest()
             self.list_filters.refresh_choices()
             self.session_restorer.start()
             QTimer.singleShot(0, _load_chat_tab)

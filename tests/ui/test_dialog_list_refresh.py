@@ -155,3 +155,46 @@ def test_rows_repaint_from_their_pixmap_until_they_look_different(
     changed = paint()
     assert kept == []
     assert paint() == changed and sorted(kept) == [1, 3]
+
+
+def test_a_first_screenful_is_read_at_once_and_the_rest_when_asked(
+    qtmodeltester: ModelTester,
+) -> None:
+    service = FakeService()
+    service.order = list(range(1, 101))
+    service.rows = {i: _row(i) for i in service.order}
+    model = DialogListModel(service, Section.MINE, first=40)  # type: ignore[arg-type]
+    assert service.read == list(range(1, 41))  # only the first screenful is parsed
+    assert model.rowCount() == 100  # but the whole section is counted (title, scroll bar)
+    assert model.rows_read() == 40
+    assert model.index(39).data(DialogIdRole) == 40  # a row of the screenful: no read
+    assert service.read == list(range(1, 41))
+
+    assert model.index(70).data(DialogIdRole) == 71  # a row below it reads the rest
+    assert service.read == list(range(1, 101))
+    assert model.rows_read() == 100 and model.rowCount() == 100
+    qtmodeltester.check(model)
+
+
+def test_rows_gone_before_the_rest_is_read_leave_the_list(qtmodeltester: ModelTester) -> None:
+    service = FakeService()
+    service.order = list(range(1, 11))
+    service.rows = {i: _row(i) for i in service.order}
+    model = DialogListModel(service, Section.MINE, first=3)  # type: ignore[arg-type]
+    qtmodeltester.check(model)
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(model.rowCount()))
+    del service.rows[5], service.rows[9]  # pruned from the cache before the rest was read
+    model.read_rest()
+    assert resets == [8]  # the views learn the smaller count
+    assert [model.dialog_id_at(n) for n in range(model.rowCount())] == [1, 2, 3, 4, 6, 7, 8, 10]
+    qtmodeltester.check(model)
+
+
+def test_a_refresh_before_the_rest_is_read_sees_every_row() -> None:
+    service = FakeService()
+    model = DialogListModel(service, Section.MINE, first=2)  # type: ignore[arg-type]
+    service.rows[4] = replace(service.rows[4], unread=3)
+    service.order = [4, 1, 2, 3]
+    model.refresh(frozenset({4}))
+    assert _shown(model) == [(4, 3), (1, 0), (2, 0), (3, 0)]

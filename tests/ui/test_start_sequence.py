@@ -20,6 +20,7 @@ from operator_app.core.connection import Phase
 from operator_app.core.service import Section
 from operator_app.core.settings import load_settings, save_settings
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.main_window import FIRST_SCREEN_ROWS
 from operator_app.ui.session_state import encode_tabs
 from tests.helpers.qt_async import wait_until
 
@@ -69,6 +70,7 @@ async def start() -> dict:
         def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint and "rows" not in seen:
                 seen["rows"] = window.dialog_view.model().rowCount()
+                seen["rows_read"] = window.dialog_view.model().rows_read()
                 seen["phase"] = service.connection.phase.value
                 seen["loaded"] = [name for name in NETWORK if name in sys.modules]
                 seen["later"] = [name for name in LATER if name in sys.modules]
@@ -84,6 +86,8 @@ async def start() -> dict:
     seen["then"] = service.connection.phase.value
     seen["loaded_then"] = [name for name in NETWORK if name in sys.modules]
     seen["tabs_then"] = list(window.tabs_by_dialog)
+    seen["rows_read_then"] = window.dialog_view.model().rows_read()
+    seen["rows_then"] = window.dialog_view.model().rowCount()
     current = window.current_tab()
     seen["current_then"] = None if current is None else current.dialog_id
     window.close()
@@ -142,6 +146,9 @@ def test_the_window_paints_from_the_cache_before_the_network_loads(
     assert lines, f"the fresh start failed:\n{done.stderr[-3000:]}"
     seen = json.loads(lines[-1].removeprefix("RESULT "))
     assert seen["rows"] > 0  # the cached dialogs are in the first paint
+    # of which only a screenful was read (parsed) for it, the rest right after it
+    assert seen["rows_read"] == min(seen["rows"], FIRST_SCREEN_ROWS)
+    assert seen["rows_read_then"] == seen["rows_then"]
     assert seen["loaded"] == []  # and nothing of the network stack was imported for it
     assert seen["later"] == []  # nor what only a tab, a form or the console needs
     assert seen["phase"] == "connecting"  # not "offline" while the network starts
