@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -340,6 +339,8 @@ class MainWindow(QMainWindow):
 
     def _leave(self, reason: str) -> None:
         if reason == "wipe":
+            from PySide6.QtWidgets import QMessageBox  # not on the start path: its 6 enums
+
             answer = QMessageBox.question(
                 self,
                 tr("Wipe the local cache"),

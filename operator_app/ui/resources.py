@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from operator_app.protocol.models import Channel
 
 
+@cache  # resolved once: every icon and translation asks for it
 def resources_root() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
