@@ -147,12 +147,14 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self._build_top_bar())
-        column.addWidget(self._build_banner())
+        # Each part is built in its final parent: moving a built widget tree into another
+        # parent makes Qt resolve the style sheet, fonts and palettes of all of it again.
+        column.addWidget(self._build_top_bar(central))
+        column.addWidget(self._build_banner(central))
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
-        self.splitter.addWidget(self._build_list_panel())
-        self.splitter.addWidget(self._build_center())
-        self.splitter.addWidget(self._build_card_panel())
+        self.splitter.addWidget(self._build_list_panel(self.splitter))
+        self.splitter.addWidget(self._build_center(self.splitter))
+        self.splitter.addWidget(self._build_card_panel(self.splitter))
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -161,8 +163,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(False)
 
-    def _build_top_bar(self) -> QFrame:
-        bar = QFrame(self)
+    def _build_top_bar(self, parent: QWidget) -> QFrame:
+        bar = QFrame(parent)
         bar.setObjectName("topBar")
         row = QHBoxLayout(bar)
         row.setContentsMargins(12, 6, 12, 6)
@@ -188,8 +190,8 @@ class MainWindow(QMainWindow):
         row.addWidget(self.status_combo)
         return bar
 
-    def _build_banner(self) -> QFrame:
-        self.banner = QFrame(self)
+    def _build_banner(self, parent: QWidget) -> QFrame:
+        self.banner = QFrame(parent)
         self.banner.setObjectName("offlineBanner")
         row = QHBoxLayout(self.banner)
         row.setContentsMargins(12, 6, 12, 6)
@@ -202,8 +204,8 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         return self.banner
 
-    def _build_list_panel(self) -> QWidget:
-        panel = QWidget(self)
+    def _build_list_panel(self, parent: QWidget) -> QWidget:
+        panel = QWidget(parent)
         column = QVBoxLayout(panel)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
@@ -229,8 +231,8 @@ class MainWindow(QMainWindow):
         panel.setMinimumWidth(260)
         return panel
 
-    def _build_center(self) -> QWidget:
-        self.center = QStackedWidget(self)
+    def _build_center(self, parent: QWidget) -> QWidget:
+        self.center = QStackedWidget(parent)
         empty = QLabel(tr("Choose a dialog on the left, or press Ctrl+K"), self.center)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         empty.setObjectName("muted")
@@ -247,9 +249,9 @@ class MainWindow(QMainWindow):
         self.center.addWidget(self.chat_tabs)
         return self.center
 
-    def _build_card_panel(self) -> QFrame:
+    def _build_card_panel(self, parent: QWidget) -> QFrame:
         """The client card above the templates panel, the split adjustable by the operator."""
-        panel = QFrame(self)
+        panel = QFrame(parent)
         panel.setObjectName("panel")
         column = QVBoxLayout(panel)
         column.setContentsMargins(12, 12, 12, 12)
@@ -258,8 +260,10 @@ class MainWindow(QMainWindow):
         column.addWidget(title)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, panel)
         self.right_splitter.setChildrenCollapsible(False)
-        self.client_card = ClientCard(self.service, self.runner, self.open_dialog, panel)
-        self.templates_panel = TemplatesPanel(self.service, self.runner, panel)
+        self.client_card = ClientCard(
+            self.service, self.runner, self.open_dialog, self.right_splitter
+        )
+        self.templates_panel = TemplatesPanel(self.service, self.runner, self.right_splitter)
         self.templates_panel.insert_requested.connect(self.insert_template)
         self.bridge.directory_changed.connect(self.templates_panel.on_directory_changed)
         self.right_splitter.addWidget(self.client_card)
