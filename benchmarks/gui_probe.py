@@ -220,13 +220,80 @@ class LiveProbe:
         self.window = window
         self.tab = tab
         self.service = window.service
-        self.pending: list[tuple[float, float | None]] = []  # (sent, received), not painted
+        self.pending: list[dict[str, Any]] = []  # hop times of rows inserted, not painted
         self.latencies: list[float] = []
         self.client_latencies: list[float] = []  # the client's part: frame received -> painted
-        self.received: dict[int, float] = {}  # message id -> when its frame was read
+        # message id -> (when its frame was read, its cursor)
+        self.received: dict[int, tuple[float, int]] = {}
+        # per timed row, Unix times of its hops: posted (the load generator's clock, in the
+        # text), created (the server's created_at), cursor, received, inserted, painted
+        self.hops: list[dict[str, Any]] = []
         tab.model.rowsInserted.connect(self._inserted)
         PaintWatch(tab.timeline.viewport(), self._painted)
         self._stamp_arrivals(self.service._realtime)
+        # what else ran meanwhile: (what, start, seconds), Unix times, to set against the tail
+        self.episodes: list[tuple[str, float, float]] = []
+        self._note_episodes()
+
+    def watch_loop(self) -> QTimer:
+        """A 1 ms Qt timer for the load phase (BENCH_LIVE_LAGS=1): each gap over 8 ms becomes
+        an episode: "busy" when the GUI thread spent most of it on the CPU, "runqueue" when it
+        was ready but another process or thread had the core (the kernel's schedstat), else
+        "blocked" (asleep: the GIL, a lock)."""
+        schedstat = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+
+        def run_delay() -> float:
+            return int(schedstat.read_text().split()[1]) / 1e9
+
+        last = [time.time(), time.thread_time(), run_delay()]
+
+        def tick() -> None:
+            now, cpu, queued = time.time(), time.thread_time(), run_delay()
+            gap = now - last[0]
+            if gap > 0.008:
+                if (cpu - last[1]) / gap > 0.5:
+                    kind = "busy"
+                elif (queued - last[2]) / gap > 0.5:
+                    kind = "runqueue"
+                else:
+                    kind = "blocked"
+                self.episodes.append((kind, last[0], gap))
+            last[:] = [now, cpu, queued]
+
+        timer = QTimer(interval=1)
+        timer.timeout.connect(tick)
+        timer.start()
+        return timer
+
+    def _note_episodes(self) -> None:
+        """Note the cache's background work (its deep check, the sync engine's checkpoints)
+        and the cycle collector's passes over 2 ms, with when they ran."""
+        import gc
+
+        cache = self.service.cache
+        for name in ("deep_check", "checkpoint"):
+            self._wrap_timed(cache, name)
+        started: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                started[:] = [time.time()]
+            elif started and (spent := time.time() - started[0]) > 0.002:
+                self.episodes.append((f"gc{info['generation']}", started[0], spent))
+
+        gc.callbacks.append(on_gc)
+
+    def _wrap_timed(self, owner: Any, name: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.episodes.append((name, began, time.time() - began))
+
+        setattr(owner, name, timed)
 
     def _stamp_arrivals(self, realtime: Any) -> None:
         """Wrap the connection's frame callbacks (a probe may reach into them) to note when
@@ -238,7 +305,7 @@ class LiveProbe:
             for frame in frames:
                 message = getattr(getattr(frame, "event", None), "message", None)
                 if message is not None and MARK in message.text:
-                    self.received[message.id] = now
+                    self.received[message.id] = (now, frame.cursor)
 
         async def one(frame: Any) -> None:
             note([frame])
@@ -253,16 +320,30 @@ class LiveProbe:
             realtime._on_frames = run
 
     def _inserted(self, _parent: Any, first: int, last: int) -> None:
+        now = time.time()
         for row in range(first, last + 1):
             message = self.tab.model.message_at(row)
-            if MARK in message.text:  # created_at: when the server committed and emitted it
-                received = self.received.pop(message.server_id or 0, None)
-                self.pending.append((message.created_at.timestamp(), received))
+            if MARK in message.text:  # created_at: when the server accepted the post
+                received, cursor = self.received.pop(message.server_id or 0, (None, None))
+                posted = message.text.rsplit(MARK, 1)[1].split()[0]
+                self.pending.append(
+                    {
+                        "posted": float(posted),
+                        "created": message.created_at.timestamp(),
+                        "cursor": cursor,
+                        "received": received,
+                        "inserted": now,
+                    }
+                )
 
     def _painted(self) -> None:
         now = time.time()
-        self.latencies += [now - sent for sent, _ in self.pending]
-        self.client_latencies += [now - got for _, got in self.pending if got is not None]
+        for sample in self.pending:
+            sample["painted"] = now
+            self.latencies.append(now - sample["created"])
+            if sample["received"] is not None:
+                self.client_latencies.append(now - sample["received"])
+        self.hops += self.pending
         self.pending.clear()
 
     async def burst(self, head: int) -> dict[str, Any]:
@@ -353,6 +434,7 @@ async def _live(url: str, cache_file: Path, work: Path, dialog_id: int, password
 
         live_profile = cProfile.Profile()
         live_profile.enable()
+    watch = probe.watch_loop() if os.environ.get("BENCH_LIVE_LAGS") else None
     say({"ready": True})
     while True:
         command = await commands.get()
@@ -360,8 +442,18 @@ async def _live(url: str, cache_file: Path, work: Path, dialog_id: int, password
             live_profile.disable()
             live_profile.dump_stats(os.environ["BENCH_CPROFILE_LIVE"])
             live_profile = None
+        if watch is not None:
+            watch.stop()
+            watch = None
         if command == "latency":
-            say({"latencies": probe.latencies, "client_latencies": probe.client_latencies})
+            say(
+                {
+                    "latencies": probe.latencies,
+                    "client_latencies": probe.client_latencies,
+                    "hops": probe.hops,
+                    "episodes": probe.episodes,
+                }
+            )
         elif command.startswith("burst"):
             say(await probe.burst(int(command.split()[1])))
         else:

@@ -8,12 +8,72 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TextIO
 
 from operator_app.protocol.errors import WS_CLOSE_TOO_SLOW
 
 log = logging.getLogger(__name__)
+
+HOP_TRACE_ENV = "OPERATOR_SERVER_HOP_TRACE"
+
+
+class HopTrace:
+    """A diagnostic for the live bench: for each event, when the writer committed it and
+    handed it to the loop, when the hub offered it to the connections, and when its frame was
+    written to a socket. One line per frame sent: ``cursor committed published sent`` (Unix
+    times). On only when OPERATOR_SERVER_HOP_TRACE names a file; the wire is unchanged."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._lock = threading.Lock()  # the writer thread and the loop both note times
+        self._committed: dict[int, float] = {}
+        self._published: dict[int, float] = {}
+
+    @classmethod
+    def from_env(cls) -> HopTrace | None:
+        path = os.environ.get(HOP_TRACE_ENV)
+        return cls(open(path, "a", encoding="utf-8")) if path else None
+
+    def committed(self, cursors: Iterable[int]) -> None:
+        now = time.time()
+        with self._lock:
+            self._committed.update((cursor, now) for cursor in cursors)
+
+    def published(self, cursors: Iterable[int]) -> None:
+        now = time.time()
+        with self._lock:
+            self._published.update((cursor, now) for cursor in cursors)
+
+    def close(self) -> None:
+        self._out.close()
+
+    def sent(self, frame: str) -> None:
+        cursor = event_cursor(frame)
+        if cursor is None:
+            return
+        now = time.time()
+        with self._lock:
+            committed = self._committed.get(cursor, 0.0)
+            published = self._published.get(cursor, 0.0)
+            self._out.write(f"{cursor} {committed:.6f} {published:.6f} {now:.6f}\n")
+            self._out.flush()
+
+
+def event_cursor(frame: str) -> int | None:
+    """The cursor of an event frame as txn.event_frame assembles it, else None."""
+    head = '{"type":"event","cursor":'
+    if not frame.startswith(head):
+        return None
+    end = frame.find(",", len(head))
+    return int(frame[len(head) : end]) if end > 0 else None
+
+
+HOP_TRACE = HopTrace.from_env()
 
 
 @dataclass(frozen=True)
@@ -94,6 +154,9 @@ class Hub:
                 del self._by_operator[conn.operator_id]
 
     def publish(self, events: Iterable[Published]) -> None:
+        if HOP_TRACE is not None:
+            events = list(events)
+            HOP_TRACE.published(event.cursor for event in events)
         for event in events:
             for conn in self._targets(event.audience):
                 conn.offer(event.cursor, event.frame)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection
 
-from . import routing
+from . import hub, routing
 from .errors import ApiError
 from .schema import utcnow
 from .txn import Outbound, Tx
@@ -199,6 +199,8 @@ class GroupWriter:
                 failure: Exception | None = exc
             else:
                 failure = None
+                if hub.HOP_TRACE is not None:
+                    hub.HOP_TRACE.committed(event.cursor for event in tx.published)
                 # under the lock, so frames leave in cursor order; the coroutines waiting on
                 # the loop are answered in the same hand-off, right after the publication
                 with_events = [

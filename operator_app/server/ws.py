@@ -25,6 +25,7 @@ from operator_app.protocol.errors import (
     ErrorCode,
 )
 
+from . import hub
 from .access import Caller
 from .errors import ApiError
 from .hub import Connection
@@ -203,6 +204,8 @@ class Session:
             while True:
                 frame = await conn.outbox.get()
                 await self.sock.send_text(frame)
+                if hub.HOP_TRACE is not None:
+                    hub.HOP_TRACE.sent(frame)
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client went away; the receive side ends the session
         except Exception:
