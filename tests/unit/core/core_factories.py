@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from operator_app.protocol.models import (
@@ -92,3 +93,15 @@ def dialog(
         )
         fields["last_message_id"] = last.id
     return Dialog(**(fields | over))
+
+
+def fill_cache_file(path: Path, messages: int = 400) -> None:
+    """A cache file of many pages (a message of 300 characters each), fully checkpointed."""
+    from operator_app.core.cache import Cache
+
+    cache = Cache.open(path)
+    with cache.transaction():
+        for i in range(1, messages):
+            cache.apply_server_message(message(i, text="x" * 300))
+    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()

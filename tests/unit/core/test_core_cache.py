@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from core_factories import T0, dialog, message, operator, queue
+from core_factories import T0, dialog, fill_cache_file, message, operator, queue
 
 from operator_app.core import cache as cache_module
 from operator_app.core.cache import Cache, CacheError, cache_path_for
@@ -74,12 +74,7 @@ def test_garbage_file_is_moved_aside_and_rebuilt(tmp_path: Path) -> None:
 @pytest.mark.allow_warnings
 def test_truncated_file_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    cache = Cache.open(path)
-    with cache.transaction():
-        for i in range(1, 400):
-            cache.apply_server_message(message(i, text="x" * 300))
-    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    cache.close()
+    fill_cache_file(path)
     size = path.stat().st_size
     with path.open("r+b") as handle:
         handle.truncate(size // 2)
@@ -311,22 +306,13 @@ def test_pending_ids_sort_after_server_ids() -> None:
     assert PENDING_BASE > 2**40
 
 
-def _fill(path: Path, messages: int = 400) -> None:
-    cache = Cache.open(path)
-    with cache.transaction():
-        for i in range(1, messages):
-            cache.apply_server_message(message(i, text="x" * 300))
-    cache.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    cache.close()
-
-
 @pytest.mark.allow_warnings
 def test_large_file_truncation_is_caught_by_the_cheap_header_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cache_module, "FULL_CHECK_BYTES", 0)  # every file counts as large
     path = tmp_path / "c.sqlite3"
-    _fill(path)
+    fill_cache_file(path)
     with path.open("r+b") as handle:
         handle.truncate(path.stat().st_size - 4096)
     rebuilt = Cache.open(path)
@@ -339,7 +325,7 @@ def test_deep_check_marks_a_damaged_large_file_for_rebuild(
 ) -> None:
     monkeypatch.setattr(cache_module, "FULL_CHECK_BYTES", 0)
     path = tmp_path / "c.sqlite3"
-    _fill(path)
+    fill_cache_file(path)
     with path.open("r+b") as handle:  # scribble over a page in the middle
         handle.seek(path.stat().st_size // 2)
         handle.write(b"\xff" * 4096)
@@ -354,6 +340,6 @@ def test_deep_check_marks_a_damaged_large_file_for_rebuild(
 
 def test_deep_check_passes_a_sound_file(tmp_path: Path) -> None:
     path = tmp_path / "c.sqlite3"
-    _fill(path, 20)
+    fill_cache_file(path, 20)
     cache = Cache.open(path)
     assert cache.deep_check() is None

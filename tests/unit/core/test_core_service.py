@@ -180,18 +180,13 @@ async def test_the_app_freezes_its_heap_once_at_the_first_online(
 async def test_the_deep_check_of_a_large_cache_waits_then_reports_damage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core_factories import message
+    from core_factories import fill_cache_file
 
     from operator_app.core import cache as cache_module
 
     monkeypatch.setattr(cache_module, "FULL_CHECK_BYTES", 0)  # every file counts as large
     path = tmp_path / "c.sqlite3"
-    filled = Cache.open(path)
-    with filled.transaction():
-        for i in range(1, 400):
-            filled.apply_server_message(message(i, text="x" * 300))
-    filled.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    filled.close()
+    fill_cache_file(path)
     with path.open("r+b") as handle:  # scribble over a page in the middle
         handle.seek(path.stat().st_size // 2)
         handle.write(b"\xff" * 4096)
