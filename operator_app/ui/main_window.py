@@ -309,6 +309,7 @@ class MainWindow(QMainWindow):
         add("Ctrl+Shift+T", self.reopen_closed_tab)
         add("Ctrl+F", self.filter_edit.setFocus)
         add("F5", self.service.retry_connection_now)
+        add("Ctrl+Shift+S", self.cycle_status)
         add("Ctrl+Shift+R", lambda: self._on_current_tab(self.transfer_dialog))
         add("Ctrl+Shift+E", lambda: self._on_current_tab(self.close_dialog))
         for number in range(1, 10):
@@ -525,6 +526,14 @@ class MainWindow(QMainWindow):
         )
         form.open()
         return form
+
+    def cycle_status(self) -> None:
+        """Ctrl+Shift+S: the next status in the box's order, as if chosen there."""
+        if not self.status_combo.isEnabled() or self.status_combo.count() == 0:
+            return
+        index = (self.status_combo.currentIndex() + 1) % self.status_combo.count()
+        self.status_combo.setCurrentIndex(index)
+        self._status_chosen(index)
 
     def _status_chosen(self, index: int) -> None:
         status = self.status_combo.itemData(index)

@@ -28,6 +28,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Shift+A", N_("Take the dialog")),
     ("Ctrl+Shift+R", N_("Transfer the dialog")),
     ("Ctrl+Shift+E", N_("Close the dialog")),
+    ("Ctrl+Shift+S", N_("Next status: online, away, offline")),
     ("F5", N_("Reconnect now")),
     ("Ctrl+Q", N_("Quit")),
     ("F1", N_("This list")),

@@ -696,6 +696,10 @@
       <translation>Закрыть диалог</translation>
     </message>
     <message>
+      <source>Next status: online, away, offline</source>
+      <translation>Следующий статус: в сети, отошёл, не в сети</translation>
+    </message>
+    <message>
       <source>Reconnect now</source>
       <translation>Переподключиться сейчас</translation>
     </message>

@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from operator_app.app import sign_in
 from operator_app.core.connection import Phase
 from operator_app.core.service import DeliveryState, DeskService, Section
-from operator_app.protocol.models import DialogState, MessageKind
+from operator_app.protocol.models import DialogState, MessageKind, OperatorStatus
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
@@ -301,5 +301,31 @@ def test_a_long_dialog_opens_with_each_row_measured_at_one_width(
             assert all(seen == [final] for seen in widths.values()), widths
             assert tab.timeline.verticalScrollBar().isVisible()
             assert tab.model.message_at(PAGE - 1).text == f"replayed {PAGE + 19}"
+
+    run_with_server(qloop, scenario)
+
+
+def test_ctrl_shift_s_cycles_my_status_on_the_server(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            service = window.service
+            me = service.me
+            assert me is not None and me.status == OperatorStatus.ONLINE
+            chord = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+            qtbot.keyClick(window, Qt.Key.Key_S, chord)
+            assert window.status_combo.currentData() == OperatorStatus.AWAY
+            await wait_until(
+                lambda: (now := service.me) is not None and now.status == OperatorStatus.AWAY,
+                what="away on the server",
+            )
+            qtbot.keyClick(window, Qt.Key.Key_S, chord)
+            qtbot.keyClick(window, Qt.Key.Key_S, chord)  # offline, then round to online
+            await wait_until(
+                lambda: (now := service.me) is not None and now.status == OperatorStatus.ONLINE,
+                what="online again",
+            )
+            assert window.status_combo.currentData() == OperatorStatus.ONLINE
 
     run_with_server(qloop, scenario)
