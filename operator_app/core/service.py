@@ -174,7 +174,11 @@ class DeskService:
         for text in self.cache.notices:
             self._emit(Notice("warning", text))
         if not self.api.token and self.profile.login:
-            self.api.token = self.credentials.get_token(self.profile.login)
+            # The keyring's first read finds its backend (D-Bus, Keychain): ~0.4 s off the GUI.
+            login = self.profile.login
+            self.api.token = await asyncio.to_thread(self.credentials.get_token, login)
+            if not self._started:
+                return  # closed while the keyring was read
         if not self.credentials.available:
             self._emit(Notice("warning", self.credentials.unavailable_reason()))
         if self._realtime_factory is None:

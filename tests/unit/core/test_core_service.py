@@ -202,3 +202,32 @@ async def test_the_deep_check_of_a_large_cache_waits_then_reports_damage(
     [notice] = [c for c in desk.changes if isinstance(c, Notice)]
     assert "damaged" in notice.text
     await desk.service.close()
+
+
+@pytest.mark.asyncio
+async def test_the_token_is_read_off_the_loop_thread_and_a_close_meanwhile_starts_nothing(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    read_in: list[str] = []
+    release = threading.Event()
+    desk = Desk(tmp_path)
+    desk.service.api.token = None
+
+    def slow_token(login: str) -> str:
+        read_in.append(threading.current_thread().name)
+        release.wait(5)
+        return "t0ken"
+
+    desk.service.credentials.get_token = slow_token  # type: ignore[method-assign]
+    starting = asyncio.create_task(desk.service.start())
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if read_in:
+            break
+    assert read_in and read_in[0] != threading.main_thread().name
+    await desk.service.close()
+    release.set()
+    await starting
+    assert desk.sockets == []  # no connection opened by a service already closed
