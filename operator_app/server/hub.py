@@ -20,6 +20,7 @@ from operator_app.protocol.errors import WS_CLOSE_TOO_SLOW
 log = logging.getLogger(__name__)
 
 HOP_TRACE_ENV = "OPERATOR_SERVER_HOP_TRACE"
+TRACED_CURSORS = 100_000  # times kept per hop: a traced server runs for days too
 
 
 class HopTrace:
@@ -40,14 +41,18 @@ class HopTrace:
         return cls(open(path, "a", encoding="utf-8")) if path else None
 
     def committed(self, cursors: Iterable[int]) -> None:
-        now = time.time()
-        with self._lock:
-            self._committed.update((cursor, now) for cursor in cursors)
+        self._note(self._committed, cursors)
 
     def published(self, cursors: Iterable[int]) -> None:
+        self._note(self._published, cursors)
+
+    def _note(self, times: dict[int, float], cursors: Iterable[int]) -> None:
         now = time.time()
         with self._lock:
-            self._published.update((cursor, now) for cursor in cursors)
+            times.update((cursor, now) for cursor in cursors)
+            if len(times) > TRACED_CURSORS:  # a frame is sent long before this many follow
+                for cursor in list(times)[: len(times) - TRACED_CURSORS // 2]:
+                    del times[cursor]
 
     def close(self) -> None:
         self._out.close()

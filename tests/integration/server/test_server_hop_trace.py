@@ -73,3 +73,18 @@ def test_the_trace_is_off_unless_the_environment_names_a_file(
     trace.close()
     cursor, *times = (tmp_path / "hops.txt").read_text().split()
     assert cursor == "7" and len(times) == 3 and all(float(t) > 0 for t in times)
+
+
+def test_the_trace_keeps_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hub, "TRACED_CURSORS", 10)
+    out = io.StringIO()
+    trace = hub.HopTrace(out)
+    trace.committed(range(1, 26))
+    trace.published(range(1, 26))
+    trace.sent('{"type":"event","cursor":25,"event":{}}')
+    [line] = out.getvalue().splitlines()
+    cursor, committed, published, _sent = line.split()
+    assert cursor == "25" and float(committed) > 0 and float(published) > 0
+    assert len(trace._committed) <= 10 and len(trace._published) <= 10
+    trace.sent('{"type":"event","cursor":1,"event":{}}')  # forgotten: its hops read as 0
+    assert out.getvalue().splitlines()[1].split()[1:3] == ["0.000000", "0.000000"]
