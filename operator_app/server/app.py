@@ -340,14 +340,8 @@ class InboundFastPath:
             await _send_response(send, error_response(ErrorCode.INTERNAL, "internal server error"))
             return
         payload = accepted.model_dump_json().encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", str(len(payload)).encode()), *_JSON_HEADERS],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        length = (b"content-length", str(len(payload)).encode())
+        await _send_bytes(send, 200, [length, *_JSON_HEADERS], payload)
 
 
 def _inbound_channel(scope: Scope) -> m.Channel | None:
@@ -396,14 +390,14 @@ def _replaying(body: bytes, more: bool, receive: Receive) -> Receive:
 
 
 async def _send_response(send: Send, response: JSONResponse) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
-    await send({"type": "http.response.body", "body": response.body})
+    await _send_bytes(send, response.status_code, response.raw_headers, bytes(response.body))
+
+
+async def _send_bytes(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
