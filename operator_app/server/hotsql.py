@@ -43,6 +43,7 @@ class Hot:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._by_dialect: dict[str, _Compiled] = {}
+        _DEFINED.append(self)
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         key = f"{dialect.name}+{dialect.driver}"
@@ -160,6 +161,16 @@ class Hot:
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """executemany: one statement for many parameter sets (no result)."""
         self._execute(conn, rows, _nothing, many=True)
+
+
+_DEFINED: list[Hot] = []  # every hot statement (module constants): compile_all
+
+
+def compile_all(dialect: Dialect) -> None:
+    """Compile every hot statement for ``dialect`` now, when the backend starts: compiled at
+    first use, they cost the first customer message after a start ~11 ms in the writer."""
+    for hot in _DEFINED:
+        hot._compiled(dialect)
 
 
 def _nothing(_compiled: _Compiled, _cursor: Any) -> None:

@@ -39,7 +39,7 @@ from operator_app.protocol import models as m
 from operator_app.protocol.errors import WS_CLOSE_REVOKED, ErrorCode
 from operator_app.protocol.limits import PAGE_LIMIT_MAX
 
-from . import db, routing, security, views
+from . import db, hotsql, routing, security, views
 from . import schema as s
 from .access import Caller, can_see, dialog_audience, load_caller, participants_of, visible_dialog
 from .connectors import Connector, SimulatedConnector
@@ -102,6 +102,7 @@ class Backend:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._write_lock = threading.Lock()
         self.writer = GroupWriter(self)
+        hotsql.compile_all(engine.dialect)
         self.checkpointer = db.Checkpointer(engine)
         self.checkpointer.start()
         # channel -> (secret hash, when read, the secret that last matched): inbound.check_secret

@@ -157,6 +157,7 @@ class GroupWriter:
             if stop:
                 self._release()
                 return
+            self._catch_up_checkpoint()
             if self._pending.empty():  # idle: back to the pool (which checks it when taken)
                 self._release()
 
@@ -167,6 +168,13 @@ class GroupWriter:
         if conn is None or conn.closed or conn.invalidated:
             conn = self._conn = self.backend.engine.connect()
         return conn
+
+    def _catch_up_checkpoint(self) -> None:
+        """Between two batches, under the write lock: no commit can land in the meantime."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.invalidated:
+            with self.backend._write_lock:
+                self.backend.checkpointer.catch_up(conn)
 
     def _release(self) -> None:
         conn, self._conn = self._conn, None
