@@ -467,7 +467,9 @@ def bench_fanout(bench: Bench) -> None:
     url = servers.copy_sqlite(bench.data / "server.db", bench.work / "fanout-server.db")
     servers.grant_tokens(url, size.staff)
     active = bench.active_dialogs()
-    with servers.server_process(url) as server:
+    trace, deliveries = bench.work / "fanout-hops.txt", bench.work / "fanout-deliveries.txt"
+    trace.unlink(missing_ok=True)
+    with _server_env(HOP_TRACE_ENV, str(trace)), servers.server_process(url) as server:
         ws_url = server.url.replace("http", "ws") + "/api/v1/ws"
         clients = _spawn(bench, "clients", ws_url, str(size.staff))
         try:
@@ -480,6 +482,7 @@ def bench_fanout(bench: Bench) -> None:
             cpu_share = (server.cpu_seconds() - cpu) / (time.perf_counter() - started)
             rss = server.rss_mb()
             app = _ask(clients, "report")["latency"]
+            _ask(clients, f"dump {deliveries}")
         finally:
             clients.kill()
     floor_server = _spawn(bench, "floor", str(size.staff), str(rate), str(seconds), bench.size)
@@ -495,7 +498,14 @@ def bench_fanout(bench: Bench) -> None:
             clients.kill()
     finally:
         floor_server.kill()
-    bench.raw["fanout"] = {"app": app, "floor": floor, "load": load, "floor_sent": sent}
+    tail = fanout_tail(deliveries, trace)
+    bench.raw["fanout"] = {
+        "app": app,
+        "floor": floor,
+        "load": load,
+        "floor_sent": sent,
+        "tail_hops": tail,
+    }
     ratio = app.get("p99", float("nan")) / floor.get("p99", float("nan"))
     bench.rows.append(
         Row(
@@ -508,9 +518,56 @@ def bench_fanout(bench: Bench) -> None:
             [
                 f"{app.get('count', 0)} deliveries (floor {floor.get('count', 0)}), "
                 f"load {load['rate']:.0f}/s achieved, {load['failed']} failed; server CPU "
-                f"{cpu_share * 100:.0f}% of a core, RSS {rss:.0f} MB"
+                f"{cpu_share * 100:.0f}% of a core, RSS {rss:.0f} MB",
+                describe_fanout_tail(tail),
             ],
         )
+    )
+
+
+FANOUT_HOPS = ("created", "committed", "published", "sent", "received")
+
+
+def fanout_tail(deliveries: Path, trace: Path, share: float = 0.01) -> dict[str, Any]:
+    """The worst ``share`` of deliveries (created -> received), each hop's p50 and max (ms).
+    The server's trace has one line per frame written, not per staff member: "sent" is the
+    last write of that message's frames, so sent -> received can come out below zero."""
+    server: dict[int, list[float]] = {}
+    if trace.exists():
+        for line in trace.read_text().splitlines():
+            cursor, committed, published, sent = line.split()
+            times = server.setdefault(int(cursor), [float(committed), float(published), 0.0])
+            times[2] = max(times[2], float(sent))
+    rows = []
+    if deliveries.exists():
+        for line in deliveries.read_text().splitlines():
+            cursor, created, received = line.split()
+            if int(cursor) in server:
+                committed, published, sent = server[int(cursor)]
+                rows.append((float(created), committed, published, sent, float(received)))
+    if not rows:
+        return {}
+    rows.sort(key=lambda r: r[-1] - r[0])
+    worst = rows[-max(1, round(share * len(rows))) :]
+    hops = {}
+    for i, (before, after) in enumerate(itertools.pairwise(FANOUT_HOPS)):
+        spans = sorted((r[i + 1] - r[i]) * 1000 for r in worst)
+        hops[f"{before}->{after}"] = {
+            "p50_ms": round(statistics.median(spans), 2),
+            "max_ms": round(spans[-1], 2),
+        }
+    return {"rows": len(worst), "of": len(rows), "hops": hops}
+
+
+def describe_fanout_tail(tail: dict[str, Any]) -> str:
+    if not tail:
+        return "hops of the worst deliveries: not measured"
+    parts = [
+        f"{name.split('->')[1]} {hop['p50_ms']:.1f}/{hop['max_ms']:.1f}"
+        for name, hop in tail["hops"].items()
+    ]
+    return f"worst {tail['rows']} of {tail['of']} deliveries, hop p50/max ms: created->" + (
+        ", ".join(parts)
     )
 
 
@@ -666,7 +723,10 @@ def main() -> int:
                 traceback.print_exc()
                 bench.rows.append(Row(0, name, f"failed: {type(exc).__name__}: {exc}"[:120]))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_WORK"):  # the raw traces, for a closer look
+            print(f"kept the work directory {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print()
     print(f"Operator desk benchmarks, size {args.size}")
     print(table(bench.rows))
