@@ -23,8 +23,8 @@ test: $(STAMP)  ## the whole test suite, Qt offscreen
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/ui tests/e2e $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check operator_app tests
-	$(PY) -m ruff format --check operator_app tests
+	$(PY) -m ruff check operator_app tests benchmarks
+	$(PY) -m ruff format --check operator_app tests benchmarks
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -61,7 +61,12 @@ def first_paint(widget: QWidget, ready: Any = lambda: True, timeout: float = 30.
 
     Only for code that runs outside an asyncio loop (the bare window)."""
     seen: list[float] = []
-    watch = PaintWatch(widget, lambda: seen or seen.append(time.time()), ready)
+
+    def note() -> None:
+        if not seen:
+            seen.append(time.time())
+
+    watch = PaintWatch(widget, note, ready)
     deadline = time.monotonic() + timeout
     while not seen and time.monotonic() < deadline:
         QApplication.processEvents()
@@ -74,7 +79,12 @@ def first_paint(widget: QWidget, ready: Any = lambda: True, timeout: float = 30.
 async def painted(widget: QWidget, ready: Any = lambda: True, timeout: float = 30.0) -> float:
     """The wall time of the widget's next Paint with ``ready()``, awaited on the qasync loop."""
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-    watch = PaintWatch(widget, lambda: done.done() or done.set_result(time.time()), ready)
+
+    def settle() -> None:
+        if not done.done():
+            done.set_result(time.time())
+
+    watch = PaintWatch(widget, settle, ready)
     try:
         return await asyncio.wait_for(done, timeout)
     finally:
@@ -468,4 +478,4 @@ if __name__ == "__main__":
     elif mode == "app":
         run_app(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        run_live(*sys.argv[2:4], sys.argv[4], int(sys.argv[5]), sys.argv[6])
+        run_live(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6])

@@ -447,7 +447,7 @@ def _reply(process: subprocess.Popen[str]) -> dict[str, Any]:
         if line.startswith("{"):
             answer: dict[str, Any] = json.loads(line)
             return answer
-    raise RuntimeError(f"{process.args[1]} ended without an answer (see its log)")
+    raise RuntimeError(f"{process.args!r} ended without an answer (see its log)")
 
 
 def _ask(process: subprocess.Popen[str], command: str) -> dict[str, Any]:
@@ -535,16 +535,15 @@ def fanout_tail(deliveries: Path, trace: Path, share: float = 0.01) -> dict[str,
     server: dict[int, list[float]] = {}
     if trace.exists():
         for line in trace.read_text().splitlines():
-            cursor, committed, published, sent = line.split()
-            times = server.setdefault(int(cursor), [float(committed), float(published), 0.0])
-            times[2] = max(times[2], float(sent))
+            cursor, committed, published, sent = map(float, line.split())
+            times = server.setdefault(int(cursor), [committed, published, 0.0])
+            times[2] = max(times[2], sent)
     rows = []
     if deliveries.exists():
         for line in deliveries.read_text().splitlines():
-            cursor, created, received = line.split()
-            if int(cursor) in server:
-                committed, published, sent = server[int(cursor)]
-                rows.append((float(created), committed, published, sent, float(received)))
+            message, created, received = map(float, line.split())
+            if int(message) in server:
+                rows.append((created, *server[int(message)], received))
     if not rows:
         return {}
     rows.sort(key=lambda r: r[-1] - r[0])
