@@ -252,9 +252,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         channel, _, secret = item.partition("=")
         secrets[Channel(channel)] = secret
     traffic = TrafficGenerator(seed=int(time.time()))
-    deadline = time.monotonic() + args.duration if args.duration else float("inf")
     sent = failed = 0
     with httpx.Client(base_url=args.url, timeout=10, verify=not args.insecure) as client:
+        # the clock starts with the client ready: on a busy machine setting it up (its TLS
+        # context) took longer than a short --duration, and nothing was sent at all
+        deadline = time.monotonic() + args.duration if args.duration else float("inf")
         while time.monotonic() < deadline:
             channel, message = traffic.next_message()
             response = _post(client, channel, message.model_dump(), secrets[channel])
