@@ -11,11 +11,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import errors, events, limits, models, reports, routes
+    from . import enums, errors, events, limits, models, reports, routes
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
-_SUBMODULES = frozenset({"errors", "events", "limits", "models", "reports", "routes"})
+_SUBMODULES = frozenset({"enums", "errors", "events", "limits", "models", "reports", "routes"})
 
 
 def compatible(client_version: int) -> bool:
@@ -32,6 +32,7 @@ __all__ = [
     "MIN_PROTOCOL_VERSION",
     "PROTOCOL_VERSION",
     "compatible",
+    "enums",
     "errors",
     "events",
     "limits",

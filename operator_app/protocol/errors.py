@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class ErrorCode(StrEnum):
-    BAD_REQUEST = "bad_request"
-    VALIDATION_ERROR = "validation_error"
-    UNAUTHORIZED = "unauthorized"  # no token, unknown, expired or revoked token
-    INVALID_CREDENTIALS = "invalid_credentials"  # wrong login or password
-    ACCOUNT_DISABLED = "account_disabled"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    CONFLICT = "conflict"
-    RATE_LIMITED = "rate_limited"
-    PAYLOAD_TOO_LARGE = "payload_too_large"
-    INCOMPATIBLE_PROTOCOL = "incompatible_protocol"
-    OPERATOR_OFFLINE = "operator_offline"
-    OPERATOR_AT_CAPACITY = "operator_at_capacity"
-    DIALOG_CLOSED = "dialog_closed"
-    NOT_ASSIGNED = "not_assigned"  # acting on a dialog that is not yours
-    INTERNAL = "internal"
-
-
-# Codes a client must not retry: the same request would be refused again.
-PERMANENT_CODES = frozenset(
-    {
-        ErrorCode.BAD_REQUEST,
-        ErrorCode.VALIDATION_ERROR,
-        ErrorCode.FORBIDDEN,
-        ErrorCode.NOT_FOUND,
-        ErrorCode.CONFLICT,
-        ErrorCode.PAYLOAD_TOO_LARGE,
-        ErrorCode.INCOMPATIBLE_PROTOCOL,
-        ErrorCode.DIALOG_CLOSED,
-        ErrorCode.NOT_ASSIGNED,
-        ErrorCode.OPERATOR_OFFLINE,
-        ErrorCode.OPERATOR_AT_CAPACITY,
-        ErrorCode.ACCOUNT_DISABLED,
-        ErrorCode.INVALID_CREDENTIALS,
-    }
-)
+from .enums import PERMANENT_CODES as PERMANENT_CODES
+from .enums import ErrorCode as ErrorCode
 
 
 class ErrorBody(BaseModel):

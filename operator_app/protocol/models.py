@@ -7,11 +7,18 @@ except ``client_msg_id``, a UUID string the client mints before it sends anythin
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .enums import Author as Author
+from .enums import Channel as Channel
+from .enums import DialogScope as DialogScope
+from .enums import DialogState as DialogState
+from .enums import MessageKind as MessageKind
+from .enums import OperatorStatus as OperatorStatus
+from .enums import Role as Role
+from .enums import TemplateScope as TemplateScope
 from .limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_TAG_CHARS, MAX_TAGS
 
 
@@ -25,60 +32,6 @@ class WireModel(BaseModel):
     model_config = ConfigDict(
         extra="ignore", frozen=False, str_strip_whitespace=False, defer_build=True
     )
-
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
-class OperatorStatus(StrEnum):
-    ONLINE = "online"
-    AWAY = "away"
-    OFFLINE = "offline"
-
-
-class Channel(StrEnum):
-    WHATSAPP = "whatsapp"
-    TELEGRAM = "telegram"
-    VIBER = "viber"
-    VK = "vk"
-    WEBCHAT = "webchat"
-    EMAIL = "email"
-    EXTERNAL = "external"
-
-
-class DialogState(StrEnum):
-    WAITING = "waiting"
-    ACTIVE = "active"
-    CLOSED = "closed"
-
-
-class Author(StrEnum):
-    CLIENT = "client"
-    OPERATOR = "operator"
-    SYSTEM = "system"
-
-
-class MessageKind(StrEnum):
-    MESSAGE = "message"
-    COMMENT = "comment"  # internal: never delivered to the customer's channel
-
-
-class DialogScope(StrEnum):
-    """Which dialogs a list request asks for; the server intersects it with the caller's rights."""
-
-    MINE = "mine"  # assigned to the caller, waiting or active
-    WAITING = "waiting"  # waiting in the caller's queues
-    CLOSED_TODAY = "closed_today"  # closed today, assigned to the caller
-    SUPERVISED = "supervised"  # every dialog of the queues the caller supervises
-    ALL_VISIBLE = "all_visible"  # union of the above, for a full sync
-
-
-class TemplateScope(StrEnum):
-    SHARED = "shared"
-    PERSONAL = "personal"
 
 
 class Operator(WireModel):
