@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from operator_app.net.api import ApiClient
 from operator_app.net.errors import NetError
-from operator_app.protocol.errors import ErrorCode
+from operator_app.protocol.enums import ErrorCode
 
 from .cache import Cache, cache_path_for
 from .credentials import CredentialStore

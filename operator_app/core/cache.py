@@ -24,26 +24,31 @@ from typing import TYPE_CHECKING, Any, Literal
 import platformdirs
 
 from operator_app import APP_ID
-from operator_app.protocol.models import (
-    Attachment,
-    Author,
-    Contact,
-    ContactCard,
-    Dialog,
-    DialogState,
-    Message,
-    MessageKind,
-    Operator,
-    Queue,
-    Template,
-)
+from operator_app.protocol.enums import Author, DialogState, MessageKind
 
-from .rows import DeliveryState, DialogRow, MessageRow, SearchHit, Section
+from .rows import DeliveryState, DialogInfo, DialogRow, MessageRow, OperatorInfo, SearchHit, Section
 from .schema import MIGRATIONS, PENDING_BASE, SCHEMA_VERSION
-from .trusted import dialog_from_json, operator_from_json
+from .trusted import (
+    dialog_info,
+    dialog_info_from_json,
+    dialog_model,
+    operator_info_from_json,
+    operator_model,
+)
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from operator_app.protocol.models import (
+        Attachment,
+        Contact,
+        ContactCard,
+        Dialog,
+        Message,
+        Operator,
+        Queue,
+        Template,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ class DialogChange:
     """What an upsert did to one dialog row."""
 
     changed: bool
-    previous: Dialog | None
+    previous: DialogInfo | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +132,8 @@ class Cache:
         self.notices: list[str] = []  # for the operator, e.g. "the cache was rebuilt"
         self.deep_check_due = False
         self._depth = 0
-        self._parsed: dict[int, tuple[str, Dialog]] = {}  # id -> (json, parsed): read-only
-        self._me: tuple[str, Operator] | None = None  # (json, parsed): read-only
+        self._parsed: dict[int, tuple[str, DialogInfo]] = {}  # id -> (json, parsed)
+        self._me: tuple[str, OperatorInfo] | None = None  # (json, parsed)
         # close() waits for a background checkpoint: a reopen must not see a half-copied file
         self._checkpointing = threading.Lock()
 
@@ -279,11 +284,16 @@ class Cache:
         return True
 
     def me(self) -> Operator | None:
+        """The wire model (the service and the sync engine read ``me_info``: plain data)."""
+        info = self.me_info()
+        return None if info is None else operator_model(info)
+
+    def me_info(self) -> OperatorInfo | None:
         raw = self.get_meta("me")
         if raw is None:
             return None
         if self._me is None or self._me[0] != raw:  # read per event: parse it once
-            self._me = (raw, operator_from_json(raw))
+            self._me = (raw, operator_info_from_json(raw))
         return self._me[1]
 
     def set_me(self, operator: Operator) -> bool:
@@ -295,23 +305,35 @@ class Cache:
 
     # ---- directory: operators, queues, templates ------------------------------------------
 
+    # The wire models load at the first read below (none is on the start path).
+
     def operators(self) -> list[Operator]:
+        from operator_app.protocol.models import Operator
+
         rows = self.conn.execute("SELECT data FROM operators ORDER BY id")
         return [Operator.model_validate_json(data) for (data,) in rows]
 
     def queues(self) -> list[Queue]:
+        from operator_app.protocol.models import Queue
+
         rows = self.conn.execute("SELECT data FROM queues ORDER BY id")
         return [Queue.model_validate_json(data) for (data,) in rows]
 
     def templates(self) -> list[Template]:
+        from operator_app.protocol.models import Template
+
         rows = self.conn.execute("SELECT data FROM templates ORDER BY id")
         return [Template.model_validate_json(data) for (data,) in rows]
 
     def queue(self, queue_id: int) -> Queue | None:
+        from operator_app.protocol.models import Queue
+
         data = self._one("SELECT data FROM queues WHERE id = ?", (queue_id,))
         return None if data is None else Queue.model_validate_json(data)
 
     def operator(self, operator_id: int) -> Operator | None:
+        from operator_app.protocol.models import Operator
+
         data = self._one("SELECT data FROM operators WHERE id = ?", (operator_id,))
         return None if data is None else Operator.model_validate_json(data)
 
@@ -408,7 +430,8 @@ class Cache:
                 sets = ", ".join(f"{name} = :{name}" for name in values if name != "id")
                 self.conn.execute(f"UPDATE dialogs SET {sets} WHERE id = :id", values)
             self._check_history_window(dialog)
-        self._parsed[dialog.id] = (data, dialog)  # the next event and the list read it parsed
+        # the next event and the list read it parsed
+        self._parsed[dialog.id] = (data, dialog_info(dialog))
         return DialogChange(True, previous)
 
     def _check_history_window(self, dialog: Dialog) -> None:
@@ -439,6 +462,11 @@ class Cache:
         self._parsed.clear()
 
     def get_dialog(self, dialog_id: int) -> Dialog | None:
+        """The wire model (the list reads ``dialog_rows``: plain rows, no pydantic)."""
+        info = self._dialog_info(dialog_id)
+        return None if info is None else dialog_model(info)
+
+    def _dialog_info(self, dialog_id: int) -> DialogInfo | None:
         data = self._one("SELECT data FROM dialogs WHERE id = ?", (dialog_id,))
         return None if data is None else self._parse_dialog(dialog_id, data)
 
@@ -456,7 +484,7 @@ class Cache:
     def list_dialogs(
         self,
         section: Section,
-        me: Operator | None,
+        me: OperatorInfo | None,
         *,
         midnight: datetime,
         channel: str | None = None,
@@ -473,7 +501,7 @@ class Cache:
     def list_dialog_ids(
         self,
         section: Section,
-        me: Operator | None,
+        me: OperatorInfo | None,
         *,
         midnight: datetime,
         channel: str | None = None,
@@ -520,19 +548,19 @@ class Cache:
             for dialog_id, data, unread, draft, sla in rows
         }
 
-    def _parse_dialog(self, dialog_id: int, data: str) -> Dialog:
+    def _parse_dialog(self, dialog_id: int, data: str) -> DialogInfo:
         """Parsing JSON dominates a list read; rows that did not change are parsed once."""
         memo = self._parsed.get(dialog_id)
         if memo is not None and memo[0] == data:
             return memo[1]
         if len(self._parsed) >= MAX_PARSED_DIALOGS:
             self._parsed.clear()
-        dialog = dialog_from_json(data)  # our own JSON: no validator on the start path
+        dialog = dialog_info_from_json(data)  # our own JSON: no pydantic on the start path
         self._parsed[dialog_id] = (data, dialog)
         return dialog
 
     def mark_read(self, dialog_id: int) -> bool:
-        dialog = self.get_dialog(dialog_id)
+        dialog = self._dialog_info(dialog_id)
         if dialog is None:
             return False
         # Server rows keep id == server_id below PENDING_BASE: max(id) is one index seek,
@@ -828,6 +856,8 @@ class Cache:
     # ---- contacts -------------------------------------------------------------------------
 
     def contact_card(self, contact_id: int) -> ContactCard | None:
+        from operator_app.protocol.models import ContactCard
+
         card = self._one("SELECT card FROM contacts WHERE id = ?", (contact_id,))
         return None if card is None else ContactCard.model_validate_json(card)
 
@@ -969,7 +999,7 @@ def _message_row(row: tuple[Any, ...]) -> MessageRow:
         author_name=name,
         kind=MessageKind(kind),
         text=text,
-        attachments=tuple(Attachment.model_validate(a) for a in json.loads(attachments)),
+        attachments=_attachments(json.loads(attachments)),
         created_at=datetime.fromisoformat(created),
         state=DeliveryState(row[10]),
         error=row[11],
@@ -977,10 +1007,18 @@ def _message_row(row: tuple[Any, ...]) -> MessageRow:
     )
 
 
+def _attachments(items: list[Any]) -> tuple[Attachment, ...]:
+    if not items:
+        return ()  # most messages: the wire model is not needed
+    from operator_app.protocol.models import Attachment
+
+    return tuple(Attachment.model_validate(item) for item in items)
+
+
 def _section_filter(
-    section: Section, me: Operator, midnight: datetime
+    section: Section, me: OperatorInfo, midnight: datetime
 ) -> tuple[str, list[Any], str]:
-    def ids(values: list[int]) -> str:
+    def ids(values: Sequence[int]) -> str:
         return ", ".join(str(int(v)) for v in values) or "NULL"
 
     if section == Section.MINE:

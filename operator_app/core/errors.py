@@ -6,7 +6,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from operator_app.net.errors import ApiError, IncompatibleServer, NetError, ServerUnreachable
-from operator_app.protocol.errors import ErrorCode
+from operator_app.protocol.enums import ErrorCode
 
 T = TypeVar("T")
 

@@ -6,11 +6,13 @@ console's facade (reports, staffing, CSV: ~17 ms of imports before the first pai
 
 from __future__ import annotations
 
-from operator_app.protocol.models import Operator, Role
+from operator_app.protocol.enums import Role
+
+from .rows import OperatorInfo
 
 SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
-def may_supervise(operator: Operator | None) -> bool:
+def may_supervise(operator: OperatorInfo | None) -> bool:
     """The client-side role check: only supervisors and admins see the console."""
     return operator is not None and operator.role in SUPERVISOR_ROLES

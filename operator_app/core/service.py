@@ -12,28 +12,15 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from operator_app.net.api import OWN_SERVER_GAPS, ApiClient
+from operator_app.net.api import OWN_SERVER_GAPS
 from operator_app.net.errors import ApiError, NetError
 from operator_app.net.state import Backoff, ConnectionState, Phase, ws_url_for
-from operator_app.protocol.errors import ErrorCode
+from operator_app.protocol.enums import Channel, ErrorCode, MessageKind, OperatorStatus
 from operator_app.protocol.limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS
-from operator_app.protocol.models import (
-    Channel,
-    CloseRequest,
-    ContactCard,
-    MessageKind,
-    Operator,
-    OperatorStatus,
-    Queue,
-    Template,
-    TemplateIn,
-    TransferRequest,
-)
 
 from . import heap
 from . import templates as template_rendering
@@ -49,19 +36,36 @@ from .changes import (
     Notice,
     TypingChanged,
 )
+from .clock import local_midnight
 from .credentials import CredentialStore
 from .errors import ActionError, OfflineError, guarded
-from .outbox import Outbox
 from .profiles import ServerProfile
-from .rows import DeliveryState, DialogRow, MessageRow, RenderedTemplate, SearchHit, Section
-from .sync import SyncEngine, local_midnight
+from .rows import (
+    DeliveryState,
+    DialogRow,
+    MessageRow,
+    OperatorInfo,
+    RenderedTemplate,
+    SearchHit,
+    Section,
+)
 from .tasks import TaskSet
 
-if TYPE_CHECKING:  # websockets loads in start(), after the window has painted from the cache
+if TYPE_CHECKING:
+    # Annotations only. websockets loads in start(), after the window has painted from the
+    # cache; pydantic and the wire models (~70 ms) at the first use of the sync engine, the
+    # outbox or an action: the first paint reads plain rows (rows.py).
+    from pydantic import BaseModel
+
+    from operator_app.net.api import ApiClient
     from operator_app.net.realtime import RealtimeConnection
+    from operator_app.protocol.models import ContactCard, Operator, Queue, Template, TemplateIn
+
+    from .outbox import Outbox
+    from .sync import SyncEngine
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 MAX_NOTICES = 20
 # The full integrity check of a large cache reads the whole file (~1.3 s of a core at
 # 400 MB): it waits until the first tabs the operator opens after the start are painted.
@@ -127,20 +131,34 @@ class DeskService:
         # window and its start-up objects are frozen out of the cycle collector's passes.
         self.settle_heap_online = False
         self.deep_check_delay = DEEP_CHECK_DELAY_SECONDS
-        self.sync = SyncEngine(cache, api, self._emit_all)
-        self.outbox = Outbox(
-            cache,
-            api,
+        self._outbox_backoff = outbox_backoff
+
+    @cached_property
+    def sync(self) -> SyncEngine:
+        """Built at its first use (``start()``, a tab's history): its module imports the wire
+        events and models, which the first paint from the cache does not need."""
+        from .sync import SyncEngine
+
+        return SyncEngine(self.cache, self.api, self._emit_all)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        """Built at its first use (``start()``, a send), like ``sync``."""
+        from .outbox import Outbox
+
+        return Outbox(
+            self.cache,
+            self.api,
             on_sent=self.sync.apply_message,
             on_failed=self._message_failed,
-            backoff=outbox_backoff,
+            backoff=self._outbox_backoff,
         )
 
     # ---- lifecycle ------------------------------------------------------------------------
 
     @property
-    def me(self) -> Operator | None:
-        return self.cache.me()
+    def me(self) -> OperatorInfo | None:
+        return self.cache.me_info()
 
     def unsupported(self) -> dict[str, str]:
         """Features this backend lacks, each with the reason to show (English: the UI
@@ -220,7 +238,8 @@ class DeskService:
         """Stop background work and the socket; the cache stays consistent (and open)."""
         if self._realtime is not None:
             await self._realtime.stop()
-        await self.sync.close()
+        if "sync" in self.__dict__:  # never built: nothing to close (and nothing to import)
+            await self.sync.close()
         await self._tasks.cancel_all()
         self._started = False
         await self.api.aclose()
@@ -466,6 +485,8 @@ class DeskService:
         to_queue_id: int | None = None,
         comment: str = "",
     ) -> None:
+        from operator_app.protocol.models import TransferRequest
+
         body = _build(
             TransferRequest,
             to_operator_id=to_operator_id,
@@ -477,6 +498,8 @@ class DeskService:
     async def close_dialog(
         self, dialog_id: int, *, resolution: str = "", tags: Sequence[str] = ()
     ) -> None:
+        from operator_app.protocol.models import CloseRequest
+
         body = _build(CloseRequest, resolution=resolution, tags=list(tags))
         self.sync.apply_dialog(await guarded(self.api.close_dialog(dialog_id, body)))
 
@@ -545,6 +568,8 @@ class DeskService:
 
 
 def _build(model: type[M], **fields: Any) -> M:
+    from pydantic import ValidationError
+
     try:
         return model(**fields)
     except ValidationError as exc:

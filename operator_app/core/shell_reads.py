@@ -6,9 +6,14 @@ Bounded, synchronous and Qt-free, like DeskService's own reads.
 
 from __future__ import annotations
 
-from operator_app.protocol.models import Channel, ContactCard
+from typing import TYPE_CHECKING
+
+from operator_app.protocol.enums import Channel
 
 from .service import DeskService
+
+if TYPE_CHECKING:
+    from operator_app.protocol.models import ContactCard
 
 MAX_TAGS_LISTED = 200
 

@@ -30,11 +30,11 @@ from operator_app.protocol.models import (
 )
 from operator_app.protocol.reports import Board, BucketSize, Report, ReportRow, WhisperRequest
 
+from .clock import local_midnight
 from .errors import ActionError, guarded
 from .roles import may_supervise as may_supervise  # re-exported for the console
 from .service import DeskService
 from .staffing import StaffingResult, operators_needed
-from .sync import local_midnight
 
 B = TypeVar("B", bound=BaseModel)
 

@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from operator_app.net.errors import ApiError, NetError
@@ -52,6 +51,7 @@ from .changes import (
     Notice,
     TypingChanged,
 )
+from .clock import local_midnight as local_midnight
 from .rows import MessageRow
 from .tasks import TaskSet
 
@@ -93,7 +93,7 @@ class SyncEngine:
 
     @property
     def my_id(self) -> int | None:
-        me = self.cache.me()
+        me = self.cache.me_info()
         return None if me is None else me.id
 
     async def close(self) -> None:
@@ -174,7 +174,7 @@ class SyncEngine:
             self._tasks.spawn(asyncio.to_thread(self.cache.checkpoint), CHECKPOINT_TASK)
 
     def _on_hello(self, hello: HelloFrame) -> None:
-        cursor, me = self.cache.cursor, self.cache.me()
+        cursor, me = self.cache.cursor, self.cache.me_info()
         rewound = cursor is not None and cursor > hello.head_cursor
         if rewound or (me is not None and me.id != hello.operator_id):
             # Another server behind the same address, or its database was reset: what we
@@ -502,9 +502,3 @@ def _merge_dialog_changes(changes: list[Change]) -> list[Change]:
     ids = frozenset().union(*(c.ids for c in changes if isinstance(c, DialogsChanged)))
     rest = [c for c in changes if not isinstance(c, DialogsChanged)]
     return ([DialogsChanged(ids)] if ids else []) + rest
-
-
-def local_midnight(now: datetime) -> datetime:
-    """Start of the operator's local day, for "closed today"."""
-    local = now.astimezone()
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)

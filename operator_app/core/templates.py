@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-
-from operator_app.protocol.models import Template
+from typing import TYPE_CHECKING
 
 from .rows import RenderedTemplate
+
+if TYPE_CHECKING:  # the service imports this module for the first paint; pydantic loads later
+    from operator_app.protocol.models import Template
 
 KNOWN_VARIABLES = ("client_name", "operator_name", "dialog_id", "queue_name")
 
@@ -17,7 +19,7 @@ _TOKEN = re.compile(r"\{\{|\}\}|\{(\w+)\}")
 
 def render(template: Template | str, values: Mapping[str, str]) -> RenderedTemplate:
     """Fill ``{variables}`` from ``values``; unfilled ones stay visible and are listed."""
-    body = template.body if isinstance(template, Template) else template
+    body = template if isinstance(template, str) else template.body
     missing: list[str] = []
 
     def replace(match: re.Match[str]) -> str:

@@ -1,14 +1,17 @@
-"""Rows of our own cache, read back without pydantic's validators.
+"""Rows of our own cache, read back without pydantic.
 
 The cache stores dialogs and ``me`` as the JSON their models dumped (``model_dump_json``), so
 reading them back needs no validation, only the same types: enums, aware datetimes, nested
-models. Validating them anyway put the first two validator builds (``Operator`` for ``me``,
-``Dialog`` for the list) and pydantic's plugin loader, which imports ``importlib.metadata``
-and scans every installed distribution, on the start path before the first paint.
+rows. The dialog list and ``me`` are read for the first paint: they come back as the plain
+rows of ``rows.py`` (``DialogInfo``, ``OperatorInfo``), so that pydantic and the wire models
+(~70 ms of imports and class building) load after it. Validating them put the validator
+builds and pydantic's plugin loader (which scans every installed distribution) there too.
 
-Each reader builds the model with ``model_construct`` and falls back to the validator when a
-row does not look like what this app writes (an older or damaged row): the result is the
-same model either way (tests/unit/core/test_trusted_rows.py compares them field by field).
+A row that does not look like what this app writes (an older or damaged row) goes through
+the validator instead: the result is the same either way (tests/unit/core/test_trusted_rows.py
+compares them field by field). ``dialog_model`` and ``operator_model`` give the wire models
+themselves, built with ``model_construct`` (no validator), for the readers that need one
+(``Cache.get_dialog``, ``Cache.me``; off the start path).
 """
 
 from __future__ import annotations
@@ -16,19 +19,21 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from operator_app.protocol.models import (
+from operator_app.protocol.enums import (
     Author,
     Channel,
-    Dialog,
     DialogState,
     MessageKind,
-    MessagePreview,
-    Operator,
     OperatorStatus,
     Role,
 )
+
+from .rows import DialogInfo, OperatorInfo, PreviewInfo
+
+if TYPE_CHECKING:
+    from operator_app.protocol.models import Dialog, MessagePreview, Operator
 
 log = logging.getLogger(__name__)
 
@@ -75,37 +80,141 @@ OPERATOR_FIELDS = frozenset(
 )
 
 
-def dialog_from_json(data: str) -> Dialog:
-    """A dialog row as the cache wrote it."""
+def dialog_info_from_json(data: str) -> DialogInfo:
+    """A dialog row as the cache wrote it, as plain data (the dialog list's read)."""
     try:
         return _dialog(json.loads(data))
     except (KeyError, TypeError, ValueError) as exc:
         log.info("cache: a dialog row is not in this app's form (%s); validating it", exc)
-        return Dialog.model_validate_json(data)
+        from operator_app.protocol.models import Dialog
+
+        return dialog_info(Dialog.model_validate_json(data))
 
 
-def operator_from_json(data: str) -> Operator:
-    """``me`` (or another operator) as the cache wrote it."""
+def operator_info_from_json(data: str) -> OperatorInfo:
+    """``me`` (or another operator) as the cache wrote it, as plain data."""
     try:
         return _operator(json.loads(data))
     except (KeyError, TypeError, ValueError) as exc:
         log.info("cache: an operator row is not in this app's form (%s); validating it", exc)
-        return Operator.model_validate_json(data)
+        from operator_app.protocol.models import Operator
+
+        return operator_info(Operator.model_validate_json(data))
 
 
-def _dialog(raw: dict[str, Any]) -> Dialog:
+def dialog_info(dialog: Dialog) -> DialogInfo:
+    """The wire model's fields as a plain row (what an upsert leaves for the list to read)."""
+    preview = dialog.last_message
+    return DialogInfo(
+        id=dialog.id,
+        channel=dialog.channel,
+        contact_id=dialog.contact_id,
+        contact_name=dialog.contact_name,
+        queue_id=dialog.queue_id,
+        assignee_id=dialog.assignee_id,
+        participant_ids=tuple(dialog.participant_ids),
+        state=dialog.state,
+        tags=tuple(dialog.tags),
+        subject=dialog.subject,
+        created_at=dialog.created_at,
+        updated_at=dialog.updated_at,
+        waiting_since=dialog.waiting_since,
+        first_response_at=dialog.first_response_at,
+        closed_at=dialog.closed_at,
+        resolution=dialog.resolution,
+        rating=dialog.rating,
+        last_message=None if preview is None else _preview_info(preview),
+        last_message_id=dialog.last_message_id,
+        message_count=dialog.message_count,
+    )
+
+
+def operator_info(operator: Operator) -> OperatorInfo:
+    return OperatorInfo(
+        id=operator.id,
+        login=operator.login,
+        name=operator.name,
+        role=operator.role,
+        status=operator.status,
+        capacity=operator.capacity,
+        load=operator.load,
+        queue_ids=tuple(operator.queue_ids),
+        supervised_queue_ids=tuple(operator.supervised_queue_ids),
+        enabled=operator.enabled,
+    )
+
+
+def dialog_model(info: DialogInfo) -> Dialog:
+    """The wire model of a row already checked by ``_dialog``: no validator is built."""
+    from operator_app.protocol.models import Dialog, MessagePreview
+
+    preview = info.last_message
+    return Dialog.model_construct(
+        id=info.id,
+        channel=info.channel,
+        contact_id=info.contact_id,
+        contact_name=info.contact_name,
+        queue_id=info.queue_id,
+        assignee_id=info.assignee_id,
+        participant_ids=list(info.participant_ids),
+        state=info.state,
+        tags=list(info.tags),
+        subject=info.subject,
+        created_at=info.created_at,
+        updated_at=info.updated_at,
+        waiting_since=info.waiting_since,
+        first_response_at=info.first_response_at,
+        closed_at=info.closed_at,
+        resolution=info.resolution,
+        rating=info.rating,
+        last_message=None
+        if preview is None
+        else MessagePreview.model_construct(
+            author=preview.author,
+            kind=preview.kind,
+            text=preview.text,
+            created_at=preview.created_at,
+        ),
+        last_message_id=info.last_message_id,
+        message_count=info.message_count,
+    )
+
+
+def operator_model(info: OperatorInfo) -> Operator:
+    """The wire model of a row already checked by ``_operator``: no validator is built."""
+    from operator_app.protocol.models import Operator
+
+    return Operator.model_construct(
+        id=info.id,
+        login=info.login,
+        name=info.name,
+        role=info.role,
+        status=info.status,
+        capacity=info.capacity,
+        load=info.load,
+        queue_ids=list(info.queue_ids),
+        supervised_queue_ids=list(info.supervised_queue_ids),
+        enabled=info.enabled,
+    )
+
+
+def _preview_info(preview: MessagePreview) -> PreviewInfo:
+    return PreviewInfo(preview.author, preview.kind, preview.text, preview.created_at)
+
+
+def _dialog(raw: dict[str, Any]) -> DialogInfo:
     _expect(raw, DIALOG_FIELDS)
     preview = raw["last_message"]
-    return Dialog.model_construct(
+    return DialogInfo(
         id=_int(raw["id"]),
         channel=Channel(raw["channel"]),
         contact_id=_int(raw["contact_id"]),
         contact_name=_str(raw["contact_name"]),
         queue_id=_int(raw["queue_id"]),
         assignee_id=_optional_int(raw["assignee_id"]),
-        participant_ids=[_int(value) for value in raw["participant_ids"]],
+        participant_ids=tuple(_int(value) for value in raw["participant_ids"]),
         state=DialogState(raw["state"]),
-        tags=[_str(tag) for tag in raw["tags"]],
+        tags=tuple(_str(tag) for tag in raw["tags"]),
         subject=_str(raw["subject"]),
         created_at=_moment(raw["created_at"]),
         updated_at=_moment(raw["updated_at"]),
@@ -120,9 +229,9 @@ def _dialog(raw: dict[str, Any]) -> Dialog:
     )
 
 
-def _preview(raw: dict[str, Any]) -> MessagePreview:
+def _preview(raw: dict[str, Any]) -> PreviewInfo:
     _expect(raw, PREVIEW_FIELDS)
-    return MessagePreview.model_construct(
+    return PreviewInfo(
         author=Author(raw["author"]),
         kind=MessageKind(raw["kind"]),
         text=_str(raw["text"]),
@@ -130,12 +239,12 @@ def _preview(raw: dict[str, Any]) -> MessagePreview:
     )
 
 
-def _operator(raw: dict[str, Any]) -> Operator:
+def _operator(raw: dict[str, Any]) -> OperatorInfo:
     _expect(raw, OPERATOR_FIELDS)
     enabled = raw["enabled"]
     if not isinstance(enabled, bool):
         raise TypeError("enabled is not a boolean")
-    return Operator.model_construct(
+    return OperatorInfo(
         id=_int(raw["id"]),
         login=_str(raw["login"]),
         name=_str(raw["name"]),
@@ -143,8 +252,8 @@ def _operator(raw: dict[str, Any]) -> Operator:
         status=OperatorStatus(raw["status"]),
         capacity=_int(raw["capacity"]),
         load=_int(raw["load"]),
-        queue_ids=[_int(value) for value in raw["queue_ids"]],
-        supervised_queue_ids=[_int(value) for value in raw["supervised_queue_ids"]],
+        queue_ids=tuple(_int(value) for value in raw["queue_ids"]),
+        supervised_queue_ids=tuple(_int(value) for value in raw["supervised_queue_ids"]),
         enabled=enabled,
     )
 

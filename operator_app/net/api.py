@@ -18,47 +18,45 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import TypeAdapter, ValidationError
-
 from operator_app import __version__
 from operator_app.protocol import PROTOCOL_VERSION, compatible, routes
-from operator_app.protocol.errors import ErrorBody, ErrorCode
+from operator_app.protocol.enums import DialogScope, ErrorCode, OperatorStatus
 from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
-from operator_app.protocol.models import (
-    Attachment,
-    CloseRequest,
-    ContactCard,
-    Dialog,
-    DialogScope,
-    LoginRequest,
-    LoginResponse,
-    Message,
-    Operator,
-    OperatorStatus,
-    Page,
-    Queue,
-    SendMessageRequest,
-    SendMessageResponse,
-    ServerInfo,
-    StatusRequest,
-    TagsRequest,
-    Template,
-    TemplateIn,
-    TransferRequest,
-    TypingRequest,
-    WireModel,
-)
 
 from .errors import ApiError, IncompatibleServer, NetError, ServerUnreachable, TlsFailure
 from .tls import Verify, describe_network_error, tls_context, tls_failure_from
 
 if TYPE_CHECKING:
+    # pydantic and the wire models load at the first request or answer (imported in the
+    # functions below, a dictionary lookup after the first time): building the client is on
+    # the app's start path, before the first paint, and needs neither (~70 ms).
     import httpx
+    from pydantic import TypeAdapter, ValidationError
+
+    from operator_app.protocol.errors import ErrorBody
+    from operator_app.protocol.models import (
+        Attachment,
+        CloseRequest,
+        ContactCard,
+        Dialog,
+        LoginResponse,
+        Message,
+        Operator,
+        Page,
+        Queue,
+        SendMessageRequest,
+        SendMessageResponse,
+        ServerInfo,
+        Template,
+        TemplateIn,
+        TransferRequest,
+        WireModel,
+    )
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-M = TypeVar("M", bound=WireModel)
+M = TypeVar("M", bound="WireModel")
 
 CLIENT_NAME = f"operator-desk/{__version__}"
 UPLOAD_FIELD = "file"  # the multipart field name of POST routes.ATTACHMENTS
@@ -90,6 +88,8 @@ _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
 def _adapter(kind: type[T]) -> TypeAdapter[T]:
+    from pydantic import TypeAdapter
+
     if kind not in _ADAPTERS:
         _ADAPTERS[kind] = TypeAdapter(kind)
     adapter: TypeAdapter[T] = _ADAPTERS[kind]
@@ -153,6 +153,8 @@ class ApiClient:
 
     async def info(self) -> ServerInfo:
         """The server's versions; raises ``IncompatibleServer`` if it cannot speak ours."""
+        from operator_app.protocol.models import ServerInfo
+
         info = await self._get(routes.INFO, ServerInfo)
         if not info.min_protocol_version <= PROTOCOL_VERSION <= info.protocol_version:
             raise IncompatibleServer(
@@ -165,6 +167,8 @@ class ApiClient:
 
     async def login(self, login: str, password: str) -> LoginResponse:
         """Log in and keep the token for the next requests."""
+        from operator_app.protocol.models import LoginRequest, LoginResponse
+
         body = _build(
             LoginRequest,
             login=login,
@@ -191,17 +195,25 @@ class ApiClient:
             self.token = None
 
     async def me(self) -> Operator:
+        from operator_app.protocol.models import Operator
+
         return await self._get(routes.ME, Operator)
 
     async def set_my_status(self, status: OperatorStatus) -> Operator:
+        from operator_app.protocol.models import Operator, StatusRequest
+
         return await self._send("PUT", routes.MY_STATUS, Operator, StatusRequest(status=status))
 
     # ---- directory -------------------------------------------------------------------------
 
     async def operators(self) -> list[Operator]:
+        from operator_app.protocol.models import Operator
+
         return await self._get(routes.OPERATORS, list[Operator])
 
     async def queues(self) -> list[Queue]:
+        from operator_app.protocol.models import Queue
+
         return await self._get(routes.QUEUES, list[Queue])
 
     # ---- dialogs ---------------------------------------------------------------------------
@@ -214,6 +226,8 @@ class ApiClient:
         limit: int = 100,
         updated_since: datetime | None = None,
     ) -> Page[Dialog]:
+        from operator_app.protocol.models import Dialog, Page
+
         params: dict[str, str | int] = {"scope": scope.value, "limit": _page_limit(limit)}
         if cursor is not None:
             params["cursor"] = cursor
@@ -224,6 +238,8 @@ class ApiClient:
         return await self._get(routes.DIALOGS, Page[Dialog], params)
 
     async def dialog(self, dialog_id: int) -> Dialog:
+        from operator_app.protocol.models import Dialog
+
         return await self._get(routes.DIALOG.format(dialog_id=dialog_id), Dialog)
 
     async def messages(
@@ -234,6 +250,8 @@ class ApiClient:
         after_id: int | None = None,
         limit: int = 50,
     ) -> Page[Message]:
+        from operator_app.protocol.models import Message, Page
+
         if before_id is not None and after_id is not None:
             raise ValueError("pass before_id or after_id, not both")
         params: dict[str, str | int] = {"limit": _page_limit(limit)}
@@ -245,16 +263,24 @@ class ApiClient:
         return await self._get(path, Page[Message], params)
 
     async def send_message(self, dialog_id: int, body: SendMessageRequest) -> SendMessageResponse:
+        from operator_app.protocol.models import SendMessageResponse
+
         path = routes.MESSAGES.format(dialog_id=dialog_id)
         return await self._send("POST", path, SendMessageResponse, body)
 
     async def take(self, dialog_id: int) -> Dialog:
+        from operator_app.protocol.models import Dialog
+
         return await self._send("POST", routes.TAKE.format(dialog_id=dialog_id), Dialog)
 
     async def transfer(self, dialog_id: int, body: TransferRequest) -> Dialog:
+        from operator_app.protocol.models import Dialog
+
         return await self._send("POST", routes.TRANSFER.format(dialog_id=dialog_id), Dialog, body)
 
     async def close_dialog(self, dialog_id: int, body: CloseRequest) -> Dialog:
+        from operator_app.protocol.models import Dialog
+
         return await self._send("POST", routes.CLOSE.format(dialog_id=dialog_id), Dialog, body)
 
     async def reopen(self, dialog_id: int) -> Dialog:
@@ -262,25 +288,37 @@ class ApiClient:
         raise ApiError(422, ErrorCode.BAD_REQUEST, REOPEN_UNSUPPORTED, {"local": True})
 
     async def set_tags(self, dialog_id: int, tags: list[str]) -> Dialog:
+        from operator_app.protocol.models import Dialog, TagsRequest
+
         body = _build(TagsRequest, tags=tags)
         return await self._send("PUT", routes.TAGS.format(dialog_id=dialog_id), Dialog, body)
 
     async def typing(self, dialog_id: int, on: bool) -> None:
+        from operator_app.protocol.models import TypingRequest
+
         path = routes.TYPING.format(dialog_id=dialog_id)
         await self._send_raw("POST", path, TypingRequest(on=on))
 
     async def contact(self, contact_id: int) -> ContactCard:
+        from operator_app.protocol.models import ContactCard
+
         return await self._get(routes.CONTACT.format(contact_id=contact_id), ContactCard)
 
     # ---- templates -------------------------------------------------------------------------
 
     async def templates(self) -> list[Template]:
+        from operator_app.protocol.models import Template
+
         return await self._get(routes.TEMPLATES, list[Template])
 
     async def create_template(self, body: TemplateIn) -> Template:
+        from operator_app.protocol.models import Template
+
         return await self._send("POST", routes.TEMPLATES, Template, body)
 
     async def update_template(self, template_id: int, body: TemplateIn) -> Template:
+        from operator_app.protocol.models import Template
+
         path = routes.TEMPLATE.format(template_id=template_id)
         return await self._send("PUT", path, Template, body)
 
@@ -291,6 +329,8 @@ class ApiClient:
 
     async def upload(self, path: Path) -> Attachment:
         """Upload one file (multipart field ``file``). A missing file raises ``OSError``."""
+        from operator_app.protocol.models import Attachment
+
         size = path.stat().st_size
         if size > MAX_UPLOAD_BYTES:
             raise local_refusal(
@@ -455,6 +495,10 @@ def raise_for_refusal(response: httpx.Response) -> None:
 
 
 def _error_body(response: httpx.Response) -> ErrorBody | None:
+    from pydantic import ValidationError
+
+    from operator_app.protocol.errors import ErrorBody
+
     try:
         return ErrorBody.model_validate_json(response.content)
     except ValidationError:
@@ -472,6 +516,8 @@ def _detail_text(response: httpx.Response) -> str:
 
 
 def _decode(response: httpx.Response, kind: type[T]) -> T:
+    from pydantic import ValidationError
+
     try:
         return _adapter(kind).validate_json(response.content)
     except ValidationError as exc:
@@ -490,6 +536,8 @@ def _first_error(exc: ValidationError) -> str:
 
 def _build(model: type[M], **fields: Any) -> M:
     """Validate a request body locally so bad input fails clearly before anything is sent."""
+    from pydantic import ValidationError
+
     try:
         return model(**fields)
     except ValidationError as exc:

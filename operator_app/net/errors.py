@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from operator_app.protocol.errors import PERMANENT_CODES, ErrorCode
+from operator_app.protocol.enums import PERMANENT_CODES, ErrorCode
 
 
 class NetError(Exception):

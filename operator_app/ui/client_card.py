@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,20 +25,20 @@ from PySide6.QtWidgets import (
 from operator_app.core.connection import ConnectionState, Phase
 from operator_app.core.service import DeskService
 from operator_app.core.shell_reads import cached_contact_card
-from operator_app.protocol.models import (
-    Channel,
-    Contact,
-    ContactCard,
-    ContactIdentity,
-    DialogHistoryItem,
-    DialogState,
-)
+from operator_app.protocol.enums import Channel, DialogState
 
 from .formatting import one_line
 from .i18n import N_, tr
 from .labels import CHANNEL_LABELS
 from .resources import channel_icon
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from operator_app.protocol.models import (
+        ContactCard,
+        ContactIdentity,
+        DialogHistoryItem,
+    )
 
 REFRESH_AFTER_SECONDS = 60.0
 DialogIdItemRole = Qt.ItemDataRole.UserRole + 1
@@ -189,6 +189,8 @@ class ClientCard(QWidget):
         row = self.service.dialog(self.dialog_id) if self.dialog_id is not None else None
         if row is None:
             return
+        from operator_app.protocol.models import Contact, ContactCard  # off the start path
+
         dialog = row.dialog
         self.card = None
         self.show_card(
@@ -197,7 +199,7 @@ class ClientCard(QWidget):
                     id=dialog.contact_id,
                     name=dialog.contact_name,
                     identities=[],
-                    tags=dialog.tags,
+                    tags=list(dialog.tags),
                     created_at=dialog.created_at,
                 ),
                 dialogs=[],
@@ -232,6 +234,8 @@ class ClientCard(QWidget):
         self.identities_box.setVisible(bool(identities))
 
     def _set_identities_from_channel(self, channel: Channel) -> None:
+        from operator_app.protocol.models import ContactIdentity  # off the start path
+
         self._set_identities(
             [ContactIdentity(channel=channel, address=tr(CHANNEL_LABELS[channel]))]
         )

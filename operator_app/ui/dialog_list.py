@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from operator_app.core.service import DeskService, DialogRow, Section
-from operator_app.protocol.models import Author, Channel, DialogState, MessageKind
+from operator_app.protocol.enums import Author, Channel, DialogState, MessageKind
 
 from . import theme
 from .formatting import elapsed_short, one_line, short_time

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from operator_app.protocol.models import Channel, OperatorStatus
+from operator_app.protocol.enums import Channel, OperatorStatus
 
 from .i18n import N_
 

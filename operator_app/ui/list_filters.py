@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
 from operator_app.core.service import DeskService
 from operator_app.core.shell_reads import known_channels, known_tags
-from operator_app.protocol.models import Channel
+from operator_app.protocol.enums import Channel
 
 from .formatting import one_line
 from .i18n import tr

@@ -42,7 +42,7 @@ from operator_app.core.service import (
     Section,
     TypingChanged,
 )
-from operator_app.protocol.models import OperatorStatus, Template
+from operator_app.protocol.enums import OperatorStatus
 
 from . import theme
 from .bridge import CoreBridge
@@ -62,6 +62,7 @@ from .templates_panel import TemplatesPanel
 
 if TYPE_CHECKING:
     from operator_app.core.supervision import SupervisorService
+    from operator_app.protocol.models import Template
 
     from .chat_tab import ChatTab
     from .close_dialog import CloseDialog
@@ -263,7 +264,9 @@ class MainWindow(QMainWindow):
         self.client_card = ClientCard(
             self.service, self.runner, self.open_dialog, self.right_splitter
         )
-        self.templates_panel = TemplatesPanel(self.service, self.runner, self.right_splitter)
+        self.templates_panel = TemplatesPanel(
+            self.service, self.runner, self.right_splitter, fill=False
+        )  # see finish_start
         self.templates_panel.insert_requested.connect(self.insert_template)
         self.bridge.directory_changed.connect(self.templates_panel.on_directory_changed)
         self.right_splitter.addWidget(self.client_card)
@@ -673,7 +676,8 @@ class MainWindow(QMainWindow):
     def finish_start(self) -> None:
         """What the first paint does not show, done right after it (the app calls this):
         the shown section's rows below its first screenful, the channel and tag choices of
-        the list filters (until then a popup fills them), the last session's tabs; then,
+        the list filters (until then a popup fills them), the templates (reading them loads
+        pydantic and the wire models, ~70 ms), the last session's tabs; then,
         when the loop is idle, the chat tab module loads so that the first tab the operator
         opens does not wait for it (~40 ms)."""
         if not self._started:
@@ -681,6 +685,7 @@ class MainWindow(QMainWindow):
             for model in self.models.values():
                 model.read_rest()
             self.list_filters.refresh_choices()
+            self.templates_panel.refresh()
             self.session_restorer.start()
             QTimer.singleShot(0, _load_chat_tab)
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from operator_app.core.service import DeskService, MessagesChanged
 from operator_app.core.settings import load_settings
-from operator_app.protocol.models import Author, MessageKind
+from operator_app.protocol.enums import Author, MessageKind
 
 from .formatting import one_line
 from .i18n import tr

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-from operator_app.protocol.models import Channel
+from operator_app.protocol.enums import Channel
 
 
 @cache  # resolved once: every icon and translation asks for it

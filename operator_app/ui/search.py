@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from operator_app.core.service import DeskService, DialogRow, SearchHit, Section
-from operator_app.protocol.models import Channel
+from operator_app.protocol.enums import Channel
 
 from . import theme
 from .formatting import one_line

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -32,10 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from operator_app.protocol.models import Template
-
 from .formatting import one_line
 from .i18n import tr
+
+if TYPE_CHECKING:
+    from operator_app.protocol.models import Template
 
 TemplateRole = Qt.ItemDataRole.UserRole + 1
 MAX_SHOWN = 30

@@ -8,8 +8,8 @@ asks the integrator to insert the template into the current chat tab.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from operator_app.core.service import ActionError, DeskService, OfflineError
-from operator_app.protocol.models import Role, Template, TemplateIn, TemplateScope
+from operator_app.protocol.enums import Role, TemplateScope
 
 from .capabilities import why_not
 from .formatting import one_line
@@ -39,6 +39,9 @@ from .i18n import N_, tr
 from .resources import icon
 from .tasks import TaskRunner
 from .template_completer import rank_templates
+
+if TYPE_CHECKING:  # the wire models load after the first paint (finish_start fills the panel)
+    from operator_app.protocol.models import Template, TemplateIn
 
 TemplateRole = Qt.ItemDataRole.UserRole + 1
 CANNED_RESPONSE_FIELDS = N_("Chatwoot canned responses keep only a shortcut and a text.")
@@ -87,7 +90,16 @@ class TemplateTree(QTreeView):
 class TemplatesPanel(QWidget):
     insert_requested = Signal(object)  # Template
 
-    def __init__(self, service: DeskService, runner: TaskRunner, parent: QWidget | None = None):
+    def __init__(
+        self,
+        service: DeskService,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        *,
+        fill: bool = True,
+    ) -> None:
+        """``fill=False`` leaves the list to ``refresh()``: the main window fills it after its
+        first paint, as reading templates loads pydantic and the wire models (~70 ms)."""
         super().__init__(parent)
         self.setObjectName("templatesPanel")
         self.service = service
@@ -97,7 +109,10 @@ class TemplatesPanel(QWidget):
         # Chatwoot: canned responses only, shared by the account, short code and text
         self._no_personal = why_not(service, "personal_templates")
         self._build()
-        self.refresh()
+        if fill:
+            self.refresh()
+        else:
+            self._update_buttons()
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -213,8 +228,9 @@ class TemplatesPanel(QWidget):
 
     def selected(self) -> Template | None:
         index = self.tree.currentIndex()
-        template = index.data(TemplateRole) if index.isValid() else None
-        return template if isinstance(template, Template) else None
+        # a template's item holds it, a section header nothing
+        template: Template | None = index.data(TemplateRole) if index.isValid() else None
+        return template
 
     def select(self, template_id: int) -> bool:
         for section in range(self.model.rowCount()):
@@ -227,8 +243,8 @@ class TemplatesPanel(QWidget):
         return False
 
     def _activated(self, index: QModelIndex) -> None:
-        template = index.data(TemplateRole)
-        if isinstance(template, Template):
+        template: Template | None = index.data(TemplateRole)  # None on a section header
+        if template is not None:
             self.insert_requested.emit(template)
 
     def _update_buttons(self) -> None:
@@ -378,6 +394,8 @@ class TemplateEditor(QDialog):
                 field.setToolTip(shared_only)
 
     def submit(self) -> None:
+        from pydantic import ValidationError
+
         try:
             body = self.value()
         except ValidationError as exc:
@@ -393,6 +411,8 @@ class TemplateEditor(QDialog):
 
     def value(self) -> TemplateIn:
         """The form as a TemplateIn; raises pydantic's ValidationError on bad input."""
+        from operator_app.protocol.models import TemplateIn
+
         keep = self.template
         new_scope = TemplateScope.PERSONAL if self.shared_only is None else TemplateScope.SHARED
         shortcut = self.shortcut.text().strip().lstrip("/")

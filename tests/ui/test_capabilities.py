@@ -30,9 +30,9 @@ def test_our_server_cannot_reopen_and_the_closed_tab_says_why(
             dialog_id = session.mine()[0]
             tab = await session.open_tab(dialog_id)
             assert tab.reopen_button.isHidden() and not tab.close_button.isHidden()
-            row = session.service.dialog(dialog_id)
-            assert row is not None
-            closed = row.dialog.model_copy(update={"state": DialogState.CLOSED})
+            dialog = session.service.cache.get_dialog(dialog_id)  # the wire model
+            assert dialog is not None
+            closed = dialog.model_copy(update={"state": DialogState.CLOSED})
             session.service.sync.apply_dialog(closed)  # as if closed elsewhere
             tab.refresh_header()  # the main window does it on DialogsChanged
             assert not tab.reopen_button.isHidden() and tab.close_button.isHidden()

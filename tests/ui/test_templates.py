@@ -377,6 +377,8 @@ def test_the_main_windows_panel_inserts_into_the_current_tab(
             window.show()
             try:
                 panel = window.templates_panel
+                assert not panel.visible_templates()  # filled after the first paint:
+                window.finish_start()  # as the app does then
                 assert panel.visible_templates()
                 tab = window.open_dialog(session.mine()[0])
                 panel.select(next(t.id for t in panel.visible_templates() if t.shortcut == "check"))
