@@ -105,6 +105,35 @@ def test_a_client_that_stops_reading_is_dropped_without_slowing_others() -> None
         olga.close()
 
 
+def test_frames_held_back_by_a_full_socket_arrive_later_in_order() -> None:
+    """A client that stops reading for a while (short of being dropped) gets every frame,
+    in order, once it reads again: nothing is lost while its socket pushes back."""
+    with EmbeddedServer(send_queue_size=1000, reply_to_operators=False) as srv:
+        assert srv.backend is not None
+        anna, olga = Api(srv.url).login("anna"), Api(srv.url).login("olga")
+        # a normal socket: the kernel takes a few MB before it pushes back, then the backlog
+        # reads fast (a tiny receive buffer would make reading it take minutes)
+        paused = Ws(srv.url, olga.token, compression=None)
+        paused.handshake()
+        fast = Ws(srv.url, olga.token, compression=None)
+        fast.handshake()
+        dialog_id = anna.dialogs("mine")[0]["id"]
+        rnd = random.Random(2)
+        sent: list[int] = []
+        queued = 0  # frames waiting behind a held-back write
+        while queued < 3 and len(sent) < 2000:  # until the socket has pushed back a while
+            text = "".join(rnd.choice("абвгдеёжз ") for _ in range(MAX_MESSAGE_CHARS))
+            sent.append(anna.send(dialog_id, text)["cursor"])
+            fast.until(lambda f, c=sent[-1]: f.get("cursor") == c, timeout=5)
+            queued = max(c.outbox.qsize() for c in srv.backend.hub._targets(None))
+        assert queued >= 3, "the socket never pushed back: the test proves nothing"
+        got = [paused.until(lambda f: f.get("cursor") is not None, timeout=10) for _ in sent]
+        assert [f["cursor"] for f in got] == sent  # none lost, none reordered
+        assert srv.backend.hub.connection_count() == 2
+        for client in (paused, fast, anna, olga):
+            client.close()
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path, Path]:
     ca = trustme.CA()
