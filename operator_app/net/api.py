@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import mimetypes
 import os
 import re
 import ssl
@@ -340,6 +339,8 @@ class ApiClient:
                 limit=MAX_UPLOAD_BYTES,
             )
         data = await asyncio.to_thread(path.read_bytes)
+        import mimetypes  # at the first upload: the client is built before the first paint
+
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         files = {UPLOAD_FIELD: (path.name, data, mime)}
         response = await self._request("POST", routes.ATTACHMENTS, files=files)

@@ -1,6 +1,5 @@
 """ui layer, see ARCHITECTURE.md."""
 
-import ctypes
 import sys
 from types import ModuleType
 
@@ -14,6 +13,8 @@ if sys.version_info < (3, 12) and _pyside_version == "6.12.0":
     # "none_dealloc" / "bool_dealloc": after ~1,000 emits, or minutes of painting
     # (benchmarks/: 20 tabs, and live events, crashed). 3.12+ makes them immortal; on 3.11
     # give them a reference count no session can spend.
+    import ctypes  # only here: ~2 ms of imports before the first paint otherwise
+
     for _singleton in (None, True, False):
         ctypes.c_ssize_t.from_address(id(_singleton)).value += 1 << 40
 
