@@ -133,8 +133,8 @@ async def _app_figures(cache_file: Path, big_dialog: int, tabs: int) -> dict[str
     settings = Settings(profiles=[profile], last_profile="bench", remembered_profile="bench")
     cache_dir = cache_file.parent / "app-cache"
     cache_dir.mkdir(exist_ok=True)
-    for stale in cache_dir.iterdir():  # the last run's -wal would replay into the fresh copy
-        stale.unlink()
+    for stale in cache_dir.iterdir():  # run.py clears it before the clock; a -wal left here
+        stale.unlink()  # would replay into the fresh copy
     cache_file.replace(cache_path_for(url, "bench", cache_dir))  # where the app looks: a rename
     app = QApplication.instance()
     assert isinstance(app, QApplication)
