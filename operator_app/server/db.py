@@ -15,13 +15,15 @@ log = logging.getLogger(__name__)
 
 
 COMMIT_CHECKPOINT_PAGES = 50_000  # a commit checkpoints only if the background one fell behind
-CHECKPOINT_SECONDS = 1.0
+# Four passes a second: each copies and syncs a quarter as much, and the writer's disk waits
+# under a pass shrink with it (figure 7, six alternated pairs: p99 9.5 -> 7.7 ms median).
+CHECKPOINT_SECONDS = 0.25
 CHECKPOINT_ROUNDS = 4  # background rounds per pass at most
 LEFT_FOR_WRITER_PAGES = 64  # ...until the last round saw the log grow by at most this much
 
 
 class Checkpointer:
-    """PASSIVE WAL checkpoints once a second on a connection of its own (SQLite only).
+    """PASSIVE WAL checkpoints four times a second on a connection of its own (SQLite only).
 
     Under steady writes a passive checkpoint never catches up with the log (commits land
     while it copies), so SQLite never starts the log over: it grew until a commit passed
@@ -57,7 +59,7 @@ class Checkpointer:
             log.warning("WAL checkpoint on the writer's connection failed", exc_info=True)
 
     def run_pass(self) -> None:
-        """One background pass (the thread runs one a second), then hand over to the writer."""
+        """One background pass (the thread runs one every CHECKPOINT_SECONDS), then hand over to the writer."""
         with self.engine.connect() as conn:
             self._pass(conn)
         self._passed.set()
