@@ -432,16 +432,16 @@ def tail_hops(hops: list[dict[str, Any]], share: float = 0.05) -> dict[str, Any]
     return summary
 
 
-def describe_tail(tail: dict[str, Any]) -> str:
+def describe_tail(tail: dict[str, Any], things: str = "rows", digits: int = 0) -> str:
+    """One line: each hop's p50/max (ms) in the worst rows (or deliveries) of a tail."""
     if not tail:
-        return "hops of the worst rows: not measured"
+        return f"hops of the worst {things}: not measured"
     parts = [
-        f"{name.split('->')[1]} {hop['p50_ms']:.0f}/{hop['max_ms']:.0f}"
+        f"{name.split('->')[1]} {hop['p50_ms']:.{digits}f}/{hop['max_ms']:.{digits}f}"
         for name, hop in tail["hops"].items()
     ]
-    return f"worst {tail['rows']} of {tail['of']} rows, each hop p50/max ms: created->" + ", ".join(
-        parts
-    )
+    head = f"worst {tail['rows']} of {tail['of']} {things}, each hop p50/max ms: created->"
+    return head + ", ".join(parts)
 
 
 def _reply(process: subprocess.Popen[str]) -> dict[str, Any]:
@@ -522,7 +522,7 @@ def bench_fanout(bench: Bench) -> None:
                 f"{app.get('count', 0)} deliveries (floor {floor.get('count', 0)}), "
                 f"load {load['rate']:.0f}/s achieved, {load['failed']} failed; server CPU "
                 f"{cpu_share * 100:.0f}% of a core, RSS {rss:.0f} MB",
-                describe_fanout_tail(tail),
+                describe_tail(tail, "deliveries", digits=1),
                 describe_fanout_alone(tail, floor),
             ],
         )
@@ -566,18 +566,6 @@ def fanout_tail(deliveries: Path, trace: Path, share: float = 0.01) -> dict[str,
         "hops": hops,
         "published_to_received_s": {"p50": pct(fanned, 0.5), "p99": pct(fanned, 0.99)},
     }
-
-
-def describe_fanout_tail(tail: dict[str, Any]) -> str:
-    if not tail:
-        return "hops of the worst deliveries: not measured"
-    parts = [
-        f"{name.split('->')[1]} {hop['p50_ms']:.1f}/{hop['max_ms']:.1f}"
-        for name, hop in tail["hops"].items()
-    ]
-    return f"worst {tail['rows']} of {tail['of']} deliveries, hop p50/max ms: created->" + (
-        ", ".join(parts)
-    )
 
 
 def describe_fanout_alone(tail: dict[str, Any], floor: dict[str, float]) -> str:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,51 +35,14 @@ from operator_app.protocol.enums import (
 from .rows import DialogInfo, OperatorInfo, PreviewInfo
 
 if TYPE_CHECKING:
-    from operator_app.protocol.models import Dialog, MessagePreview, Operator
+    from operator_app.protocol.models import Dialog, Operator
 
 log = logging.getLogger(__name__)
 
-# The fields each reader converts; a model that gains a field must be taught here (a test
-# checks these against the models' fields).
-DIALOG_FIELDS = frozenset(
-    {
-        "id",
-        "channel",
-        "contact_id",
-        "contact_name",
-        "queue_id",
-        "assignee_id",
-        "participant_ids",
-        "state",
-        "tags",
-        "subject",
-        "created_at",
-        "updated_at",
-        "waiting_since",
-        "first_response_at",
-        "closed_at",
-        "resolution",
-        "rating",
-        "last_message",
-        "last_message_id",
-        "message_count",
-    }
-)
-PREVIEW_FIELDS = frozenset({"author", "kind", "text", "created_at"})
-OPERATOR_FIELDS = frozenset(
-    {
-        "id",
-        "login",
-        "name",
-        "role",
-        "status",
-        "capacity",
-        "load",
-        "queue_ids",
-        "supervised_queue_ids",
-        "enabled",
-    }
-)
+# The fields each reader converts: the rows' own (a test checks them against the models').
+DIALOG_FIELDS = frozenset(field.name for field in fields(DialogInfo))
+PREVIEW_FIELDS = frozenset(field.name for field in fields(PreviewInfo))
+OPERATOR_FIELDS = frozenset(field.name for field in fields(OperatorInfo))
 
 
 def dialog_info_from_json(data: str) -> DialogInfo:
@@ -104,102 +69,50 @@ def operator_info_from_json(data: str) -> OperatorInfo:
 
 def dialog_info(dialog: Dialog) -> DialogInfo:
     """The wire model's fields as a plain row (what an upsert leaves for the list to read)."""
+    values = _copy(dialog, DialogInfo, tuple)
     preview = dialog.last_message
-    return DialogInfo(
-        id=dialog.id,
-        channel=dialog.channel,
-        contact_id=dialog.contact_id,
-        contact_name=dialog.contact_name,
-        queue_id=dialog.queue_id,
-        assignee_id=dialog.assignee_id,
-        participant_ids=tuple(dialog.participant_ids),
-        state=dialog.state,
-        tags=tuple(dialog.tags),
-        subject=dialog.subject,
-        created_at=dialog.created_at,
-        updated_at=dialog.updated_at,
-        waiting_since=dialog.waiting_since,
-        first_response_at=dialog.first_response_at,
-        closed_at=dialog.closed_at,
-        resolution=dialog.resolution,
-        rating=dialog.rating,
-        last_message=None if preview is None else _preview_info(preview),
-        last_message_id=dialog.last_message_id,
-        message_count=dialog.message_count,
-    )
+    values["last_message"] = None if preview is None else PreviewInfo(**_copy(preview, PreviewInfo))
+    return DialogInfo(**values)
 
 
 def operator_info(operator: Operator) -> OperatorInfo:
-    return OperatorInfo(
-        id=operator.id,
-        login=operator.login,
-        name=operator.name,
-        role=operator.role,
-        status=operator.status,
-        capacity=operator.capacity,
-        load=operator.load,
-        queue_ids=tuple(operator.queue_ids),
-        supervised_queue_ids=tuple(operator.supervised_queue_ids),
-        enabled=operator.enabled,
-    )
+    return OperatorInfo(**_copy(operator, OperatorInfo, tuple))
 
 
 def dialog_model(info: DialogInfo) -> Dialog:
     """The wire model of a row already checked by ``_dialog``: no validator is built."""
     from operator_app.protocol.models import Dialog, MessagePreview
 
+    values = _copy(info, DialogInfo, list)
     preview = info.last_message
-    return Dialog.model_construct(
-        id=info.id,
-        channel=info.channel,
-        contact_id=info.contact_id,
-        contact_name=info.contact_name,
-        queue_id=info.queue_id,
-        assignee_id=info.assignee_id,
-        participant_ids=list(info.participant_ids),
-        state=info.state,
-        tags=list(info.tags),
-        subject=info.subject,
-        created_at=info.created_at,
-        updated_at=info.updated_at,
-        waiting_since=info.waiting_since,
-        first_response_at=info.first_response_at,
-        closed_at=info.closed_at,
-        resolution=info.resolution,
-        rating=info.rating,
-        last_message=None
-        if preview is None
-        else MessagePreview.model_construct(
-            author=preview.author,
-            kind=preview.kind,
-            text=preview.text,
-            created_at=preview.created_at,
-        ),
-        last_message_id=info.last_message_id,
-        message_count=info.message_count,
-    )
+    if preview is not None:
+        values["last_message"] = MessagePreview.model_construct(**_copy(preview, PreviewInfo))
+    return Dialog.model_construct(**values)
 
 
 def operator_model(info: OperatorInfo) -> Operator:
     """The wire model of a row already checked by ``_operator``: no validator is built."""
     from operator_app.protocol.models import Operator
 
-    return Operator.model_construct(
-        id=info.id,
-        login=info.login,
-        name=info.name,
-        role=info.role,
-        status=info.status,
-        capacity=info.capacity,
-        load=info.load,
-        queue_ids=list(info.queue_ids),
-        supervised_queue_ids=list(info.supervised_queue_ids),
-        enabled=info.enabled,
-    )
+    return Operator.model_construct(**_copy(info, OperatorInfo, list))
 
 
-def _preview_info(preview: MessagePreview) -> PreviewInfo:
-    return PreviewInfo(preview.author, preview.kind, preview.text, preview.created_at)
+_SEQUENCES = frozenset({"participant_ids", "tags", "queue_ids", "supervised_queue_ids"})
+
+
+def _copy(
+    source: Any, row_type: type[Any], sequence: Callable[[Any], Any] = tuple
+) -> dict[str, Any]:
+    """``row_type``'s fields read from a row or a model: the models' lists become
+    ``sequence`` (tuples in rows, lists in models); nested values are the caller's."""
+    values = {name: getattr(source, name) for name in _field_names(row_type)}
+    for name in _SEQUENCES.intersection(values):
+        values[name] = sequence(values[name])
+    return values
+
+
+def _field_names(row_type: type[Any]) -> tuple[str, ...]:
+    return tuple(field.name for field in fields(row_type))
 
 
 def _dialog(raw: dict[str, Any]) -> DialogInfo:
