@@ -59,7 +59,7 @@ class Checkpointer:
             log.warning("WAL checkpoint on the writer's connection failed", exc_info=True)
 
     def run_pass(self) -> None:
-        """One background pass (the thread runs one every CHECKPOINT_SECONDS), then hand over to the writer."""
+        """One background pass (the thread's, every CHECKPOINT_SECONDS), then the hand-over."""
         with self.engine.connect() as conn:
             self._pass(conn)
         self._passed.set()
