@@ -2,8 +2,9 @@
 
 clients <ws-url> <n> [floor]   n websocket clients; for the app they authenticate as staff
                                1..n, for the floor they send their id. Prints
-                               {"connected": n}, then on stdin ``report`` prints the
-                               delivery latencies (message created_at to receipt).
+                               {"connected": n}, then on stdin ``report [SINCE]`` prints the
+                               delivery latencies (message created_at to receipt) of the
+                               messages created from SINCE (Unix time) on, and of all.
 floor <n> <rate> <seconds> <size>  a bare websockets server that pushes the same deliveries
                                (assignee + queue supervisors) with ``broadcast``. Prints
                                {"port": p}; starts on stdin ``go``; prints what it sent.
@@ -101,8 +102,10 @@ async def run_clients(url: str, count: int, floor: bool) -> None:
     say({"connected": len(sockets)})
     commands = await stdin_lines()
     while (command := await commands.get()).startswith(("report", "dump")):
-        if command == "report":
-            say({"latency": summary(latencies)})
+        if command.startswith("report"):  # report SINCE: messages created from SINCE on
+            since = float(command.split()[1]) if " " in command else 0.0
+            timed = [received - created for _c, created, received in rows if created >= since]
+            say({"latency": summary(timed), "with_warm_up": summary(latencies)})
         else:  # dump PATH: one line per delivery, "cursor created_at received"
             with open(command.split(" ", 1)[1], "w", encoding="utf-8") as out:
                 out.writelines(f"{c} {e:.6f} {r:.6f}\n" for c, e, r in rows)
