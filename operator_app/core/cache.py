@@ -559,6 +559,23 @@ class Cache:
         self._parsed[dialog_id] = (data, dialog)
         return dialog
 
+    def count_missed(self, dialog: Dialog) -> bool:
+        """A snapshot (after a resync: events were lost) shows a customer message newer than
+        any counted: the customer wrote while none of it reached us. How many is unknown; at
+        least one is unread. True if the count changed."""
+        preview, newest = dialog.last_message, dialog.last_message_id
+        if preview is None or newest is None or preview.author != Author.CLIENT:
+            return False
+        if dialog.state == DialogState.CLOSED:
+            return False
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE dialogs SET unread = unread + 1, counted_upto = ? "
+                "WHERE id = ? AND counted_upto < ?",
+                (newest, dialog.id, newest),
+            )
+        return cursor.rowcount > 0
+
     def mark_read(self, dialog_id: int) -> bool:
         dialog = self._dialog_info(dialog_id)
         if dialog is None:

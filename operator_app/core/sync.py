@@ -300,6 +300,8 @@ class SyncEngine:
         self, dialog: Dialog, *, by_me: bool = False, snapshot: bool = False
     ) -> list[Change]:
         change = self.cache.upsert_dialog(dialog)
+        if snapshot and change.previous is not None:
+            self.cache.count_missed(dialog)  # messages the lost events would have counted
         if not change.changed:
             return []
         changes: list[Change] = [DialogsChanged(frozenset({dialog.id}))]

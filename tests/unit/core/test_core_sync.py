@@ -33,7 +33,7 @@ from operator_app.protocol.events import (
     TemplateDeleted,
     Typing,
 )
-from operator_app.protocol.models import DialogState
+from operator_app.protocol.models import Author, DialogState
 
 
 class Harness:
@@ -242,3 +242,29 @@ async def test_a_server_that_went_back_in_time_rebuilds_the_cache(harness: Harne
     assert harness.cache.cursor == 12
     assert harness.cache.draft(1) == "keep me"
     assert any(isinstance(c, Notice) for c in harness.changes)
+
+
+@pytest.mark.asyncio
+async def test_a_resync_counts_what_the_customer_wrote_meanwhile_as_unread(
+    harness: Harness,
+) -> None:
+    harness.cache.set_me(operator(1))
+    seen = message(3, 1, "counted live")
+    harness.cache.upsert_dialog(dialog(1, assignee_id=1, last=seen))
+    harness.cache.upsert_dialog(dialog(2, assignee_id=1, last=message(4, 2)))
+    assert harness.cache.mark_read(1) and harness.cache.mark_read(2)
+    missed = message(9, 1, "while the events were lost", minutes=9)
+    mine = message(10, 2, "my answer", author=Author.OPERATOR, minutes=10)
+    harness.api.dialog_list = [
+        dialog(1, assignee_id=1, last=missed, minutes=9),
+        dialog(2, assignee_id=1, last=mine, minutes=10),
+    ]
+    harness.cache.set_cursor(50)
+    await harness.engine.on_frame(ResyncRequiredFrame(head_cursor=80))
+    await harness.settle()
+    unread = {i: row.unread for i in (1, 2) if (row := harness.cache.dialog_row(i)) is not None}
+    assert unread == {1: 1, 2: 0}  # the customer wrote in 1; in 2 the operator did, last
+    assert any(isinstance(c, DialogsChanged) and 1 in c.ids for c in harness.changes)
+    await harness.engine.snapshot()  # the same state again is not counted twice
+    row = harness.cache.dialog_row(1)
+    assert row is not None and row.unread == 1
