@@ -146,7 +146,7 @@ async def run(app: QApplication, options: Options) -> int:
         elif (remembered := open_remembered(settings)) is not None:
             service = remembered  # "Remember me": straight into the workspace
         else:
-            chosen = await ask_to_sign_in(launcher)
+            chosen = await ask_to_sign_in(launcher, message=remembered_in_use(settings))
             if chosen is None:
                 return 0
             service = chosen
@@ -190,7 +190,7 @@ def open_remembered(settings: Settings, *, cache_dir: Path | None = None) -> Des
     refuses it.
     """
     from operator_app.core.bootstrap import build_service
-    from operator_app.core.cache import CacheError
+    from operator_app.core.cache import CacheError, CacheInUse
     from operator_app.core.errors import ActionError, OfflineError
 
     profile = settings.profile(settings.last_profile)
@@ -198,9 +198,28 @@ def open_remembered(settings: Settings, *, cache_dir: Path | None = None) -> Des
         return None
     try:
         return build_service(profile, settings=settings, cache_dir=cache_dir)
+    except CacheInUse as exc:  # the operator's other window: the sign-in window says so
+        logger.info("the remembered profile %s is open elsewhere: %s", profile.name, exc)
+        return None
     except (ActionError, OfflineError, CacheError) as exc:
         logger.warning("cannot open the remembered profile %s: %s", profile.name, exc)
         return None
+
+
+def remembered_in_use(settings: Settings, *, cache_dir: Path | None = None) -> str:
+    """Why the remembered profile did not open when another app window holds its cache (the
+    sign-in window says it at once), else ""."""
+    from operator_app.core.cache import CacheInUse, cache_path_for, in_use
+
+    profile = settings.profile(settings.last_profile)
+    if profile is None or not profile.login or settings.remembered_profile != profile.name:
+        return ""
+    path = cache_path_for(profile.base_url, profile.login, cache_dir)
+    if not path.exists() or not in_use(path):
+        return ""
+    from operator_app.ui.login import explain
+
+    return explain(CacheInUse(path.name))
 
 
 def remember_session(profile_name: str | None) -> None:

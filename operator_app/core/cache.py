@@ -26,6 +26,7 @@ import platformdirs
 from operator_app import APP_ID
 from operator_app.protocol.enums import Author, DialogState, MessageKind
 
+from .filelock import FileLock
 from .rows import DeliveryState, DialogInfo, DialogRow, MessageRow, OperatorInfo, SearchHit, Section
 from .schema import MIGRATIONS, PENDING_BASE, SCHEMA_VERSION
 from .trusted import (
@@ -70,6 +71,10 @@ class CacheError(Exception):
     """The cache cannot be used now (locked, unreadable directory, disk full...)."""
 
 
+class CacheInUse(CacheError):
+    """Another Operator desk has this cache open: the same operator on the same server."""
+
+
 class CacheCorrupt(CacheError):
     """The file is damaged or written by a newer app: it must be moved aside and rebuilt."""
 
@@ -111,6 +116,20 @@ def cache_path_for(base_url: str, login: str, directory: Path | None = None) -> 
     return (directory or default_cache_dir()) / f"{readable}-{digest}.sqlite3"
 
 
+def lock_path(path: Path) -> Path:
+    """The file whose lock an open cache holds (``Cache.open``)."""
+    return path.with_name(path.name + ".lock")
+
+
+def in_use(path: Path) -> bool:
+    """Whether another app holds this cache open."""
+    lock = FileLock(lock_path(path))
+    if lock.acquire():
+        lock.release()
+        return False
+    return True
+
+
 def _ts(moment: datetime | None) -> float | None:
     return None if moment is None else moment.timestamp()
 
@@ -136,6 +155,7 @@ class Cache:
         self._me: tuple[str, OperatorInfo] | None = None  # (json, parsed)
         # close() waits for a background checkpoint: a reopen must not see a half-copied file
         self._checkpointing = threading.Lock()
+        self._lock: FileLock | None = None  # held while open: one app per cache file
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -155,6 +175,20 @@ class Cache:
         service then runs ``deep_check`` in a worker thread (``deep_check_due``).
         """
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # First of all: a second app must not read, repair or move aside a file in use.
+        lock = FileLock(lock_path(path))
+        if not lock.acquire():
+            raise CacheInUse(f"{path.name} is open in another Operator desk window")
+        try:
+            cache = cls._open_locked(path, verify)
+        except BaseException:
+            lock.release()
+            raise
+        cache._lock = lock
+        return cache
+
+    @classmethod
+    def _open_locked(cls, path: Path, verify: bool) -> Cache:
         marker = _damage_marker(path)
         full = verify and (not path.exists() or path.stat().st_size <= FULL_CHECK_BYTES)
         try:
@@ -220,6 +254,9 @@ class Cache:
     def close(self) -> None:
         with self._checkpointing:
             self.conn.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -269,8 +269,8 @@ class DeskService:
             raise RuntimeError("close the service before wiping its cache")
         path = self.cache.path
         self.cache.close()
-        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            file.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm", ".lock"):  # .lock: cache.lock_path
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
     # ---- notifications --------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from operator_app.core.cache import CacheInUse
 from operator_app.core.errors import ActionError, OfflineError
 from operator_app.core.profiles import ProfileError, ServerProfile
 from operator_app.core.service import DeskService
@@ -62,6 +63,11 @@ def explain(error: BaseException) -> str:
         return tr("The server cannot be reached: {detail}").format(detail=detail)
     if isinstance(error, ProfileError):
         return str(error)
+    if isinstance(error, CacheInUse):
+        return tr(
+            "This profile is already open in another Operator desk window. "
+            "Work there, or close it first."
+        )
     return tr("Sign-in failed: {detail}").format(detail=error)
 
 

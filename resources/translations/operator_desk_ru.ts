@@ -280,6 +280,10 @@
       <translation>Все теги</translation>
     </message>
     <message>
+      <source>This profile is already open in another Operator desk window. Work there, or close it first.</source>
+      <translation>Этот профиль уже открыт в другом окне Operator desk. Работайте там или сначала закройте его.</translation>
+    </message>
+    <message>
       <source>Your session has ended. Please sign in again.</source>
       <translation>Сеанс завершён. Войдите снова.</translation>
     </message>

@@ -20,8 +20,10 @@ from pytestqt.qtbot import QtBot
 
 from operator_app import app as app_module
 from operator_app.app import Launcher, Options, run
+from operator_app.core.cache import cache_path_for, lock_path
 from operator_app.core.connection import Phase
 from operator_app.core.credentials import service_name
+from operator_app.core.filelock import FileLock
 from operator_app.core.service import DeliveryState, DeskService, Section
 from operator_app.core.settings import load_settings
 from operator_app.net.api import ApiClient
@@ -162,6 +164,39 @@ def test_without_a_keyring_each_start_asks_to_sign_in(
         dialog.close()
         assert await asyncio.wait_for(restarted, 15) == 0
         assert sign_in_windows == ["", ""]
+
+    _scenario(qloop, body)
+
+
+def test_a_profile_open_in_another_window_is_not_opened_twice(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    server: EmbeddedServer,
+    sign_in_windows: list[str],
+) -> None:
+    async def body() -> None:
+        await _sign_in_with_remember_me(server, qtbot)
+        other_app = FileLock(lock_path(cache_path_for(server.url, "anna")))
+        assert other_app.acquire()  # another app window holds the cache
+        try:
+            restarted = _start()
+            dialog = await _window(LoginDialog, "the sign-in window")
+            assert "already open in another" in sign_in_windows[-1]
+            assert dialog.error_label.text() == sign_in_windows[-1]
+            assert _visible(MainWindow) is None
+            dialog.password_edit.setText("demo")  # signing in anyway is refused the same way
+            qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+            await wait_until(
+                lambda: (
+                    "already open" in dialog.error_label.text()
+                    and dialog.sign_in_button.isEnabled()
+                ),
+                what="the refusal",
+            )
+            dialog.close()
+            assert await asyncio.wait_for(restarted, 15) == 0
+        finally:
+            other_app.release()
 
     _scenario(qloop, body)
 
