@@ -19,7 +19,6 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from operator_app.protocol import routes
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import (
     CapacityRequest,
@@ -108,29 +107,24 @@ class SupervisorService:
     async def board(self) -> Board:
         """Queue and operator boards; "today" starts at the local midnight."""
         day_start = local_midnight(self._clock())
-        # the ApiClient's typed helpers: net has no named method for our routes yet
-        return await guarded(
-            self.api._get(routes.SUPERVISION_BOARD, Board, {"day_start": day_start.isoformat()})
-        )
+        return await guarded(self.api.supervision_board(day_start))
 
     async def report(self, selection: ReportFilter) -> Report:
         if selection.since.tzinfo is None or selection.until.tzinfo is None:
             raise ActionError(ErrorCode.VALIDATION_ERROR, "report dates need a time zone")
         if selection.since >= selection.until:
             raise ActionError(ErrorCode.VALIDATION_ERROR, "the report range is empty")
-        return await guarded(self.api._get(routes.REPORTS, Report, selection.params()))
+        return await guarded(self.api.report(selection.params()))
 
     # ---- actions ----------------------------------------------------------------------------
 
     async def set_operator_status(self, operator_id: int, status: OperatorStatus) -> Operator:
-        path = routes.OPERATOR_STATUS.format(operator_id=operator_id)
         body = _build(StatusRequest, status=status)
-        return await guarded(self.api._send("PUT", path, Operator, body))
+        return await guarded(self.api.set_operator_status(operator_id, body))
 
     async def set_capacity(self, operator_id: int, capacity: int) -> Operator:
-        path = routes.OPERATOR_CAPACITY.format(operator_id=operator_id)
         body = _build(CapacityRequest, capacity=capacity)
-        return await guarded(self.api._send("PUT", path, Operator, body))
+        return await guarded(self.api.set_capacity(operator_id, body))
 
     async def take_over(self, dialog_id: int) -> None:
         await self.desk.take(dialog_id)
@@ -144,8 +138,7 @@ class SupervisorService:
     async def whisper(self, dialog_id: int, text: str) -> Message:
         """An internal comment addressed to the dialog's assignee."""
         body = _build(WhisperRequest, text=text)
-        path = routes.WHISPER.format(dialog_id=dialog_id)
-        return await guarded(self.api._send("POST", path, Message, body))
+        return await guarded(self.api.whisper(dialog_id, body))
 
     # ---- staffing ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from operator_app.protocol.errors import ErrorBody
     from operator_app.protocol.models import (
         Attachment,
+        CapacityRequest,
         CloseRequest,
         ContactCard,
         Dialog,
@@ -46,11 +47,13 @@ if TYPE_CHECKING:
         SendMessageRequest,
         SendMessageResponse,
         ServerInfo,
+        StatusRequest,
         Template,
         TemplateIn,
         TransferRequest,
         WireModel,
     )
+    from operator_app.protocol.reports import Board, Report, WhisperRequest
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +326,37 @@ class ApiClient:
 
     async def delete_template(self, template_id: int) -> None:
         await self._send_raw("DELETE", routes.TEMPLATE.format(template_id=template_id))
+
+    # ---- supervision -----------------------------------------------------------------------
+
+    async def supervision_board(self, day_start: datetime) -> Board:
+        """Queue and operator boards; ``day_start``: when "today" began for the supervisor."""
+        from operator_app.protocol.reports import Board
+
+        params: dict[str, str | int] = {"day_start": day_start.isoformat()}
+        return await self._get(routes.SUPERVISION_BOARD, Board, params)
+
+    async def report(self, params: dict[str, str | int]) -> Report:
+        from operator_app.protocol.reports import Report
+
+        return await self._get(routes.REPORTS, Report, params)
+
+    async def set_operator_status(self, operator_id: int, body: StatusRequest) -> Operator:
+        from operator_app.protocol.models import Operator
+
+        path = routes.OPERATOR_STATUS.format(operator_id=operator_id)
+        return await self._send("PUT", path, Operator, body)
+
+    async def set_capacity(self, operator_id: int, body: CapacityRequest) -> Operator:
+        from operator_app.protocol.models import Operator
+
+        path = routes.OPERATOR_CAPACITY.format(operator_id=operator_id)
+        return await self._send("PUT", path, Operator, body)
+
+    async def whisper(self, dialog_id: int, body: WhisperRequest) -> Message:
+        from operator_app.protocol.models import Message
+
+        return await self._send("POST", routes.WHISPER.format(dialog_id=dialog_id), Message, body)
 
     # ---- attachments -----------------------------------------------------------------------
 
