@@ -9,7 +9,9 @@ attachment share one download.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from weakref import WeakKeyDictionary
@@ -26,10 +28,16 @@ class Downloader(Protocol):
     async def download(self, attachment: Attachment, dest: Path) -> Path: ...
 
 
+# The files kept beside one cache: past this, the least recently looked at go first.
+MAX_BYTES = 1024**3
+STALE_PART_SECONDS = 3600  # a ".part" this old is a download that died, not one running
+
+
 class AttachmentFiles:
-    def __init__(self, api: Downloader, directory: Path) -> None:
+    def __init__(self, api: Downloader, directory: Path, max_bytes: int = MAX_BYTES) -> None:
         self.api = api
         self.directory = directory
+        self.max_bytes = max_bytes
         self._running: dict[int, asyncio.Future[Path]] = {}
 
     @classmethod
@@ -39,7 +47,11 @@ class AttachmentFiles:
 
     def cached(self, attachment: Attachment) -> Path | None:
         path = self._path_for(attachment)
-        return path if path.is_file() else None
+        try:
+            os.utime(path)  # looked at now: the last to go when the directory is trimmed
+        except OSError:
+            return None
+        return path
 
     async def local_path(self, attachment: Attachment) -> Path:
         """The attachment's file on disk, downloaded first if needed.
@@ -76,12 +88,36 @@ class AttachmentFiles:
 
     async def _download(self, attachment: Attachment) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
-        return await guarded(self.api.download(attachment, self._path_for(attachment)))
+        path = await guarded(self.api.download(attachment, self._path_for(attachment)))
+        await asyncio.to_thread(trim, self.directory, self.max_bytes)
+        return path
 
     def _path_for(self, attachment: Attachment) -> Path:
         from operator_app.net.api import safe_filename  # httpx: not on the start path
 
         return self.directory / f"{attachment.id}-{safe_filename(attachment.name, attachment.id)}"
+
+
+def trim(directory: Path, max_bytes: int) -> int:
+    """Delete the least recently used files until ``directory`` holds at most ``max_bytes``
+    (downloads still running are left alone); returns how many went. Only downloads grow it,
+    so each download trims it: the files of a cache never pile up without bound."""
+    try:
+        entries = [(path, path.stat()) for path in directory.iterdir() if path.is_file()]
+    except FileNotFoundError:
+        return 0
+    total = sum(stat.st_size for _path, stat in entries)
+    removed = 0
+    now = time.time()
+    for path, stat in sorted(entries, key=lambda entry: entry[1].st_mtime):
+        if total <= max_bytes:
+            break
+        if path.suffix == ".part" and now - stat.st_mtime < STALE_PART_SECONDS:
+            continue
+        path.unlink(missing_ok=True)
+        total -= stat.st_size
+        removed += 1
+    return removed
 
 
 _per_service: WeakKeyDictionary[DeskService, AttachmentFiles] = WeakKeyDictionary()
