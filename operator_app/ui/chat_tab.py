@@ -41,6 +41,7 @@ from .capabilities import why_not
 from .formatting import one_line
 from .i18n import tr
 from .labels import CHANNEL_LABELS
+from .problems import problem_text
 from .resources import channel_icon, icon
 from .tasks import TaskRunner
 from .template_completer import TemplateCompleter
@@ -294,7 +295,7 @@ class ChatTab(QWidget):
         try:
             self.service.send(self.dialog_id, text, kind, attachment_paths=self.attachments)
         except ActionError as error:
-            self.show_problem(error.message)
+            self.show_problem(problem_text(error))
             return
         self.composer.blockSignals(True)
         self.composer.clear()
@@ -432,7 +433,7 @@ class ChatTab(QWidget):
         try:
             self.service.retry(message_key)
         except ActionError as error:
-            self.show_problem(error.message)
+            self.show_problem(problem_text(error))
 
     def _style_status_line(self, *, problem: bool) -> None:
         color = theme.current().color("failed" if problem else "muted").name()

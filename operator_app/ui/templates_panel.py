@@ -36,6 +36,7 @@ from operator_app.protocol.enums import Role, TemplateScope
 from .capabilities import why_not
 from .formatting import one_line
 from .i18n import N_, tr
+from .problems import problem_text
 from .resources import icon
 from .tasks import TaskRunner
 from .template_completer import rank_templates
@@ -292,7 +293,7 @@ class TemplatesPanel(QWidget):
             saved = await self.service.save_template(body, template_id)
         except (ActionError, OfflineError) as error:
             editor.set_busy(False)
-            editor.show_error(error.message if isinstance(error, ActionError) else str(error))
+            editor.show_error(problem_text(error))
             return
         editor.accept()
         self.refresh()

@@ -508,6 +508,42 @@
       <translation>Сообщение от {name}</translation>
     </message>
     <message>
+      <source>The dialog is closed.</source>
+      <translation>Диалог закрыт.</translation>
+    </message>
+    <message>
+      <source>This dialog is not assigned to you.</source>
+      <translation>Этот диалог назначен не вам.</translation>
+    </message>
+    <message>
+      <source>That operator is offline.</source>
+      <translation>Этот оператор не в сети.</translation>
+    </message>
+    <message>
+      <source>That operator has no free slots.</source>
+      <translation>У этого оператора нет свободных мест.</translation>
+    </message>
+    <message>
+      <source>You are not allowed to do this.</source>
+      <translation>У вас нет прав на это действие.</translation>
+    </message>
+    <message>
+      <source>The server failed. Try again later.</source>
+      <translation>Ошибка на сервере. Попробуйте позже.</translation>
+    </message>
+    <message>
+      <source>The message is empty.</source>
+      <translation>Сообщение пустое.</translation>
+    </message>
+    <message>
+      <source>At most 10 attachments per message.</source>
+      <translation>Не больше 10 вложений в одном сообщении.</translation>
+    </message>
+    <message>
+      <source>There is no failed message to retry.</source>
+      <translation>Нет неотправленного сообщения для повтора.</translation>
+    </message>
+    <message>
       <source>Open tabs</source>
       <translation>Открытые вкладки</translation>
     </message>

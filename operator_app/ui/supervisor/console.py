@@ -49,6 +49,7 @@ from ..bridge import CoreBridge
 from ..formatting import one_line
 from ..i18n import tr
 from ..labels import STATUS_LABELS
+from ..problems import problem_text
 from ..tasks import TaskRunner
 from .alerts import Alert, AlertSettings, AlertSound, AlertWatcher
 from .boards import OperatorBoardModel, QueueBoardModel, SupervisedDialogsModel
@@ -345,7 +346,7 @@ class SupervisorConsole(QWidget):
         try:
             await coro
         except (ActionError, OfflineError) as error:
-            self.show_problem(error.message if isinstance(error, ActionError) else str(error))
+            self.show_problem(problem_text(error))
             return
         self.status_line.setText(done)
         self.refresh_board()
@@ -501,7 +502,7 @@ class SupervisorConsole(QWidget):
             day_report = await self.supervision.report(selections[0])
             hour_report = await self.supervision.report(selections[1])
         except (ActionError, OfflineError) as error:
-            self.show_problem(error.message if isinstance(error, ActionError) else str(error))
+            self.show_problem(problem_text(error))
             return
         self.reports.show_reports(day_report, hour_report)
         self.staffing.show_report(hour_report)
