@@ -48,9 +48,14 @@ class Checkpointer:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
+    @property
+    def due(self) -> bool:
+        """A background pass ended since the last catch-up (a flag: no lock to ask)."""
+        return self._passed.is_set()
+
     def catch_up(self, conn: Connection) -> None:
         """On the writer's connection, outside a transaction: finish the background pass."""
-        if not self._passed.is_set():
+        if not self.due:
             return
         self._passed.clear()
         try:

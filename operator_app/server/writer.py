@@ -170,11 +170,13 @@ class GroupWriter:
         return conn
 
     def _catch_up_checkpoint(self) -> None:
-        """Between two batches, under the write lock: no commit can land in the meantime."""
+        """Between two batches, under the write lock: no commit can land in the meantime.
+        The lock is taken only when a background pass has ended (a few times a second)."""
         conn = self._conn
-        if conn is not None and not conn.closed and not conn.invalidated:
+        checkpointer = self.backend.checkpointer
+        if checkpointer.due and conn is not None and not conn.closed and not conn.invalidated:
             with self.backend._write_lock:
-                self.backend.checkpointer.catch_up(conn)
+                checkpointer.catch_up(conn)
 
     def _release(self) -> None:
         conn, self._conn = self._conn, None
