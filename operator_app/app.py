@@ -193,8 +193,8 @@ def open_remembered(settings: Settings, *, cache_dir: Path | None = None) -> Des
     from operator_app.core.cache import CacheError, CacheInUse
     from operator_app.core.errors import ActionError, OfflineError
 
-    profile = settings.profile(settings.last_profile)
-    if profile is None or not profile.login or settings.remembered_profile != profile.name:
+    profile = remembered_profile(settings)
+    if profile is None:
         return None
     try:
         return build_service(profile, settings=settings, cache_dir=cache_dir)
@@ -206,13 +206,21 @@ def open_remembered(settings: Settings, *, cache_dir: Path | None = None) -> Des
         return None
 
 
+def remembered_profile(settings: Settings) -> ServerProfile | None:
+    """The last profile, when "Remember me" was on for it."""
+    profile = settings.profile(settings.last_profile)
+    if profile is None or not profile.login or settings.remembered_profile != profile.name:
+        return None
+    return profile
+
+
 def remembered_in_use(settings: Settings, *, cache_dir: Path | None = None) -> str:
     """Why the remembered profile did not open when another app window holds its cache (the
     sign-in window says it at once), else ""."""
     from operator_app.core.cache import CacheInUse, cache_path_for, in_use
 
-    profile = settings.profile(settings.last_profile)
-    if profile is None or not profile.login or settings.remembered_profile != profile.name:
+    profile = remembered_profile(settings)
+    if profile is None:
         return ""
     path = cache_path_for(profile.base_url, profile.login, cache_dir)
     if not path.exists() or not in_use(path):

@@ -27,6 +27,7 @@ from operator_app.core.service import DeskService
 from operator_app.protocol.errors import ErrorCode
 
 from .i18n import tr
+from .problems import BY_CODE, problem_text
 from .resources import icon
 from .tasks import TaskRunner
 
@@ -47,20 +48,17 @@ def explain(error: BaseException) -> str:
     if isinstance(error, ActionError):
         if error.code == ErrorCode.INVALID_CREDENTIALS:
             return tr("Wrong login or password.")
-        if error.code == ErrorCode.RATE_LIMITED:
-            return tr("Too many attempts. Wait a minute and try again.")
         if error.code == ErrorCode.ACCOUNT_DISABLED:
             return tr("This account is disabled. Ask your administrator.")
         if error.code == ErrorCode.INCOMPATIBLE_PROTOCOL:
             return tr("The server runs an incompatible version: {detail}").format(
                 detail=error.message
             )
+        if error.code in BY_CODE:
+            return problem_text(error)
         return tr("The server refused: {detail}").format(detail=error.message)
     if isinstance(error, OfflineError):
-        detail = str(error)
-        if any(word in detail.lower() for word in ("tls", "ssl", "certificate")):
-            return tr("Secure connection failed (TLS): {detail}").format(detail=detail)
-        return tr("The server cannot be reached: {detail}").format(detail=detail)
+        return problem_text(error)
     if isinstance(error, ProfileError):
         return str(error)
     if isinstance(error, CacheInUse):

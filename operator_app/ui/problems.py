@@ -32,7 +32,10 @@ LOCAL = (
 
 def problem_text(error: ActionError | OfflineError) -> str:
     if isinstance(error, OfflineError):
-        return tr("The server cannot be reached: {detail}").format(detail=error)
+        detail = str(error)
+        if any(word in detail.lower() for word in ("tls", "ssl", "certificate")):
+            return tr("Secure connection failed (TLS): {detail}").format(detail=detail)
+        return tr("The server cannot be reached: {detail}").format(detail=detail)
     phrase = BY_CODE.get(error.code)
     if phrase is not None:
         return tr(phrase)
