@@ -19,7 +19,7 @@ COMMIT_CHECKPOINT_PAGES = 50_000  # a commit checkpoints only if the background 
 # under a pass shrink with it (figure 7, six alternated pairs: p99 9.5 -> 7.7 ms median).
 CHECKPOINT_SECONDS = 0.25
 CHECKPOINT_ROUNDS = 4  # background rounds per pass at most
-LEFT_FOR_WRITER_PAGES = 64  # ...until the last round saw the log grow by at most this much
+LEFT_UNDER_LOCK_PAGES = 64  # ...until the last round saw the log grow by at most this much
 
 
 class Checkpointer:
@@ -28,15 +28,15 @@ class Checkpointer:
     Under steady writes a passive checkpoint never catches up with the log (commits land
     while it copies), so SQLite never starts the log over: it grew until a commit passed
     COMMIT_CHECKPOINT_PAGES and checkpointed inside the writer's step (25-60 ms, once every
-    few seconds at 500 messages/s). So each background pass hands over to the group writer,
-    which between two batches checkpoints the few pages written meanwhile
-    (``catch_up``): the log is then fully copied, and the writer's next transaction writes
-    it from the start again."""
+    few seconds at 500 messages/s). So each pass ends with a last copy under the write lock,
+    of the few pages written meanwhile: the log is then fully copied, and the next
+    transaction writes it from the start again. The event loop's writes do not wait for the
+    lock meanwhile: they go to the writer's thread (writer.py)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write_lock: threading.Lock) -> None:
         self.engine = engine
+        self._write_lock = write_lock
         self._stop = threading.Event()
-        self._passed = threading.Event()  # a background pass ended: the writer may catch up
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
 
     def start(self) -> None:
@@ -48,42 +48,29 @@ class Checkpointer:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
-    @property
-    def due(self) -> bool:
-        """A background pass ended since the last catch-up (a flag: no lock to ask)."""
-        return self._passed.is_set()
-
-    def catch_up(self, conn: Connection) -> None:
-        """On the writer's connection, outside a transaction: finish the background pass."""
-        if not self.due:
-            return
-        self._passed.clear()
-        try:
-            checkpoint(conn)
-        except Exception:  # the next pass tries again
-            log.warning("WAL checkpoint on the writer's connection failed", exc_info=True)
-
     def run_pass(self) -> None:
-        """One background pass (the thread's, every CHECKPOINT_SECONDS), then the hand-over."""
+        """One pass (the thread's, every CHECKPOINT_SECONDS): copy while writes go on, then
+        finish with writes held."""
         with self.engine.connect() as conn:
-            self._pass(conn)
-        self._passed.set()
+            self._copy_while_writing(conn)
+            with self._write_lock:
+                checkpoint(conn)
 
     def _run(self) -> None:
         while not self._stop.wait(CHECKPOINT_SECONDS):
             try:
                 self.run_pass()
-            except Exception:  # the next second tries again; a broken disk shows in the writes
+            except Exception:  # the next pass tries again; a broken disk shows in the writes
                 log.warning("WAL checkpoint failed", exc_info=True)
 
     @staticmethod
-    def _pass(conn: Connection) -> None:
-        """Checkpoint again while the log grew much during the last pass: what is left for
-        the writer's catch-up (two syncs and the pages written meanwhile) stays small."""
+    def _copy_while_writing(conn: Connection) -> None:
+        """Checkpoint again while the log grew much during the last round: what is left for
+        the copy under the lock (two syncs and the pages written meanwhile) stays small."""
         logged_before = -1
         for _ in range(CHECKPOINT_ROUNDS):
             _busy, logged, _copied = checkpoint(conn)
-            if 0 <= logged - logged_before <= LEFT_FOR_WRITER_PAGES:
+            if 0 <= logged - logged_before <= LEFT_UNDER_LOCK_PAGES:
                 return
             logged_before = logged
 

@@ -103,7 +103,7 @@ class Backend:
         self._write_lock = threading.Lock()
         self.writer = GroupWriter(self)
         hotsql.compile_all(engine.dialect)
-        self.checkpointer = db.Checkpointer(engine)
+        self.checkpointer = db.Checkpointer(engine, self._write_lock)
         self.checkpointer.start()
         # channel -> (secret hash, when read, the secret that last matched): inbound.check_secret
         self.secret_hashes: dict[str, tuple[str | None, float, str | None]] = {}
@@ -137,8 +137,12 @@ class Backend:
     ) -> None:
         """Hands committed events to the hub on the loop; ``answers`` (coroutines of this
         loop waiting for the write, see ``owns``) are settled right after, in the same call."""
-        if (published or answers) and self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._publish_on_loop, published, answers or [])
+        loop = self.loop
+        if (published or answers) and loop is not None and not loop.is_closed():
+            # a callback, also on the loop itself: after the publications already queued by
+            # the thread (the write lock ordered their cursors before these)
+            schedule = loop.call_soon if _running_loop() is loop else loop.call_soon_threadsafe
+            schedule(self._publish_on_loop, published, answers or [])
 
     def _publish_on_loop(
         self, published: list[Published], answers: list[tuple[asyncio.Future[Any], Any]]
@@ -790,6 +794,13 @@ def _attachments_of(tx: Tx, ids: list[int]) -> list[m.Attachment]:
         return []
     by_id = {a.id: a for a in views.attachments(tx.conn, ids)}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a thread's write
+        return None
 
 
 def incompatible(version: int) -> ApiError:

@@ -10,6 +10,13 @@ two posts with the same idempotency key in one batch get the same answer. If any
 the whole batch is rolled back (its cursors with it, so the sequence stays gap-free); the jobs
 before it are written again, the failing one gets its own error, the ones after it go on in the
 next transaction: the others commit as if nothing happened.
+
+On SQLite, a batch of coroutines' jobs (the customers' messages) is written on the server's
+event loop itself: its statements are calls into a local library, and the thread's hand-offs
+cost more than they do. Sharing one GIL with the loop, the thread waited for it after every
+statement while the loop sent frames (figure 7 of docs/performance.md). The loop never waits
+for the write lock: when a thread holds it (another write, the checkpoint's last copy), the
+loop's jobs go to the thread. PostgreSQL's statements wait for the network: always the thread.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_BATCH = 256  # bounds how long one transaction holds the write lock
+LOOP_BATCH = 32  # bounds a batch written on the loop (~0.4 ms a message): I/O goes between
 
 
 @dataclass
@@ -57,14 +65,53 @@ class Job:
         if self.future is not None:
             self.future.set_result(result)
         elif self.waiter is not None:
-            self.waiter.get_loop().call_soon_threadsafe(settle_waiter, self.waiter, result, None)
+            _call_on(self.waiter.get_loop(), settle_waiter, self.waiter, result, None)
 
     def fail(self, exc: BaseException) -> None:
         self.answered = True
         if self.future is not None:
             self.future.set_exception(exc)
         elif self.waiter is not None:
-            self.waiter.get_loop().call_soon_threadsafe(settle_waiter, self.waiter, None, exc)
+            _call_on(self.waiter.get_loop(), settle_waiter, self.waiter, None, exc)
+
+
+def _call_on(loop: asyncio.AbstractEventLoop, func: Callable[..., None], *args: Any) -> None:
+    if not loop.is_closed():  # else its coroutines are gone: nobody to answer
+        loop.call_soon_threadsafe(func, *args)
+
+
+class Lane:
+    """The connection one writer (the thread, or the loop) keeps from batch to batch while
+    jobs keep coming: the pool's checkout, reset and check-in cost ~5% of the server at
+    500 messages/s."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.backend.engine.connect()
+        return conn
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # a broken connection: the pool replaces it
+                log.warning("closing a writer's connection failed", exc_info=True)
+
+
+@dataclass
+class Written:
+    """What a batch's transaction gave: each job's result and what it hands to the
+    connector, up to the job that failed (then ``failure`` says why and nothing committed)."""
+
+    results: list[Any]
+    outbound: list[list[Outbound]]
+    failure: Exception | None = None
 
 
 def settle_waiter(waiter: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
@@ -82,28 +129,38 @@ class GroupWriter:
         self.backend = backend
         self.max_batch = max_batch
         self.batches = 0  # committed batches, for tests and diagnostics
+        self.batches_on_loop = 0  # ...of them written on the event loop
+        self.writes_on_loop = backend.engine.dialect.name == "sqlite"
         self._pending: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._conn: Connection | None = None  # kept from batch to batch while jobs keep coming
+        self._thread_lane = Lane(backend)
+        self._loop_lane = Lane(backend)
+        self._on_loop: list[Job] = []  # coroutines' jobs waiting for the loop's next drain
+        self._drain_due = False
         # a connector may be slow (a real channel's API): never on the writer's thread
         self._connector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="connector")
 
     def submit(self, run: Callable[[Tx], T], accepted_at: datetime | None = None) -> Future[T]:
         """Queue a job; its future resolves after its batch committed (or with its error)."""
         future: Future[T] = Future()
-        self._ensure_started()
-        self._pending.put(Job(run, accepted_at or utcnow(), future=future))
+        self._to_thread(Job(run, accepted_at or utcnow(), future=future))
         return future
 
     def submit_async(
         self, run: Callable[[Tx], T], accepted_at: datetime | None = None
     ) -> asyncio.Future[T]:
         """Queue a job from a coroutine; await the result on the running loop."""
-        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
         job = Job(run, accepted_at or utcnow(), waiter=waiter)
-        self._ensure_started()
-        self._pending.put(job)
+        if self.writes_on_loop and loop is self.backend.loop:
+            self._on_loop.append(job)
+            if not self._drain_due:  # the jobs of this loop step share the next batch
+                self._drain_due = True
+                loop.call_soon(self._drain_on_loop)
+        else:
+            self._to_thread(job)
         return waiter
 
     def run(self, run: Callable[[Tx], T], accepted_at: datetime | None = None) -> T:
@@ -112,12 +169,22 @@ class GroupWriter:
         return result
 
     def stop(self) -> None:
+        """Writes what was handed over (the loop's leftovers too: their loop has ended),
+        then lets the connections go."""
+        leftovers, self._on_loop = self._on_loop, []
+        for job in leftovers:
+            self._to_thread(job)
         thread = self._thread
         if thread is not None:
             self._pending.put(None)
             thread.join(timeout=10)
             self._thread = None
+        self._loop_lane.release()
         self._connector.shutdown(wait=True)
+
+    def _to_thread(self, job: Job) -> None:
+        self._ensure_started()
+        self._pending.put(job)
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -129,11 +196,36 @@ class GroupWriter:
                 )
                 self._thread.start()
 
+    # ---- on the event loop ---------------------------------------------------------------
+
+    def _drain_on_loop(self) -> None:
+        jobs, self._on_loop = self._on_loop[:LOOP_BATCH], self._on_loop[LOOP_BATCH:]
+        self._drain_due = bool(self._on_loop)
+        if self._drain_due:  # the rest after the loop's I/O
+            asyncio.get_running_loop().call_soon(self._drain_on_loop)
+        lock = self.backend._write_lock
+        # never wait on the loop; and jobs the thread already has go first
+        if not self._pending.empty() or not lock.acquire(blocking=False):
+            for job in jobs:
+                self._to_thread(job)
+            return
+        try:
+            written = self._commit(jobs, self._loop_lane)
+        finally:
+            lock.release()
+        if written.failure is not None:  # rolled back: the thread finds the culprit
+            for job in jobs:
+                self._to_thread(job)
+            return
+        self._answer(jobs, written)
+
+    # ---- on the writer's thread ----------------------------------------------------------
+
     def _loop(self) -> None:
         while True:
             first = self._pending.get()
             if first is None:
-                self._release()
+                self._thread_lane.release()
                 return
             jobs = [first]
             stop = False
@@ -150,82 +242,66 @@ class GroupWriter:
                 self._write(jobs)
             except BaseException as exc:  # never leave a caller waiting forever
                 log.exception("the group writer failed")
-                self._release()
+                self._thread_lane.release()
                 for job in jobs:
                     if not job.answered:
                         job.fail(exc)
             if stop:
-                self._release()
+                self._thread_lane.release()
                 return
-            self._catch_up_checkpoint()
             if self._pending.empty():  # idle: back to the pool (which checks it when taken)
-                self._release()
-
-    def _connection(self) -> Connection:
-        """The writer's connection: one pool checkout per busy spell, not one per batch (the
-        checkout, reset and check-in cost ~5% of the server at 500 messages/s)."""
-        conn = self._conn
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._conn = self.backend.engine.connect()
-        return conn
-
-    def _catch_up_checkpoint(self) -> None:
-        """Between two batches, under the write lock: no commit can land in the meantime.
-        The lock is taken only when a background pass has ended (a few times a second)."""
-        conn = self._conn
-        checkpointer = self.backend.checkpointer
-        if checkpointer.due and conn is not None and not conn.closed and not conn.invalidated:
-            with self.backend._write_lock:
-                checkpointer.catch_up(conn)
-
-    def _release(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # a broken connection: the pool replaces it
-                log.warning("closing the writer's connection failed", exc_info=True)
+                self._thread_lane.release()
 
     def _write(self, jobs: list[Job]) -> None:
         if not jobs:
             return
-        backend = self.backend
-        results: list[Any] = []
-        outbound: list[list[Outbound]] = []  # what each job hands to the connector
-        with backend._write_lock:
-            try:
-                conn = self._connection()
-                with conn.begin():
-                    tx = Tx(conn, jobs[0].accepted_at, backend.retention, memo={})
-                    for job in jobs:
-                        tx.now = job.accepted_at
-                        handed = len(tx.outbound)
-                        results.append(job.run(tx))
-                        outbound.append(tx.outbound[handed:])
-                    routing.settle(tx)
-                    tx.finish()
-            except Exception as exc:
-                self._release()  # whatever state it is in, the next batch starts afresh
-                failure: Exception | None = exc
-            else:
-                failure = None
-                if hub.HOP_TRACE is not None:
-                    hub.HOP_TRACE.committed(event.cursor for event in tx.published)
-                # under the lock, so frames leave in cursor order; the coroutines waiting on
-                # the loop are answered in the same hand-off, right after the publication
-                with_events = [
-                    (job, result)
-                    for job, result, items in zip(jobs, results, outbound, strict=True)
-                    if job.waiter is not None and not items and backend.owns(job.waiter)
-                ]
-                backend._publish(tx.published, [(j.waiter, r) for j, r in with_events if j.waiter])
-                for job, _result in with_events:
-                    job.answered = True
-        if failure is not None:
-            self._recover(jobs, len(results), failure)
+        with self.backend._write_lock:
+            written = self._commit(jobs, self._thread_lane)
+        if written.failure is not None:
+            self._recover(jobs, len(written.results), written.failure)
             return
+        self._answer(jobs, written)
+
+    # ---- either ----------------------------------------------------------------------------
+
+    def _commit(self, jobs: list[Job], lane: Lane) -> Written:
+        """Under the write lock: run the jobs in one transaction, commit, publish."""
+        backend = self.backend
+        written = Written([], [])
+        try:
+            conn = lane.connection()
+            with conn.begin():
+                tx = Tx(conn, jobs[0].accepted_at, backend.retention, memo={})
+                for job in jobs:
+                    tx.now = job.accepted_at
+                    handed = len(tx.outbound)
+                    written.results.append(job.run(tx))
+                    written.outbound.append(tx.outbound[handed:])
+                routing.settle(tx)
+                tx.finish()
+        except Exception as exc:
+            lane.release()  # whatever state it is in, the next batch starts afresh
+            written.failure = exc
+            return written
         self.batches += 1
-        for job, result, items in zip(jobs, results, outbound, strict=True):
+        if lane is self._loop_lane:
+            self.batches_on_loop += 1
+        if hub.HOP_TRACE is not None:
+            hub.HOP_TRACE.committed(event.cursor for event in tx.published)
+        # under the lock, so frames leave in cursor order; the coroutines waiting on the loop
+        # are answered in the same hand-off, right after the publication
+        with_events = [
+            (job, result)
+            for job, result, items in zip(jobs, written.results, written.outbound, strict=True)
+            if job.waiter is not None and not items and backend.owns(job.waiter)
+        ]
+        backend._publish(tx.published, [(j.waiter, r) for j, r in with_events if j.waiter])
+        for job, _result in with_events:
+            job.answered = True
+        return written
+
+    def _answer(self, jobs: list[Job], written: Written) -> None:
+        for job, result, items in zip(jobs, written.results, written.outbound, strict=True):
             if items:  # answered once the connector has it, as before group commit
                 self._connector.submit(self._deliver_then_answer, job, result, items)
             elif not job.answered:

@@ -1,16 +1,18 @@
-"""SQLite's write-ahead log under steady writes: the background checkpoint hands over to the
-group writer, which finishes it between two batches, so the log starts over instead of
-growing until a commit checkpoints inside the writer's step (db.Checkpointer).
+"""SQLite's write-ahead log under steady writes: each background checkpoint pass ends with a
+last copy under the write lock, so the log starts over instead of growing until a commit
+checkpoints inside a writer's step (db.Checkpointer).
 
 Real SQLite files; the frame counts come from SQLite itself (``PRAGMA wal_checkpoint``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Connection
 
 from operator_app.server import db, hotsql
 from operator_app.server.service import Backend
@@ -26,7 +28,7 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
     db.init_schema(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE probe (id INTEGER PRIMARY KEY, note TEXT)")
-    backend = Backend(engine)  # its checkpoint thread runs once a second: these tests
+    backend = Backend(engine)  # its checkpoint thread runs four times a second: these tests
     backend.checkpointer.stop()  # run the passes themselves, in a known order
     yield backend
     backend.shutdown()
@@ -50,36 +52,34 @@ def commits_elsewhere(backend: Backend, count: int) -> None:
             note(tx)
 
 
-def test_writer_finishes_the_background_pass_and_the_log_starts_over(backend: Backend) -> None:
+def test_a_pass_finishes_with_writes_held_and_the_log_starts_over(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for _ in range(WRITES):
         backend.writer.run(note)
+    copy = db.Checkpointer._copy_while_writing
+
+    def commits_land_meanwhile(conn: Connection) -> None:
+        copy(conn)
+        commits_elsewhere(backend, LANDED)  # the copying rounds never see these
+
+    monkeypatch.setattr(
+        db.Checkpointer, "_copy_while_writing", staticmethod(commits_land_meanwhile)
+    )
     backend.checkpointer.run_pass()
-    commits_elsewhere(backend, LANDED)  # the log is not fully copied any more
-    for _ in range(5):  # the first batch's writer catches up; the next write starts over
+    for _ in range(5):  # the first write starts the log over
         backend.writer.run(note)
-    assert frames_in_log(backend) < LANDED  # only the last four commits: it started over
+    assert frames_in_log(backend) < LANDED  # only the last commits: it started over
 
 
-def test_without_a_background_pass_the_writer_leaves_the_log_alone(backend: Backend) -> None:
-    for _ in range(WRITES):
-        backend.writer.run(note)
-    with backend.engine.connect() as conn:  # a pass that did not come from the checkpointer
-        db.checkpoint(conn)
-    commits_elsewhere(backend, LANDED)
-    for _ in range(5):
-        backend.writer.run(note)
-    assert frames_in_log(backend) >= LANDED + 5  # the writer did not copy them: no restart
-
-
-def test_the_catch_up_is_once_per_pass(backend: Backend) -> None:
-    backend.checkpointer.run_pass()
-    with backend.engine.connect() as conn:
-        backend.checkpointer.catch_up(conn)
-    commits_elsewhere(backend, LANDED)
-    with backend.engine.connect() as conn:
-        backend.checkpointer.catch_up(conn)  # the hand-over was used: copies nothing
-    commits_elsewhere(backend, 1)  # had it copied, this commit would start the log over
-    assert frames_in_log(backend) > LANDED
+def test_the_last_copy_waits_for_the_write_lock(backend: Backend) -> None:
+    passing = threading.Thread(target=backend.checkpointer.run_pass)
+    with backend._write_lock:
+        passing.start()
+        passing.join(0.3)
+        assert passing.is_alive()  # copied what it could, waits to finish
+    passing.join(10)
+    assert not passing.is_alive()
 
 
 def test_every_hot_statement_is_compiled_when_the_backend_starts(backend: Backend) -> None:

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -352,3 +353,94 @@ def test_database_connections_dropped_between_writes_cost_no_message(
     assert ended >= 1
     assert post_inbound(srv.url, "telegram", "@dropped", "dropped-2")["duplicate"] is False
     assert post_inbound(srv.url, "telegram", "@dropped", "dropped-1")["duplicate"] is True
+
+
+def test_customer_messages_are_written_on_the_loop_on_sqlite_only(
+    srv: EmbeddedServer, database_url: str
+) -> None:
+    """SQLite: the lean inbound route's batches are written on the server's event loop.
+    PostgreSQL's statements wait for the network: its batches stay on the writer's thread."""
+    writer = backend_of(srv).writer
+    before = writer.batches_on_loop
+    for n in range(5):
+        assert post_inbound(srv.url, "telegram", f"@loop-{n}", f"loop-{n}")["duplicate"] is False
+    written_on_loop = writer.batches_on_loop - before
+    if database_url.startswith("sqlite"):
+        assert written_on_loop >= 3  # (a checkpoint's last copy may send one to the thread)
+    else:
+        assert written_on_loop == 0
+
+
+def test_the_loop_hands_its_jobs_to_the_thread_while_writes_are_held(
+    srv: EmbeddedServer, database_url: str
+) -> None:
+    """The loop never waits for the write lock (a thread's write, the checkpoint's last copy):
+    it goes on serving while its customers' jobs wait on the writer's thread."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("only SQLite writes on the loop")
+    writer = backend_of(srv).writer
+    on_loop, batches = writer.batches_on_loop, writer.batches
+    calls = [partial(post_inbound, srv.url, "viber", f"@held-{n}", f"held-{n}") for n in range(6)]
+    results: list[Any] = []
+    with writes_held(srv):
+        pending = threading.Thread(target=lambda: results.extend(run_all(calls)))
+        pending.start()
+        time.sleep(0.3)
+        info = httpx.get(srv.url + routes.INFO, timeout=5)  # the loop is free
+        assert info.status_code == 200
+        assert results == []  # nothing answered before its commit
+    pending.join(30)
+    assert len({r["message_id"] for r in results}) == len(calls)
+    assert writer.batches_on_loop == on_loop
+    assert 1 <= writer.batches - batches <= 3
+
+
+def test_a_job_that_breaks_on_the_loop_loses_nothing_of_the_others(
+    srv: EmbeddedServer, database_url: str
+) -> None:
+    """A batch written on the loop that fails is rolled back and goes to the writer's thread,
+    which writes the others and answers the culprit alone."""
+    backend = backend_of(srv)
+    assert backend.loop is not None
+
+    def broken(tx: Tx) -> None:
+        tx.audit(None, "half-done", "test", None)
+        raise RuntimeError("boom")
+
+    async def batch() -> list[Any]:  # one loop step: one batch
+        jobs = [backend.writer.submit_async(partial(_customer, backend, n=n)) for n in (20, 21)]
+        jobs.append(backend.writer.submit_async(broken))
+        jobs.append(backend.writer.submit_async(partial(_customer, backend, n=22)))
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    before = database_facts(database_url)
+    answers = asyncio.run_coroutine_threadsafe(batch(), backend.loop).result(timeout=30)
+    assert isinstance(answers[2], RuntimeError)
+    assert len({a.message_id for a in answers[:2] + answers[3:]}) == 3
+    after = database_facts(database_url)
+    assert after["messages"] - before["messages"] == 3
+    assert after["cursors"] == list(range(after["pruned"] + 1, after["head"] + 1))
+
+
+def test_frames_leave_in_cursor_order_when_the_loop_and_the_thread_both_write(
+    srv: EmbeddedServer, database_url: str, staff: Callable[..., Api]
+) -> None:
+    """Customers' batches on the loop, operators' sends on the thread: one sequence, and
+    the hub gets the publications in the order the write lock gave their cursors."""
+    admin = staff("admin", "admin")
+    anna = staff("anna")
+    ws = Ws(srv.url, admin.token)
+    _hello, _replayed, done = ws.handshake()
+    start = done["cursor"]
+    mine = [d["id"] for d in anna.dialogs("mine")]
+    calls: list[Callable[[], Any]] = []
+    for n in range(60):
+        if n % 3:
+            calls.append(partial(post_inbound, srv.url, CHANNELS[n % 4], f"@mix-{n % 5}", f"m{n}"))
+        else:
+            calls.append(partial(post_send, anna, mine[n % len(mine)], str(uuid.uuid4())))
+    run_all(calls)
+    after = database_facts(database_url)
+    frames = live_events(ws, lambda got: bool(got) and got[-1]["cursor"] >= after["head"])
+    assert [f["cursor"] for f in frames] == list(range(start + 1, after["head"] + 1))
+    ws.close()
