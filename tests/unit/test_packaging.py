@@ -57,9 +57,18 @@ def render_icons(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return load_script(LINUX / "render_icons.py", "render_icons", monkeypatch)
 
 
+class DesktopFileParser(configparser.ConfigParser):
+    """A .desktop file: ``=`` only, no interpolation, keys case-sensitive."""
+
+    def __init__(self) -> None:
+        super().__init__(interpolation=None, delimiters=("=",))
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 def read_desktop_entry() -> configparser.SectionProxy:
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser = DesktopFileParser()
     parser.read(DESKTOP_FILE, encoding="utf-8")
     return parser["Desktop Entry"]
 
@@ -74,7 +83,7 @@ def png_size(path: Path) -> tuple[int, int]:
 def spec_namespace() -> dict[str, Any]:
     """The constants and the Qt file filter of build.spec, without running PyInstaller."""
     tree = ast.parse(BUILD_SPEC.read_text(encoding="utf-8"))
-    wanted = [
+    wanted: list[ast.stmt] = [
         node
         for node in tree.body
         if (
@@ -179,8 +188,7 @@ def test_desktop_entry_launches_an_installed_command_and_a_shipped_icon() -> Non
 
 
 def test_desktop_actions_run_flags_the_app_accepts() -> None:
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser = DesktopFileParser()
     parser.read(DESKTOP_FILE, encoding="utf-8")
     actions = [a for a in read_desktop_entry()["Actions"].split(";") if a]
     assert actions
@@ -417,8 +425,15 @@ def ca_hook(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 def verify_paths(cafile: Path, capath: Path) -> ssl.DefaultVerifyPaths:
+    # cafile and capath are None at run time when OpenSSL's defaults do not exist; typeshed
+    # declares them str
     return ssl.DefaultVerifyPaths(
-        None, None, "SSL_CERT_FILE", str(cafile), "SSL_CERT_DIR", str(capath)
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        "SSL_CERT_FILE",
+        str(cafile),
+        "SSL_CERT_DIR",
+        str(capath),
     )
 
 

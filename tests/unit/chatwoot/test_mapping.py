@@ -56,7 +56,7 @@ def test_message_without_id_is_a_clear_error() -> None:
 
 
 def test_conversation_states_team_labels_channel() -> None:
-    base = {
+    base: mapping.Json = {
         "id": 3,
         "status": "open",
         "created_at": 1_700_000_000.5,

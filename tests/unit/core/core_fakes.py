@@ -6,8 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from core_factories import T0, operator, queue
-
 from operator_app.net.api import ApiClient
 from operator_app.net.errors import ApiError, ServerUnreachable
 from operator_app.protocol.errors import ErrorCode
@@ -24,6 +22,7 @@ from operator_app.protocol.models import (
     SendMessageResponse,
     Template,
 )
+from tests.unit.core.core_factories import T0, operator, queue
 
 
 class FakeApi:

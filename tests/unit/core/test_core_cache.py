@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from core_factories import T0, dialog, fill_cache_file, message, operator, queue
 
 from operator_app.core import cache as cache_module
 from operator_app.core.cache import Cache, CacheError, cache_path_for
 from operator_app.core.rows import DeliveryState, Section
 from operator_app.core.schema import PENDING_BASE, SCHEMA_VERSION
+from operator_app.core.trusted import operator_info
 from operator_app.protocol.models import Author, DialogState, MessageKind
+from tests.unit.core.core_factories import T0, dialog, fill_cache_file, message, operator, queue
 
 
 @pytest.fixture
@@ -147,7 +148,7 @@ def test_sections(cache: Cache) -> None:
     cache.upsert_dialog(dialog(3, state=DialogState.WAITING, queue_id=99))
     cache.upsert_dialog(dialog(4, assignee_id=1, state=DialogState.CLOSED, minutes=3))
     cache.upsert_dialog(dialog(5, assignee_id=2, state=DialogState.ACTIVE, queue_id=77))
-    me = operator(1, supervised_queue_ids=[77])
+    me = operator_info(operator(1, supervised_queue_ids=[77]))
 
     def ids(section: Section) -> list[int]:
         rows = cache.list_dialogs(section, me, midnight=midnight)
@@ -163,7 +164,7 @@ def test_sections(cache: Cache) -> None:
 
 def test_filters_and_row_fields(cache: Cache) -> None:
     midnight = T0.replace(hour=0)
-    me = operator(1)
+    me = operator_info(operator(1))
     cache.upsert_dialog(dialog(1, assignee_id=1, tags=["vip"], contact_name="Иван Петров"))
     cache.upsert_dialog(dialog(2, assignee_id=1, contact_name="John"))
     cache.save_draft(2, "half typed", T0)

@@ -24,7 +24,10 @@ def test_token_round_trip_under_a_service_per_server(test_keyring: MemoryKeyring
     assert store.get_token("anna") is None
 
 
-@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
+@pytest.mark.parametrize(
+    "backend",
+    [fail.Keyring(), null.Keyring()],  # type: ignore[no-untyped-call]  # keyring: unannotated
+)
 def test_no_keyring_is_reported_and_nothing_is_stored(
     backend: keyring.backend.KeyringBackend,
 ) -> None:
@@ -40,10 +43,14 @@ def test_chainer_of_nothing_is_no_keyring() -> None:
         backends: ClassVar[list[keyring.backend.KeyringBackend]] = []  # a headless box
 
     class FailChainer(chainer.ChainerBackend):
-        backends: ClassVar[list[keyring.backend.KeyringBackend]] = [fail.Keyring()]
+        backends: ClassVar[list[keyring.backend.KeyringBackend]] = [
+            fail.Keyring()  # type: ignore[no-untyped-call]  # keyring: unannotated
+        ]
 
-    assert not CredentialStore("https://x.example", backend=EmptyChainer()).available
-    assert not CredentialStore("https://x.example", backend=FailChainer()).available
+    empty = EmptyChainer()  # type: ignore[no-untyped-call]  # keyring: unannotated
+    failing = FailChainer()  # type: ignore[no-untyped-call]  # keyring: unannotated
+    assert not CredentialStore("https://x.example", backend=empty).available
+    assert not CredentialStore("https://x.example", backend=failing).available
 
 
 def test_backend_name_is_reported() -> None:

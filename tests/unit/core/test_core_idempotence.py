@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from core_factories import dialog, message, operator
-from core_fakes import FakeApi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +12,8 @@ from operator_app.core.cache import Cache
 from operator_app.core.sync import SyncEngine
 from operator_app.protocol.events import DialogUpdated, Event, MessageCreated
 from operator_app.protocol.models import Author, DialogState
+from tests.unit.core.core_factories import dialog, message, operator
+from tests.unit.core.core_fakes import FakeApi
 
 
 @st.composite

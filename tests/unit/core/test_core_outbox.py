@@ -7,8 +7,6 @@ import random
 from pathlib import Path
 
 import pytest
-from core_factories import T0
-from core_fakes import FakeApi
 
 from operator_app.core.cache import Cache
 from operator_app.core.outbox import Outbox
@@ -17,6 +15,8 @@ from operator_app.net.errors import ApiError
 from operator_app.net.realtime import Backoff
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import Message, MessageKind
+from tests.unit.core.core_factories import T0
+from tests.unit.core.core_fakes import FakeApi
 
 
 class Harness:

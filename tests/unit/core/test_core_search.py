@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from core_factories import T0, dialog, message
 
 from operator_app.core.cache import Cache, fts_query
 from operator_app.protocol.models import MessageKind
+from tests.unit.core.core_factories import T0, dialog, message
 
 
 @pytest.fixture

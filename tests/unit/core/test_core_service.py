@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from core_factories import T0, dialog, operator
-from core_fakes import FakeApi
 
 from operator_app.core.cache import Cache
 from operator_app.core.changes import Change, ConnectionChanged, DialogsChanged, Notice
@@ -18,10 +17,12 @@ from operator_app.core.errors import ActionError
 from operator_app.core.profiles import ServerProfile
 from operator_app.core.service import DeskService
 from operator_app.net.errors import ApiError
-from operator_app.net.realtime import ConnectionState, Phase
+from operator_app.net.realtime import ConnectionState, Phase, RealtimeConnection
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.limits import MAX_COMMENT_CHARS
 from operator_app.protocol.models import DialogState, MessageKind
+from tests.unit.core.core_factories import T0, dialog, operator
+from tests.unit.core.core_fakes import FakeApi
 
 
 class FakeRealtime:
@@ -56,16 +57,16 @@ class Desk:
         self.sockets: list[FakeRealtime] = []
         self.changes: list[Change] = []
 
-        def factory(*args: Any, **kwargs: Any) -> FakeRealtime:
+        def factory(*args: Any, **kwargs: Any) -> RealtimeConnection:
             socket = FakeRealtime(*args, **kwargs)
             self.sockets.append(socket)
-            return socket
+            return cast(RealtimeConnection, socket)  # a fake with the connection's surface
 
         self.service = DeskService(
             profile=ServerProfile("t", "http://127.0.0.1:9", login="anna"),
             cache=self.cache,
             api=self.api.as_client(),
-            realtime_factory=factory,  # type: ignore[arg-type]
+            realtime_factory=factory,
             **({"clock": lambda: T0} | options),
         )
         self.service.subscribe(self.changes.append)
@@ -161,7 +162,7 @@ async def test_the_app_freezes_its_heap_once_at_the_first_online(
 
     freezes: list[int] = []
     monkeypatch.setattr(heap, "_frozen", False)  # a fresh process, as far as heap knows
-    monkeypatch.setattr(heap.gc, "freeze", lambda: freezes.append(1))
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))  # the gc module heap calls
     desk = Desk(tmp_path)
     desk.service.settle_heap_online = settle  # the app sets it; tests and tools never do
     await desk.service.start()
@@ -180,9 +181,8 @@ async def test_the_app_freezes_its_heap_once_at_the_first_online(
 async def test_the_deep_check_of_a_large_cache_waits_then_reports_damage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core_factories import fill_cache_file
-
     from operator_app.core import cache as cache_module
+    from tests.unit.core.core_factories import fill_cache_file
 
     monkeypatch.setattr(cache_module, "FULL_CHECK_BYTES", 0)  # every file counts as large
     path = tmp_path / "c.sqlite3"
@@ -206,7 +206,7 @@ async def test_the_deep_check_of_a_large_cache_waits_then_reports_damage(
 
 @pytest.mark.asyncio
 async def test_the_token_is_read_off_the_loop_thread_and_a_close_meanwhile_starts_nothing(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
 
@@ -220,7 +220,7 @@ async def test_the_token_is_read_off_the_loop_thread_and_a_close_meanwhile_start
         release.wait(5)
         return "t0ken"
 
-    desk.service.credentials.get_token = slow_token  # type: ignore[method-assign]
+    monkeypatch.setattr(desk.service.credentials, "get_token", slow_token)
     starting = asyncio.create_task(desk.service.start())
     for _ in range(100):
         await asyncio.sleep(0.01)

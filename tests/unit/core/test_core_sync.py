@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
-from core_factories import dialog, message, operator
-from core_fakes import FakeApi
 
 from operator_app.core.cache import Cache
 from operator_app.core.changes import (
@@ -33,7 +32,9 @@ from operator_app.protocol.events import (
     TemplateDeleted,
     Typing,
 )
-from operator_app.protocol.models import Author, DialogState
+from operator_app.protocol.models import Author, Dialog, DialogState, Page
+from tests.unit.core.core_factories import dialog, message, operator
+from tests.unit.core.core_fakes import FakeApi
 
 
 class Harness:
@@ -200,19 +201,21 @@ async def test_snapshot_learns_the_fate_of_dialogs_no_longer_listed(harness: Har
 
 
 @pytest.mark.asyncio
-async def test_a_resync_during_a_snapshot_repeats_it(harness: Harness) -> None:
+async def test_a_resync_during_a_snapshot_repeats_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gate = asyncio.Event()
     original = harness.api.dialogs
     calls = 0
 
-    async def slow_dialogs(*args: object, **kwargs: object) -> object:
+    async def slow_dialogs(*args: Any, **kwargs: Any) -> Page[Dialog]:
         nonlocal calls
         calls += 1
         if calls == 1:
             await gate.wait()
-        return await original(*args, **kwargs)  # type: ignore[arg-type]
+        return await original(*args, **kwargs)
 
-    harness.api.dialogs = slow_dialogs  # type: ignore[method-assign]
+    monkeypatch.setattr(harness.api, "dialogs", slow_dialogs)
     harness.api.dialog_list = [dialog(1)]
     await harness.hello(head=5)  # the snapshot waits on the gate
     harness.api.dialog_list = [dialog(1), dialog(2)]  # changed after the first page was read...

@@ -7,8 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from core_factories import dialog, message, operator
-from core_fakes import FakeApi
 
 from operator_app.core.cache import Cache
 from operator_app.core.changes import Change, MessagesChanged
@@ -16,6 +14,8 @@ from operator_app.core.schema import MIGRATIONS, SCHEMA_VERSION
 from operator_app.core.sync import SyncEngine
 from operator_app.protocol.events import EventFrame, MessageCreated, MessageUpdated
 from operator_app.protocol.models import Attachment
+from tests.unit.core.core_factories import dialog, message, operator
+from tests.unit.core.core_fakes import FakeApi
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from operator_app.core.rows import OperatorInfo
 from operator_app.core.staffing import operators_needed
 from operator_app.core.supervision import (
     CSV_COLUMNS,
@@ -17,6 +18,7 @@ from operator_app.core.supervision import (
     report_csv_rows,
     write_report_csv,
 )
+from operator_app.core.trusted import operator_info
 from operator_app.protocol.models import Operator, OperatorStatus, Role
 from operator_app.protocol.reports import BucketSize, Report, ReportRow
 
@@ -46,8 +48,10 @@ def hourly(days: int, arrivals_at: dict[int, int], handling: float) -> Report:
     )
 
 
-def person(role: Role) -> Operator:
-    return Operator(id=1, login="x", name="X", role=role, status=OperatorStatus.ONLINE)
+def person(role: Role) -> OperatorInfo:
+    return operator_info(
+        Operator(id=1, login="x", name="X", role=role, status=OperatorStatus.ONLINE)
+    )
 
 
 def test_only_supervisors_and_admins_may_supervise() -> None:

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core_factories import dialog, message, operator
-from core_fakes import FakeApi
 
 from operator_app.core.cache import Cache
 from operator_app.core.changes import Assigned, Change, DialogsChanged, MessagesChanged
@@ -28,6 +26,8 @@ from operator_app.protocol.events import (
     ServerFrame,
 )
 from operator_app.protocol.models import Author, DialogState, MessageKind
+from tests.unit.core.core_factories import dialog, message, operator
+from tests.unit.core.core_fakes import FakeApi
 
 PENDING_KEY = "c-pending-1"
 

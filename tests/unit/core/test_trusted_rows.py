@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core_factories import T0, dialog, message, operator
 
 from operator_app.core.cache import Cache
 from operator_app.core.rows import DialogInfo, OperatorInfo, PreviewInfo
@@ -37,6 +36,7 @@ from operator_app.protocol.models import (
     OperatorStatus,
     Role,
 )
+from tests.unit.core.core_factories import T0, dialog, message, operator
 
 
 def full_dialog(**over: Any) -> Dialog:

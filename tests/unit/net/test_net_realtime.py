@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -156,7 +156,7 @@ class Client:
             assert time.monotonic() < deadline, f"timed out; states: {self.states}"
             await asyncio.sleep(0.01)
 
-    async def __aenter__(self) -> Client:
+    async def __aenter__(self) -> Self:
         self.task = asyncio.create_task(self.conn.run())
         return self
 
@@ -441,7 +441,7 @@ async def test_a_server_that_never_says_hello_is_dropped_without_spinning() -> N
 @pytest.mark.asyncio
 @pytest.mark.allow_warnings
 async def test_a_failing_since_cursor_callback_is_logged_and_retried(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def script(ws: ServerConnection, index: int) -> None:
         await ws.send(hello())
@@ -457,7 +457,7 @@ async def test_a_failing_since_cursor_callback_is_logged_and_retried(
         return None
 
     async with scripted(script) as (server, url), Client(url) as client:
-        client.read_cursor = flaky_cursor  # type: ignore[method-assign]
+        monkeypatch.setattr(client, "read_cursor", flaky_cursor)
         await client.wait_for(lambda: client.conn.state.phase is Phase.ONLINE)
     assert len(server.auths) == 1 and calls == 2
     assert any("failed unexpectedly" in r.getMessage() for r in caplog.records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -102,7 +103,7 @@ def test_rate_limiter_counts_failures_per_login_and_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(security.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])  # the time module security reads
     limiter = security.LoginRateLimiter(per_login=3, per_address=5, window_seconds=60)
     for _ in range(3):
         assert limiter.retry_after("Anna", "1.2.3.4") == 0
