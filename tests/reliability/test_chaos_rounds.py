@@ -128,7 +128,11 @@ async def test_proxy_chaos_rounds_deliver_exactly_once_and_caches_converge(
             service.retry_connection_now()
             service.outbox.wake()
         for login, service in services.items():
-            await eventually(lambda s=service: s.cache.outbox_size() == 0, 60, f"{login} drained")
+
+            def drained(s: DeskService = service) -> bool:
+                return s.cache.outbox_size() == 0
+
+            await eventually(drained, 60, f"{login} drained")
         lost = duplicated = 0
         olga = await logged_in(url, "olga")
         try:

@@ -89,8 +89,8 @@ def test_hostile_customer_text_is_plain_and_keeps_the_layout(
                 assert painted.boundingRect().height() <= shape.text.height() + 2
                 if message.text == MARKUP:  # rich text would show only "bold" and no tags
                     literal = QFontMetrics(font).horizontalAdvance(MARKUP)
-                    lines = max(1, shape.text.height() // QFontMetrics(font).lineSpacing())
-                    assert shape.text.width() * lines >= 0.8 * literal
+                    rows = max(1, shape.text.height() // QFontMetrics(font).lineSpacing())
+                    assert shape.text.width() * rows >= 0.8 * literal
             shot = tab.grab()
             assert not shot.isNull() and shot.width() == tab.width()
             path = tmp_path / "hostile-text.png"

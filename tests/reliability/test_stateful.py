@@ -10,8 +10,9 @@ import asyncio
 import random
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -46,6 +47,7 @@ from tests.helpers.reliability_world import (
 
 EXAMPLES = sized(5, 60)
 STEPS = sized(15, 40)
+T = TypeVar("T")
 
 
 class World:
@@ -78,8 +80,8 @@ class DeskMachine(RuleBasedStateMachine):
         self.tag = uuid.uuid4().hex[:6]
         World.examples += 1
 
-    def run(self, coro: object) -> object:
-        return self.loop.run_until_complete(coro)  # type: ignore[arg-type]
+    def run(self, coro: Awaitable[T]) -> T:
+        return self.loop.run_until_complete(coro)
 
     # ---- setup ----------------------------------------------------------------------------
 

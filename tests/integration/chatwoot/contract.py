@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extras
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]

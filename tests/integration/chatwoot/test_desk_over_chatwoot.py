@@ -19,6 +19,7 @@ from operator_app.core.service import DeskService
 from operator_app.net.chatwoot import ChatwootApi, ChatwootRealtime
 from operator_app.net.realtime import Backoff, Phase, RealtimeConnection
 from operator_app.protocol.models import DialogState, MessageKind
+from tests.helpers.desk_rows import dialog_of, message_state
 
 from .contract import CheckingTransport
 from .fake_server import ACCOUNT, ME, PUBSUB, TOKEN, FakeChatwoot
@@ -84,15 +85,15 @@ async def test_desk_over_chatwoot(service: DeskService, fake: FakeChatwoot) -> N
     row = service.send(11, "on my way")
     await until(
         lambda: (
-            service.cache.message(row.key) is not None
-            and service.cache.message(row.key).state is DeliveryState.SENT
-        ),  # type: ignore[union-attr]
+            (sent := service.cache.message(row.key)) is not None
+            and sent.state is DeliveryState.SENT
+        ),
         "the reply is sent",
     )
     note = service.send(11, "call him back", MessageKind.COMMENT)
     await until(lambda: texts(service, 11).count("call him back") == 1, "the note")
     await until(
-        lambda: service.cache.message(note.key).state is DeliveryState.SENT,  # type: ignore[union-attr]
+        lambda: message_state(service, note.key) is DeliveryState.SENT,
         "the note is sent",
     )
     assert [m["content"] for m in fake.messages].count("on my way") == 1
@@ -116,7 +117,7 @@ async def test_desk_over_chatwoot(service: DeskService, fake: FakeChatwoot) -> N
     await until(lambda: "missed 2" in texts(service, 11), "the catch-up of messages")
     await until(lambda: service.dialog(13) is not None, "the catch-up of new conversations")
     await until(
-        lambda: service.dialog(12).dialog.state is DialogState.CLOSED,  # type: ignore[union-attr]
+        lambda: dialog_of(service, 12).state is DialogState.CLOSED,
         "the catch-up of a status change",
     )
     fake.add_message(11, "after the reconnect")
@@ -163,7 +164,7 @@ async def test_attachment_fails_clearly_and_nothing_is_sent(
     before = len(fake.messages)
     row = service.send(11, "see attached", attachment_paths=[picture])
     await until(
-        lambda: service.cache.message(row.key).state is DeliveryState.FAILED,  # type: ignore[union-attr]
+        lambda: message_state(service, row.key) is DeliveryState.FAILED,
         "the message fails for good",
     )
     failed = service.cache.message(row.key)

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from operator_app.core.credentials import CredentialStore
 from operator_app.core.profiles import ServerProfile
 from operator_app.core.service import DeskService
 from operator_app.net.api import ApiClient
-from operator_app.net.realtime import Backoff, Phase
+from operator_app.net.realtime import Backoff, Phase, RealtimeConnection
 from operator_app.protocol import routes
 from operator_app.protocol.models import Channel, InboundAccepted, InboundMessage, Message
 from operator_app.server.db import sqlite_url
@@ -127,11 +128,9 @@ class Services:
         self.open.remove(service)
 
 
-def _fast_realtime(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-    from operator_app.net.realtime import RealtimeConnection
-
+def _fast_realtime(*args: Any, **kwargs: Any) -> RealtimeConnection:
     kwargs["backoff"] = Backoff(base=0.05, cap=0.5)
-    return RealtimeConnection(*args, **kwargs)  # type: ignore[arg-type]
+    return RealtimeConnection(*args, **kwargs)
 
 
 @pytest_asyncio.fixture

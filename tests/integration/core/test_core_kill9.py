@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer, server_messages
 
 from operator_app.core.cache import Cache
 from operator_app.net.api import ApiClient
 from operator_app.protocol.models import DialogScope
 from tests.helpers.fault_proxy import FaultProxy
+from tests.integration.core.conftest import LiveServer, server_messages
 
 ROOT = Path(__file__).resolve().parents[3]
 COUNT = 12

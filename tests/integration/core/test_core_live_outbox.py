@@ -7,13 +7,20 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer, Services, eventually, online, server_messages
 
 from operator_app.core.changes import ConnectionChanged
 from operator_app.core.rows import DeliveryState, Section
 from operator_app.core.service import DeskService
 from operator_app.net.realtime import Phase
+from tests.helpers.desk_rows import message_state
 from tests.helpers.fault_proxy import FaultProxy
+from tests.integration.core.conftest import (
+    LiveServer,
+    Services,
+    eventually,
+    online,
+    server_messages,
+)
 
 
 async def assert_exactly_once_in_order(url: str, dialog_id: int, texts: list[str]) -> None:
@@ -75,7 +82,7 @@ async def test_offline_start_reads_searches_composes_and_delivers_later(
     assert any(
         isinstance(c, ConnectionChanged) and c.state.phase is Phase.RECONNECTING for c in changes
     )
-    assert offline.cache.message(row.key).state == DeliveryState.PENDING  # type: ignore[union-attr]
+    assert message_state(offline, row.key) == DeliveryState.PENDING
 
     live_server.start()
     await online(offline)
@@ -120,9 +127,11 @@ async def test_faulty_network_loses_and_duplicates_nothing(
         assert sum(proxy.faults.values()) > 0
         for d in dialogs:
             await assert_exactly_once_in_order(live_server.url, d, texts[d])
-            await eventually(
-                lambda d=d: [m.state for m in service.messages(d)][-1] == DeliveryState.SENT
-            )
+
+            def last_sent(d: int = d) -> bool:
+                return [m.state for m in service.messages(d)][-1] == DeliveryState.SENT
+
+            await eventually(last_sent)
         for dialog_id in inbound:
             assert [m.text for m in service.messages(dialog_id)][:1]
     finally:

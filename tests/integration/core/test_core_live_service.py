@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import LiveServer, Services, eventually, online
 from keyring.backends import fail
 
 from operator_app.core.cache import Cache
@@ -20,7 +19,9 @@ from operator_app.net.errors import ApiError
 from operator_app.net.realtime import Phase
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import OperatorStatus, TemplateIn
+from tests.helpers.desk_rows import message_state
 from tests.helpers.keyring_backend import MemoryKeyring
+from tests.integration.core.conftest import LiveServer, Services, eventually, online
 
 
 @pytest.mark.asyncio
@@ -72,7 +73,8 @@ async def test_wrong_password_is_an_action_error(
 async def test_without_a_keyring_it_says_so_and_writes_no_secret(
     live_server: LiveServer, services: Services, tmp_path: Path, hermetic_dirs: Path
 ) -> None:
-    store = CredentialStore(live_server.url, backend=fail.Keyring())
+    no_keyring = fail.Keyring()  # type: ignore[no-untyped-call]  # keyring: unannotated
+    store = CredentialStore(live_server.url, backend=no_keyring)
     service, changes = await services.make(live_server.url, credentials=store)
     await online(service)
     assert any(isinstance(c, Notice) and "password" in c.text for c in changes)
@@ -162,12 +164,12 @@ async def test_retry_after_a_failure(live_server: LiveServer, services: Services
     await online(service)
     dialog_id = service.dialogs(Section.WAITING)[0].dialog.id  # not mine: refused
     row = service.send(dialog_id, "not mine yet")
-    await eventually(lambda: service.cache.message(row.key).state == DeliveryState.FAILED)  # type: ignore[union-attr]
+    await eventually(lambda: message_state(service, row.key) == DeliveryState.FAILED)
     with pytest.raises(ActionError):
         service.retry("no-such-key")
     await service.take(dialog_id)
     service.retry(row.key)
-    await eventually(lambda: service.cache.message(row.key).state == DeliveryState.SENT)  # type: ignore[union-attr]
+    await eventually(lambda: message_state(service, row.key) == DeliveryState.SENT)
     with pytest.raises(ActionError):
         service.send(dialog_id, "   ")
 

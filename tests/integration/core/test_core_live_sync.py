@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from conftest import LiveServer, Services, eventually, online
 
 from operator_app.core.changes import Assigned, DialogsChanged, MessagesChanged
 from operator_app.core.errors import ActionError, OfflineError
 from operator_app.core.rows import DeliveryState, Section
 from operator_app.net.api import ApiClient
 from operator_app.protocol.models import DialogState
+from tests.helpers.desk_rows import me_of, message_state
+from tests.integration.core.conftest import LiveServer, Services, eventually, online
 
 
 @pytest.mark.asyncio
@@ -106,7 +107,7 @@ async def test_actions_apply_at_once_and_refusals_are_action_errors(
     waiting = service.dialogs(Section.WAITING)[0].dialog.id
     await service.take(waiting)
     row = service.dialog(waiting)
-    assert row is not None and row.dialog.assignee_id == service.me.id  # type: ignore[union-attr]
+    assert row is not None and row.dialog.assignee_id == me_of(service).id
     assert Assigned(waiting) not in changes  # my own take is no news
     await service.close_dialog(waiting, resolution="done", tags=["test"])
     row = service.dialog(waiting)
@@ -116,7 +117,7 @@ async def test_actions_apply_at_once_and_refusals_are_action_errors(
         await service.close_dialog(waiting)
     assert refused.value.message
     sent = service.send(waiting, "to a closed dialog")
-    await eventually(lambda: service.cache.message(sent.key).state == DeliveryState.FAILED)  # type: ignore[union-attr]
+    await eventually(lambda: message_state(service, sent.key) == DeliveryState.FAILED)
     failed = service.cache.message(sent.key)
     assert failed is not None and failed.error
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import LiveServer, Services, eventually, online, server_messages
 
 from operator_app.core.changes import Assigned, TypingChanged
 from operator_app.core.errors import ActionError
@@ -15,6 +14,14 @@ from operator_app.core.rows import DeliveryState, Section
 from operator_app.protocol import routes
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import Channel, OperatorStatus
+from tests.helpers.desk_rows import message_state
+from tests.integration.core.conftest import (
+    LiveServer,
+    Services,
+    eventually,
+    online,
+    server_messages,
+)
 
 
 @pytest.mark.asyncio
@@ -75,7 +82,7 @@ async def test_a_file_goes_through_the_outbox(
     invoice = tmp_path / "счёт.txt"
     invoice.write_text("total: 100")
     row = anna.send(dialog_id, "the invoice", attachment_paths=[invoice])
-    await eventually(lambda: anna.cache.message(row.key).state == DeliveryState.SENT)  # type: ignore[union-attr]
+    await eventually(lambda: message_state(anna, row.key) == DeliveryState.SENT)
     sent = anna.cache.message(row.key)
     assert sent is not None and [a.name for a in sent.attachments] == ["счёт.txt"]
     [stored] = [

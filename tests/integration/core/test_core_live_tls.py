@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import online
 
 from operator_app.core.bootstrap import build_service
 from operator_app.core.profiles import ServerProfile
 from operator_app.core.rows import Section
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.core.conftest import online
 
 
 @pytest.mark.asyncio

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from server_helpers import Api, Ws, run_cli
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api, Ws, run_cli
 
 SECRET = "small-world-secret"
 PG_ENV = "OPERATOR_TEST_PG_URL"

@@ -138,7 +138,7 @@ class Ws:
         """hello, the replayed frames, and the frame that ended the replay."""
         hello = self.recv()
         assert hello["type"] == "hello", hello
-        replayed = []
+        replayed: list[Json] = []
         while True:
             frame = self.recv()
             if frame["type"] in ("replay_done", "resync_required"):

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from server_helpers import Api
-
 from operator_app.protocol import routes
 from operator_app.protocol.limits import MAX_UPLOAD_BYTES
+from tests.integration.server.server_helpers import Api
 
 Login = Callable[..., Api]
 

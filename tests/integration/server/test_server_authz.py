@@ -8,14 +8,14 @@ work there); ``wait_out`` waiting in Billing; ``other_out`` boris's active Billi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-from server_helpers import Api
 
 from operator_app.protocol import routes
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api
 
 OK = "ok"
 F = "forbidden"
@@ -27,7 +27,7 @@ SUPERVISES = (OK, OK, OK, OK)
 READ = {"anna": (OK, OK, F, F), "elena": (F, OK, F, F), "olga": SUPERVISES, "admin": SUPERVISES}
 MANAGE = {"anna": (OK, NA, F, F), "elena": (F, NA, F, F), "olga": SUPERVISES, "admin": SUPERVISES}
 TAKE = {"anna": (OK, OK, F, F), "elena": (F, OK, F, F), "olga": SUPERVISES, "admin": SUPERVISES}
-EXPECTED: dict[str, dict[str, tuple[str, ...]]] = {
+EXPECTED: dict[str, Mapping[str, tuple[str, ...]]] = {
     "view": READ,
     "messages": READ,
     "contact": READ,

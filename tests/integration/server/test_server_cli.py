@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from server_helpers import Api, run_cli
 
 from operator_app.protocol import routes
 from operator_app.server.cli import main
+from tests.integration.server.server_helpers import Api, run_cli
 
 
 def _free_port() -> int:

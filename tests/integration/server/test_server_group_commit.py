@@ -19,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import Api, Json, Ws
 from sqlalchemy import Connection, create_engine, func, insert, select, text
 
 from operator_app.protocol import models as m
@@ -29,6 +28,7 @@ from operator_app.server import schema as s
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.server.service import Backend
 from operator_app.server.txn import Tx
+from tests.integration.server.server_helpers import Api, Json, Ws
 
 CHANNELS = ("telegram", "whatsapp", "viber", "webchat")
 
@@ -142,9 +142,9 @@ def test_concurrent_posts_commit_once_in_few_batches_gap_free(
     sends = [(mine[n % len(mine)], str(uuid.uuid4())) for n in range(20)]
     calls: list[Callable[[], Any]] = []
     for channel, address, external_id in inbound:  # each posted twice: a retry in the batch
-        calls += [lambda c=channel, a=address, e=external_id: post_inbound(srv.url, c, a, e)] * 2
+        calls += [partial(post_inbound, srv.url, channel, address, external_id)] * 2
     for dialog_id, client_msg_id in sends:
-        calls += [lambda d=dialog_id, c=client_msg_id: post_send(anna, d, c)] * 2
+        calls += [partial(post_send, anna, dialog_id, client_msg_id)] * 2
     batches_before = backend_of(srv).writer.batches
     with writes_held(srv):
         pending = threading.Thread(target=lambda: results.extend(run_all(calls)))
@@ -198,7 +198,11 @@ def test_a_refused_send_in_a_batch_fails_alone(
     calls: list[Callable[[], Any]] = []
     for n in range(12):
         dialog_id = closed if n in (3, 8) else open_dialogs[n % len(open_dialogs)]
-        calls.append(lambda d=dialog_id: post_send(anna, d, str(uuid.uuid4())))
+
+        def send_new(d: int = dialog_id) -> httpx.Response:
+            return post_send(anna, d, str(uuid.uuid4()))
+
+        calls.append(send_new)
     with writes_held(srv):
         results: list[Any] = []
         pending = threading.Thread(target=lambda: results.extend(run_all(calls)))
@@ -236,13 +240,9 @@ def test_a_job_that_breaks_midway_loses_nothing_of_the_others(
 
     before = database_facts(database_url)
     with writes_held(srv, settle=0.0):
-        firsts = [
-            backend.writer.submit(lambda tx, n=n: _customer(backend, tx, n)) for n in range(5)
-        ]
+        firsts = [backend.writer.submit(partial(_customer, backend, n=n)) for n in range(5)]
         culprit = backend.writer.submit(broken)
-        lasts = [
-            backend.writer.submit(lambda tx, n=n: _customer(backend, tx, n)) for n in range(5, 9)
-        ]
+        lasts = [backend.writer.submit(partial(_customer, backend, n=n)) for n in range(5, 9)]
     answers = [f.result(timeout=30) for f in firsts + lasts]
     with pytest.raises(RuntimeError, match="boom"):
         culprit.result(timeout=30)
@@ -380,7 +380,9 @@ def test_the_loop_hands_its_jobs_to_the_thread_while_writes_are_held(
         pytest.skip("only SQLite writes on the loop")
     writer = backend_of(srv).writer
     on_loop, batches = writer.batches_on_loop, writer.batches
-    calls = [partial(post_inbound, srv.url, "viber", f"@held-{n}", f"held-{n}") for n in range(6)]
+    calls: list[Callable[[], Any]] = [
+        partial(post_inbound, srv.url, "viber", f"@held-{n}", f"held-{n}") for n in range(6)
+    ]
     results: list[Any] = []
     with writes_held(srv):
         pending = threading.Thread(target=lambda: results.extend(run_all(calls)))

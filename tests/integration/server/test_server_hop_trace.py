@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from server_helpers import Api, Ws, customer_says
 
 from operator_app.server import hub
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api, Ws, customer_says
 
 
 def trace_lines(out: io.StringIO, count: int, timeout: float = 5.0) -> list[list[float]]:

@@ -166,7 +166,7 @@ def test_a_remembered_secret_still_refuses_others_and_a_rotation(
     not_ascii = httpx.post(
         server.url + routes.INBOUND.format(channel="telegram"),
         json=message(),
-        headers={"X-Channel-Secret": "démo".encode("latin-1")},
+        headers={b"X-Channel-Secret": "démo".encode("latin-1")},
     )
     assert not_ascii.status_code == 401
     assert server.backend is not None

@@ -6,16 +6,22 @@ import random
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 import trustme
-from server_helpers import Api, Ws
 
 from operator_app.protocol import routes
 from operator_app.protocol.limits import MAX_MESSAGE_CHARS
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api, Json, Ws
+
+
+def at_cursor(cursor: int) -> Callable[[Json], bool]:
+    """Matches the event frame of one cursor."""
+    return lambda frame: frame.get("cursor") == cursor
 
 
 def test_the_customer_answers_the_operator_live() -> None:
@@ -30,7 +36,7 @@ def test_the_customer_answers_the_operator_live() -> None:
         anna.send(russian["id"], "Здравствуйте! Уже смотрю ваш заказ.")
         anna.send(russian["id"], "внутренняя пометка", kind="comment")
         anna.send(english["id"], "Hello! Let me check that for you.")
-        replies = {}
+        replies: dict[int, str] = {}
         while len(replies) < 2:
             frame = ws.until(
                 lambda f: (
@@ -92,7 +98,7 @@ def test_a_client_that_stops_reading_is_dropped_without_slowing_others() -> None
             text = "".join(rnd.choice(alphabet) for _ in range(MAX_MESSAGE_CHARS))
             cursor = anna.send(dialog_id, text)["cursor"]
             sent += 1
-            got = fast.until(lambda f, c=cursor: f.get("cursor") == c, timeout=5)
+            got = fast.until(at_cursor(cursor), timeout=5)
             assert got["event"]["message"]["text"] == text  # the reader keeps up throughout
         # dropped from the fan-out; its close frame (4004) waits behind the unread backlog,
         # which this test does not drain (see the hub unit tests for the close code)
@@ -124,7 +130,7 @@ def test_frames_held_back_by_a_full_socket_arrive_later_in_order() -> None:
         while queued < 3 and len(sent) < 2000:  # until the socket has pushed back a while
             text = "".join(rnd.choice("абвгдеёжз ") for _ in range(MAX_MESSAGE_CHARS))
             sent.append(anna.send(dialog_id, text)["cursor"])
-            fast.until(lambda f, c=sent[-1]: f.get("cursor") == c, timeout=5)
+            fast.until(at_cursor(sent[-1]), timeout=5)
             queued = max(c.outbox.qsize() for c in srv.backend.hub._targets(None))
         assert queued >= 3, "the socket never pushed back: the test proves nothing"
         got = [paused.until(lambda f: f.get("cursor") is not None, timeout=10) for _ in sent]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from server_helpers import Api
 
 from operator_app.protocol import PROTOCOL_VERSION, routes
 from operator_app.protocol.limits import MAX_MESSAGE_CHARS, MAX_REQUEST_BYTES
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api
 
 Login = Callable[..., Api]
 
@@ -219,7 +219,7 @@ def test_oversized_streamed_body_is_refused(server: EmbeddedServer, login: Login
     anna = login("anna")
     path = routes.MESSAGES.format(dialog_id=anna.dialogs("mine")[0]["id"])
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(40):
             yield b"x" * 10_000
 

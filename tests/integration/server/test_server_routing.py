@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import SECRET
-from server_helpers import Api, Ws, customer_says
-
 from operator_app.protocol import routes
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.conftest import SECRET
+from tests.integration.server.server_helpers import Api, Ws, customer_says
 
 Login = Callable[..., Api]
 

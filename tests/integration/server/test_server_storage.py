@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-from server_helpers import Api, Ws, customer_says
-
 from operator_app.protocol import routes
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api, Ws, customer_says
 
 
 def test_demo_world_round_trip(database_url: str) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from server_helpers import Api, Ws
-
 from operator_app.protocol import routes
+from tests.integration.server.server_helpers import Api, Ws
 
 Login = Callable[..., Api]
 Socket = Callable[..., Ws]

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-from server_helpers import Api, Ws, customer_says, event_kinds
 
 from operator_app.protocol import PROTOCOL_VERSION, routes
 from operator_app.protocol import events as ev
@@ -20,6 +19,7 @@ from operator_app.protocol.errors import (
 )
 from operator_app.protocol.limits import MAX_WS_FRAME_BYTES
 from operator_app.server.embedded import EmbeddedServer
+from tests.integration.server.server_helpers import Api, Ws, customer_says, event_kinds
 
 Login = Callable[..., Api]
 Socket = Callable[..., Ws]
@@ -88,7 +88,7 @@ def test_events_during_replay_are_neither_lost_nor_doubled(
     sent = [anna.send(dialog_id, f"до {i}")["cursor"] for i in range(30)]
     ws = websocket(anna, since=0)
     more = [anna.send(dialog_id, f"во время {i}")["cursor"] for i in range(10)]
-    received = []
+    received: list[int] = []
     while len(received) < len(sent) + len(more):
         frame = ws.recv()
         if frame["type"] == "event":
@@ -243,9 +243,10 @@ def test_typing_is_ephemeral_both_ways(
 
 def _address_of(api: Api, dialog: dict[str, object]) -> str:
     card = api.ok("GET", routes.CONTACT.format(contact_id=dialog["contact_id"]))
-    return next(
+    address: str = next(
         i["address"] for i in card["contact"]["identities"] if i["channel"] == dialog["channel"]
     )
+    return address
 
 
 def test_inbound_message_creates_a_dialog_visible_live(

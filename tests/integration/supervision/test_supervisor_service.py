@@ -16,6 +16,7 @@ from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import MessageKind, OperatorStatus
 from operator_app.protocol.reports import BucketSize
 from operator_app.server.embedded import EmbeddedServer
+from tests.helpers.desk_rows import dialog_of, me_of
 
 
 @pytest.fixture
@@ -61,9 +62,9 @@ async def test_supervisor_service_end_to_end(server: EmbeddedServer, tmp_path: P
 
         await supervision.take_over(dialog_id)
         row = desk.dialog(dialog_id)
-        assert row is not None and row.dialog.assignee_id == desk.me.id  # type: ignore[union-attr]
+        assert row is not None and row.dialog.assignee_id == me_of(desk).id
         await supervision.reassign(dialog_id, anna.operator_id, "Вернула вам")
-        assert desk.dialog(dialog_id).dialog.assignee_id == anna.operator_id  # type: ignore[union-attr]
+        assert dialog_of(desk, dialog_id).assignee_id == anna.operator_id
         assert desk.dialogs(Section.SUPERVISED)
     finally:
         await desk.close()
@@ -80,7 +81,7 @@ async def test_an_operator_is_refused_by_the_server(server: EmbeddedServer, tmp_
         calls = [
             supervision.board(),
             supervision.report(ReportFilter(now - timedelta(days=1), now)),
-            supervision.set_capacity(desk.me.id + 1, 3),  # type: ignore[union-attr]
+            supervision.set_capacity(me_of(desk).id + 1, 3),
         ]
         for call in calls:
             with pytest.raises(ActionError) as refused:
