@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
@@ -44,7 +45,7 @@ async def _drive(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None:
 
         first = model.index(0)
         rect = window.dialog_view.visualRect(first)
-        qtbot.mouseClick(
+        QTest.mouseClick(
             window.dialog_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
         )
         dialog_id = model.dialog_id_at(0)
@@ -53,7 +54,7 @@ async def _drive(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None:
         await wait_until(lambda: tab.model.rowCount() > 0, what="the dialog's history")
 
         type_text(tab.composer, "Здравствуйте! Сейчас проверю ваш заказ.")
-        qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+        QTest.keyClick(tab.composer, Qt.Key.Key_Return)
         assert tab.composer.toPlainText() == ""
         last = tab.model.message_at(tab.model.rowCount() - 1)
         assert last.text == "Здравствуйте! Сейчас проверю ваш заказ."

@@ -19,6 +19,7 @@ from operator_app.core.service import DeskService, Section
 from operator_app.protocol import routes
 from operator_app.protocol.models import Channel, InboundAccepted
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.chat_tab import ChatTab
 from operator_app.ui.main_window import MainWindow
 from tests.helpers.qt_async import wait_until
 
@@ -71,6 +72,13 @@ async def customer_writes(
         )
     assert answer.status_code == 200, answer.text
     return InboundAccepted.model_validate_json(answer.text)
+
+
+def current_tab(window: MainWindow) -> ChatTab:
+    """The chat tab in front; the test fails when there is none."""
+    tab = window.current_tab()
+    assert tab is not None, "no chat tab in front"
+    return tab
 
 
 async def address_of(service: DeskService, dialog_id: int) -> tuple[Channel, str]:

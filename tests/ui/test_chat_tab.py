@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -27,14 +28,14 @@ def test_comment_mode_is_impossible_to_miss_and_sends_a_comment(
             tab = await session.open_tab(session.mine()[0])
             assert tab.send_button.text() == "Send" and not tab.comment_hint.isVisible()
             plain = tab.composer_frame.grab().toImage().pixelColor(3, 3)
-            qtbot.mouseClick(tab.comment_toggle, Qt.MouseButton.LeftButton)
+            QTest.mouseClick(tab.comment_toggle, Qt.MouseButton.LeftButton)
             assert tab.comment_mode and tab.comment_hint.isVisible()
             assert tab.send_button.text() == "Add comment"
             amber = tab.composer_frame.grab().toImage().pixelColor(3, 8)
             assert amber != plain
             assert amber.name().lower() == theme.current().bubble_comment.lower()
             type_text(tab.composer, "Клиент постоянный, дать скидку")
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Return)
             last = tab.model.message_at(tab.model.rowCount() - 1)
             assert last.kind == MessageKind.COMMENT and last.text.startswith("Клиент")
             assert not tab.comment_mode and tab.send_button.text() == "Send"  # back to replies
@@ -104,7 +105,7 @@ def test_attached_files_go_to_the_outbox_and_bad_ones_are_refused(
             assert [Path(p) for h in heads for p in h.attachment_paths] == [receipt.resolve()]
             assert tab.attachments == [] and not tab.attachment_bar.isVisible()
 
-            qtbot.mouseClick(tab.send_button, Qt.MouseButton.LeftButton)  # empty: nothing
+            QTest.mouseClick(tab.send_button, Qt.MouseButton.LeftButton)  # empty: nothing
             assert len(session.service.cache.outbox_heads()) <= 1
 
     run_with_server(qloop, scenario)

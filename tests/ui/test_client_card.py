@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -14,14 +15,20 @@ from operator_app.protocol.models import Channel
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.client_card import ClientCard, DialogIdItemRole
 from tests.helpers.qt_async import wait_until
-from tests.ui.shell_helpers import collect_garbage_here, customer_writes, signed_in_window
+from tests.ui.shell_helpers import (
+    collect_garbage_here,
+    current_tab,
+    customer_writes,
+    signed_in_window,
+)
 
 IVAN = "Иван Петров"  # demo contact with WhatsApp and Telegram, and an old closed dialog
 
 
 def _addresses(card: ClientCard) -> list[str]:
     grid = card.identities_grid
-    labels = [grid.itemAt(n).widget() for n in range(grid.count())]
+    items = [grid.itemAt(n) for n in range(grid.count())]
+    labels = [item.widget() for item in items if item is not None]
     return [w.text() for w in labels if isinstance(w, QLabel) and w.text()]
 
 
@@ -64,8 +71,8 @@ async def _card(server: EmbeddedServer, qtbot: QtBot) -> None:
         await wait_until(lambda: _history(card).get(again.dialog_id), what="it in the history")
         row = list(_history(card)).index(again.dialog_id)
         rect = card.history_list.visualItemRect(card.history_list.item(row))
-        qtbot.mouseClick(card.history_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-        assert window.current_tab().dialog_id == again.dialog_id  # type: ignore[union-attr]
+        QTest.mouseClick(card.history_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert current_tab(window).dialog_id == again.dialog_id
         assert card.dialog_id == again.dialog_id
         await wait_until(lambda: _history(card).get(vip), what="the VIP dialog listed as previous")
 

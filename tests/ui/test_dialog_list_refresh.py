@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from PySide6.QtGui import QFont, QImage, QPixmap
@@ -14,6 +15,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.rows import DialogRow, Section
+from operator_app.core.service import DeskService
+from operator_app.core.trusted import dialog_info
 from operator_app.protocol.models import Channel, Dialog, DialogState
 from operator_app.ui.dialog_list import (
     DialogDelegate,
@@ -22,6 +25,7 @@ from operator_app.ui.dialog_list import (
     DialogRowRole,
     RowLook,
 )
+from tests.helpers.model_tester import check_model
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -38,7 +42,7 @@ def _row(dialog_id: int, unread: int = 0) -> DialogRow:
         created_at=T0,
         updated_at=T0 + timedelta(minutes=dialog_id),
     )
-    return DialogRow(dialog, unread, False, 60)
+    return DialogRow(dialog_info(dialog), unread, False, 60)
 
 
 class FakeService:
@@ -63,6 +67,9 @@ class FakeService:
     def draft(self, dialog_id: int) -> str:
         return ""
 
+    def as_service(self) -> DeskService:
+        return cast(DeskService, self)
+
 
 def _shown(model: DialogListModel) -> list[tuple[int, int]]:
     rows = [model.index(n).data(DialogRowRole) for n in range(model.rowCount())]
@@ -71,8 +78,8 @@ def _shown(model: DialogListModel) -> list[tuple[int, int]]:
 
 def test_a_refresh_reads_only_changed_and_new_rows(qtmodeltester: ModelTester) -> None:
     service = FakeService()
-    model = DialogListModel(service, Section.MINE)  # type: ignore[arg-type]
-    qtmodeltester.check(model)
+    model = DialogListModel(service.as_service(), Section.MINE)
+    check_model(qtmodeltester, model)
     assert service.read == [1, 2, 3, 4]  # the first read takes everything
     service.read.clear()
 
@@ -90,12 +97,12 @@ def test_a_refresh_reads_only_changed_and_new_rows(qtmodeltester: ModelTester) -
     model.refresh(frozenset({2}))
     assert service.read == []  # nothing left to read: the ids say it all
     assert _shown(model) == [(3, 2), (5, 0), (1, 0), (4, 0)]
-    qtmodeltester.check(model)
+    check_model(qtmodeltester, model)
 
 
 def test_a_refresh_without_changes_named_reads_everything() -> None:
     service = FakeService()
-    model = DialogListModel(service, Section.MINE)  # type: ignore[arg-type]
+    model = DialogListModel(service.as_service(), Section.MINE)
     service.read.clear()
     service.rows[4] = replace(service.rows[4], queue_sla_seconds=30)  # a queue's SLA changed
     model.refresh()
@@ -112,9 +119,9 @@ def test_rows_repaint_from_their_pixmap_until_they_look_different(
     a ticking timer, the selection) is painted in place each time."""
     service = FakeService()
     service.rows[2] = replace(
-        service.rows[2], dialog=service.rows[2].dialog.model_copy(update={"waiting_since": T0})
+        service.rows[2], dialog=replace(service.rows[2].dialog, waiting_since=T0)
     )
-    model = DialogListModel(service, Section.MINE)  # type: ignore[arg-type]
+    model = DialogListModel(service.as_service(), Section.MINE)
     view = QListView()
     qtbot.addWidget(view)
     delegate = DialogDelegate(view)
@@ -163,7 +170,7 @@ def test_a_first_screenful_is_read_at_once_and_the_rest_when_asked(
     service = FakeService()
     service.order = list(range(1, 101))
     service.rows = {i: _row(i) for i in service.order}
-    model = DialogListModel(service, Section.MINE, first=40)  # type: ignore[arg-type]
+    model = DialogListModel(service.as_service(), Section.MINE, first=40)
     assert service.read == list(range(1, 41))  # only the first screenful is parsed
     assert model.rowCount() == 100  # but the whole section is counted (title, scroll bar)
     assert model.rows_read() == 40
@@ -173,27 +180,27 @@ def test_a_first_screenful_is_read_at_once_and_the_rest_when_asked(
     assert model.index(70).data(DialogIdRole) == 71  # a row below it reads the rest
     assert service.read == list(range(1, 101))
     assert model.rows_read() == 100 and model.rowCount() == 100
-    qtmodeltester.check(model)
+    check_model(qtmodeltester, model)
 
 
 def test_rows_gone_before_the_rest_is_read_leave_the_list(qtmodeltester: ModelTester) -> None:
     service = FakeService()
     service.order = list(range(1, 11))
     service.rows = {i: _row(i) for i in service.order}
-    model = DialogListModel(service, Section.MINE, first=3)  # type: ignore[arg-type]
-    qtmodeltester.check(model)
+    model = DialogListModel(service.as_service(), Section.MINE, first=3)
+    check_model(qtmodeltester, model)
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(model.rowCount()))
     del service.rows[5], service.rows[9]  # pruned from the cache before the rest was read
     model.read_rest()
     assert resets == [8]  # the views learn the smaller count
     assert [model.dialog_id_at(n) for n in range(model.rowCount())] == [1, 2, 3, 4, 6, 7, 8, 10]
-    qtmodeltester.check(model)
+    check_model(qtmodeltester, model)
 
 
 def test_a_refresh_before_the_rest_is_read_sees_every_row() -> None:
     service = FakeService()
-    model = DialogListModel(service, Section.MINE, first=2)  # type: ignore[arg-type]
+    model = DialogListModel(service.as_service(), Section.MINE, first=2)
     service.rows[4] = replace(service.rows[4], unread=3)
     service.order = [4, 1, 2, 3]
     model.refresh(frozenset({4}))

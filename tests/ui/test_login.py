@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import Launcher, Options
@@ -71,7 +72,7 @@ def test_wrong_password_is_said_plainly(
         launcher = Launcher(_options())
         dialog = _dialog(launcher, qtbot)
         _fill(dialog, server.url, "anna", "not-her-password")
-        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: "Wrong login or password" in dialog.error_label.text())
         assert dialog.service is None and dialog.isVisible()
         assert dialog.sign_in_button.isEnabled()
@@ -87,7 +88,7 @@ def test_unreachable_server_is_said_plainly(qloop: asyncio.AbstractEventLoop, qt
     async def scenario() -> None:
         dialog = _dialog(Launcher(_options()), qtbot)
         _fill(dialog, f"http://127.0.0.1:{port}", "anna", "demo")
-        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: "cannot be reached" in dialog.error_label.text(), timeout=20)
 
     qloop.run_until_complete(scenario())
@@ -105,7 +106,7 @@ def test_remember_me_decides_whether_the_token_is_kept(
         dialog = _dialog(Launcher(_options()), qtbot)
         _fill(dialog, server.url, "anna", "demo")
         dialog.remember_box.setChecked(remember)
-        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: dialog.service is not None, what="signed in")
         assert dialog.result() == LoginDialog.DialogCode.Accepted
         stored = test_keyring.get_password(service_name(server.url), "anna")
@@ -123,7 +124,7 @@ def test_try_the_demo_starts_the_embedded_backend(
     async def scenario() -> None:
         launcher = Launcher(_options())
         dialog = _dialog(launcher, qtbot)
-        qtbot.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
+        QTest.mouseClick(dialog.demo_button, Qt.MouseButton.LeftButton)
         await wait_until(lambda: dialog.service is not None, timeout=20, what="demo signed in")
         assert launcher.server is not None and dialog.service is not None
         assert dialog.service.profile.base_url == launcher.server.url

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from operator_app.app import sign_in_profile
@@ -43,7 +44,7 @@ def test_chatwoot_sign_in_with_account_and_access_token(
             dialog.account_spin.setValue(ACCOUNT)
             dialog.login_edit.setText("alice@example.com")
             dialog.password_edit.setText(TOKEN)
-            qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+            QTest.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
             await wait_until(
                 lambda: dialog.service is not None or "refused" in dialog.error_label.text(),
                 what="signed in to Chatwoot",

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -22,6 +23,7 @@ from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
 from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole
 from tests.helpers.fault_proxy import FaultProxy
+from tests.helpers.model_tester import check_model
 from tests.helpers.qt_async import type_text, wait_until
 from tests.ui.chat_harness import replayed_messages
 
@@ -68,7 +70,7 @@ def test_taking_a_waiting_dialog_moves_it_to_mine(
             dialog_id = waiting.dialog_id_at(0)
             tab = window.open_dialog(dialog_id)
             assert tab.take_button.isVisible()
-            qtbot.mouseClick(tab.take_button, Qt.MouseButton.LeftButton)
+            QTest.mouseClick(tab.take_button, Qt.MouseButton.LeftButton)
             await wait_until(
                 lambda: window.models[Section.MINE].row_of(dialog_id) >= 0, what="taken into Mine"
             )
@@ -94,7 +96,7 @@ def test_transfer_to_a_queue_with_a_comment_from_the_keyboard(
             type_text(chooser.search, "Билл")
             assert chooser.targets.count() == 1
             chooser.comment.setPlainText("Клиент просит счёт, передаю в биллинг")
-            qtbot.keyClick(chooser.search, Qt.Key.Key_Return)
+            QTest.keyClick(chooser.search, Qt.Key.Key_Return)
             await wait_until(
                 lambda: window.models[Section.MINE].row_of(dialog_id) < 0, what="gone from Mine"
             )
@@ -122,8 +124,10 @@ def test_closing_a_dialog_records_resolution_and_tags(
             form = window.close_dialog(dialog_id)
             type_text(form.resolution_edit, "Вопрос решён")
             form.tags_edit.setText("delivery, refund")
-            ok = form.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
-            qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+            buttons = form.findChild(QDialogButtonBox)
+            assert buttons is not None
+            ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+            QTest.mouseClick(ok, Qt.MouseButton.LeftButton)
 
             def closed() -> bool:
                 row = service.dialog(dialog_id)
@@ -152,13 +156,13 @@ def test_tabs_by_keyboard(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> Non
                 window.open_dialog(dialog_id)
             tabs = window.chat_tabs
             assert tabs.count() == 3 and tabs.currentIndex() == 2
-            qtbot.keyClick(window, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(window, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
             assert tabs.currentIndex() == 0
-            qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+            QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
             assert tabs.currentIndex() == 1
-            qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
             assert tabs.count() == 2 and ids[1] not in window.tabs_by_dialog
-            qtbot.keyClick(
+            QTest.keyClick(
                 window,
                 Qt.Key.Key_T,
                 Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
@@ -195,12 +199,12 @@ def test_offline_banner_counts_down_and_the_app_recovers(
                 tab = window.open_dialog(dialog_id)
                 assert tab.model.rowCount() > 0
                 type_text(tab.composer, "Отвечу, как только появится связь")
-                qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+                QTest.keyClick(tab.composer, Qt.Key.Key_Return)
                 pending = tab.model.message_at(tab.model.rowCount() - 1)
                 assert pending.state == DeliveryState.PENDING
 
                 await proxy.refuse(False)
-                qtbot.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
+                QTest.mouseClick(window.retry_button, Qt.MouseButton.LeftButton)
                 await wait_until(
                     lambda: service.connection.phase == Phase.ONLINE, timeout=15, what="online"
                 )
@@ -223,18 +227,18 @@ def test_models_pass_the_qt_model_tester(
     async def scenario(url: str) -> None:
         async with workspace(url, qtbot) as window:
             for model in window.models.values():
-                qtmodeltester.check(model, force_py=True)
+                check_model(qtmodeltester, model, force_py=True)
             dialog_id = window.models[Section.MINE].dialog_id_at(0)
             tab = window.open_dialog(dialog_id)
             await wait_until(lambda: tab.model.rowCount() > 0, what="history")
-            qtmodeltester.check(tab.model, force_py=True)
+            check_model(qtmodeltester, tab.model, force_py=True)
             tab.composer.setPlainText("Проверка модели")
             tab.submit()
             await wait_until(
                 lambda: tab.model.message_at(tab.model.rowCount() - 1).state == DeliveryState.SENT,
                 what="sent",
             )
-            qtmodeltester.check(tab.model, force_py=True)
+            check_model(qtmodeltester, tab.model, force_py=True)
 
     run_with_server(qloop, scenario)
 
@@ -314,14 +318,14 @@ def test_ctrl_shift_s_cycles_my_status_on_the_server(
             me = service.me
             assert me is not None and me.status == OperatorStatus.ONLINE
             chord = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-            qtbot.keyClick(window, Qt.Key.Key_S, chord)
+            QTest.keyClick(window, Qt.Key.Key_S, chord)
             assert window.status_combo.currentData() == OperatorStatus.AWAY
             await wait_until(
                 lambda: (now := service.me) is not None and now.status == OperatorStatus.AWAY,
                 what="away on the server",
             )
-            qtbot.keyClick(window, Qt.Key.Key_S, chord)
-            qtbot.keyClick(window, Qt.Key.Key_S, chord)  # offline, then round to online
+            QTest.keyClick(window, Qt.Key.Key_S, chord)
+            QTest.keyClick(window, Qt.Key.Key_S, chord)  # offline, then round to online
             await wait_until(
                 lambda: (now := service.me) is not None and now.status == OperatorStatus.ONLINE,
                 what="online again",

@@ -12,10 +12,12 @@ from operator_app.core.settings import Settings, save_settings
 from operator_app.protocol.models import Channel, DialogState
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.notifications import Notifier, SoundPlayer, quiet_qt_messages, tray_safe
+from tests.helpers.desk_rows import dialog_of
 from tests.helpers.qt_async import wait_until
 from tests.ui.shell_helpers import (
     address_of,
     collect_garbage_here,
+    current_tab,
     customer_writes,
     signed_in_window,
 )
@@ -71,7 +73,7 @@ async def _background_and_away(server: EmbeddedServer, qtbot: QtBot) -> None:
         assert notifier.history[-1].dialog_id == front
 
         notifier.tray_message_clicked()  # the tray message opens its dialog
-        assert window.current_tab().dialog_id == front  # type: ignore[union-attr]
+        assert current_tab(window).dialog_id == front
 
 
 def _reasons(notifier: Notifier, reason: str) -> list[int]:
@@ -109,7 +111,7 @@ async def _assignment(server: EmbeddedServer, qtbot: QtBot) -> None:
 
         await wait_until(assigned_to_me, what="news of a dialog assigned to me")
         news = next(n for n in notifier.history if n.dialog_id == assigned_to_me()[0])
-        assert service.dialog(news.dialog_id).dialog.contact_name in news.title  # type: ignore[union-attr]
+        assert dialog_of(service, news.dialog_id).contact_name in news.title
         assert notifier.player.requested == []  # sounds off: silent
 
         notifier.sounds_enabled = True
@@ -121,4 +123,4 @@ async def _assignment(server: EmbeddedServer, qtbot: QtBot) -> None:
         await wait_until(lambda: _reasons(notifier, "message"), what="news from a background tab")
         assert notifier.player.requested == ["new-message"]
         notifier.tray_message_clicked()
-        assert window.current_tab().dialog_id == news.dialog_id  # type: ignore[union-attr]
+        assert current_tab(window).dialog_id == news.dialog_id

@@ -5,21 +5,25 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.service import Section
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.search import (
     EntryKind,
+    QuickSwitcher,
     SwitcherEntry,
     build_entries,
     dialog_number,
     snippet_runs,
 )
+from tests.helpers.desk_rows import dialog_of
 from tests.helpers.qt_async import type_text, wait_until
 from tests.ui.shell_helpers import (
     address_of,
     collect_garbage_here,
+    current_tab,
     customer_writes,
     signed_in_window,
 )
@@ -49,17 +53,17 @@ def test_switcher_opens_a_dialog_by_name_with_the_keyboard(
 async def _open_by_name(server: EmbeddedServer, qtbot: QtBot) -> None:
     async with signed_in_window(server, qtbot) as (service, window):
         target = window.models[Section.WAITING].dialog_id_at(0)
-        name = service.dialog(target).dialog.contact_name  # type: ignore[union-attr]
+        name = dialog_of(service, target).contact_name
         window.activateWindow()
-        qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
         switcher = window.quick_switcher
         await wait_until(switcher.isVisible, what="the switcher popup")
         type_text(switcher.query_edit, name.split()[0])
         await wait_until(lambda: _first_dialog(switcher) == target, what="the dialog listed")
-        qtbot.keyClick(switcher.query_edit, Qt.Key.Key_Return)
+        QTest.keyClick(switcher.query_edit, Qt.Key.Key_Return)
         assert not switcher.isVisible()
         assert window.current_tab() is not None
-        assert window.current_tab().dialog_id == target  # type: ignore[union-attr]
+        assert current_tab(window).dialog_id == target
 
         # the open tab now comes first under "Open tabs", and "#id" finds it too
         switcher.popup()
@@ -67,13 +71,13 @@ async def _open_by_name(server: EmbeddedServer, qtbot: QtBot) -> None:
         switcher.refresh()
         kinds = [e.kind for e in switcher.model.entries]
         assert kinds[:2] == [EntryKind.HEADER, EntryKind.TAB]
-        assert switcher.current_entry().dialog_id == target  # type: ignore[union-attr]
-        qtbot.keyClick(switcher.query_edit, Qt.Key.Key_Escape)
+        assert (entry := switcher.current_entry()) is not None and entry.dialog_id == target
+        QTest.keyClick(switcher.query_edit, Qt.Key.Key_Escape)
         assert not switcher.isVisible()
 
 
-def _first_dialog(switcher: object) -> int | None:
-    entry = switcher.current_entry()  # type: ignore[attr-defined]
+def _first_dialog(switcher: QuickSwitcher) -> int | None:
+    entry = switcher.current_entry()
     return entry.dialog_id if isinstance(entry, SwitcherEntry) else None
 
 
@@ -99,7 +103,7 @@ async def _message_hit(server: EmbeddedServer, qtbot: QtBot) -> None:
         switcher = window.quick_switcher
         switcher.popup()
         type_text(switcher.query_edit, "кенгу")
-        qtbot.keyClick(switcher.query_edit, Qt.Key.Key_Return)  # Enter right after typing
+        QTest.keyClick(switcher.query_edit, Qt.Key.Key_Return)  # Enter right after typing
         tab = window.tabs_by_dialog[dialog_id]
         assert window.current_tab() is tab
 
@@ -129,8 +133,8 @@ async def _offline(server: EmbeddedServer, qtbot: QtBot) -> None:
     async with signed_in_window(server, qtbot) as (service, window):
         dialog_id = window.models[Section.MINE].dialog_id_at(0)
         window.open_dialog(dialog_id)
-        await wait_until(lambda: window.current_tab().model.rowCount() > 0, what="history")  # type: ignore[union-attr]
-        text = window.current_tab().model.message_at(0).text  # type: ignore[union-attr]
+        await wait_until(lambda: current_tab(window).model.rowCount() > 0, what="history")
+        text = current_tab(window).model.message_at(0).text
         word = max(text.split(), key=len).strip(".,!?")
         server.stop()
         for query in ['"', "NEAR(", "*", "a OR", "\x02\x03", "'; DROP TABLE x; --"]:

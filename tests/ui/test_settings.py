@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -17,8 +18,9 @@ from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui import theme
 from operator_app.ui.session_state import decode_tabs, encode_tabs, open_tab_ids
 from operator_app.ui.settings_dialog import SettingsDialog, apply_appearance
+from tests.helpers.desk_rows import dialog_of
 from tests.helpers.qt_async import wait_until
-from tests.ui.shell_helpers import collect_garbage_here, signed_in_window
+from tests.ui.shell_helpers import collect_garbage_here, current_tab, signed_in_window
 
 __all__ = ["collect_garbage_here"]  # an autouse fixture
 
@@ -44,7 +46,7 @@ def test_settings_dialog_edits_profiles_and_applies_at_once(
 async def _settings(server: EmbeddedServer, qtbot: QtBot, app: QApplication) -> None:
     async with signed_in_window(server, qtbot) as (_service, window):
         window.activateWindow()
-        qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+        QTest.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
         dialog = window.findChild(SettingsDialog)
         assert dialog is not None
         await wait_until(dialog.isVisible, what="the settings dialog")
@@ -60,7 +62,9 @@ async def _settings(server: EmbeddedServer, qtbot: QtBot, app: QApplication) -> 
         assert dialog.profile_list.count() == 2
 
         dialog.profile_list.setCurrentRow(0)
-        form = dialog.edit_profile()  # type: ignore[assignment]
+        editing = dialog.edit_profile()
+        assert editing is not None
+        form = editing
         form.name_edit.setText("Филиал")
         form.accept()
         assert "exists" in form.error_label.text()  # names stay unique
@@ -120,7 +124,7 @@ async def _session(server: EmbeddedServer, qtbot: QtBot) -> None:
         window.finish_start()
         assert open_tab_ids(window) == [first, second]
         await asyncio.sleep(0.1)  # the layout takes the tabs' minimum width into account
-        assert window.current_tab().dialog_id == first  # type: ignore[union-attr]
+        assert current_tab(window).dialog_id == first
         assert (window.width(), window.height()) == size
         assert window.splitter.sizes() == sizes
 
@@ -144,7 +148,7 @@ async def _pending(server: EmbeddedServer, qtbot: QtBot, tmp_path: Path) -> None
     async with signed_in_window(server, qtbot, cache_dir=tmp_path / "fresh") as (_s, window):
         window.finish_start()
         await wait_until(lambda: open_tab_ids(window) == [first, second], what="tabs reopened")
-        assert window.current_tab().dialog_id == second  # type: ignore[union-attr]
+        assert current_tab(window).dialog_id == second
         assert not window.session_restorer.pending
 
 
@@ -165,13 +169,13 @@ async def _filters(server: EmbeddedServer, qtbot: QtBot) -> None:
         assert "VIP" in tags
 
         filters.choose(channel=Channel.TELEGRAM)
-        rows = [service.dialog(model.dialog_id_at(n)) for n in range(model.rowCount())]
-        assert rows and all(r.dialog.channel == Channel.TELEGRAM for r in rows)  # type: ignore[union-attr]
+        rows = [dialog_of(service, model.dialog_id_at(n)) for n in range(model.rowCount())]
+        assert rows and all(r.channel == Channel.TELEGRAM for r in rows)
         assert model.rowCount() < everything
 
         filters.choose(tag="VIP")
         assert model.rowCount() == 1
-        assert "VIP" in service.dialog(model.dialog_id_at(0)).dialog.tags  # type: ignore[union-attr]
+        assert "VIP" in dialog_of(service, model.dialog_id_at(0)).tags
 
         window.section_bar.setCurrentIndex(1)  # the waiting list keeps the filters
         waiting = window.models[Section.WAITING]

@@ -15,6 +15,7 @@ import keyring
 import pytest
 from keyring.backends.null import Keyring as NullKeyring
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -89,13 +90,13 @@ async def _sign_in_with_remember_me(
 ) -> None:
     """A first session through the sign-in window, "Remember me" on (when there is a
     keyring: without one the box is off and disabled); then quit."""
-    session = asyncio.ensure_future(run(QApplication.instance(), _options()))  # type: ignore[arg-type]
+    session = _start()
     dialog = await _window(LoginDialog, "the sign-in window")
     dialog.url_edit.setText(server.url)
     dialog.login_edit.setText("anna")
     dialog.password_edit.setText("demo")
     assert dialog.remember_box.isChecked() is keyring
-    qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
     window = await _window(MainWindow, "the main window")
     await wait_until(lambda: window.service.connection.phase == Phase.ONLINE, what="online")
     await wait_until(lambda: bool(window.service.dialogs(Section.MINE)), what="mine cached")
@@ -104,7 +105,9 @@ async def _sign_in_with_remember_me(
 
 
 def _start() -> asyncio.Future[int]:
-    return asyncio.ensure_future(run(QApplication.instance(), _options()))  # type: ignore[arg-type]
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    return asyncio.ensure_future(run(app, _options()))
 
 
 def _scenario(qloop: asyncio.AbstractEventLoop, body: Callable[[], Awaitable[None]]) -> None:
@@ -152,7 +155,8 @@ def test_without_a_keyring_each_start_asks_to_sign_in(
     server: EmbeddedServer,
     sign_in_windows: list[str],
 ) -> None:
-    keyring.set_keyring(NullKeyring())  # headless: no Secret Service (restored by the fixture)
+    # headless: no Secret Service (restored by the fixture); keyring's __init__ is unannotated
+    keyring.set_keyring(NullKeyring())  # type: ignore[no-untyped-call]
 
     async def body() -> None:
         await _sign_in_with_remember_me(server, qtbot, keyring=False)
@@ -185,7 +189,7 @@ def test_a_profile_open_in_another_window_is_not_opened_twice(
             assert dialog.error_label.text() == sign_in_windows[-1]
             assert _visible(MainWindow) is None
             dialog.password_edit.setText("demo")  # signing in anyway is refused the same way
-            qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+            QTest.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
             await wait_until(
                 lambda: (
                     "already open" in dialog.error_label.text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
@@ -105,11 +106,11 @@ def test_slash_opens_the_completer_and_enter_inserts_the_rendered_template(
             await wait_until(popup.isVisible, what="the popup")
             shown = [popup.model.template_at(n).shortcut for n in range(popup.model.rowCount())]
             assert shown[:2] == ["hello", "hello-en"]
-            assert popup.current() is not None and popup.current().shortcut == "hello"
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Down)
-            assert popup.current() is not None and popup.current().shortcut == "hello-en"
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Up)
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+            assert (current := popup.current()) is not None and current.shortcut == "hello"
+            QTest.keyClick(tab.composer, Qt.Key.Key_Down)
+            assert (current := popup.current()) is not None and current.shortcut == "hello-en"
+            QTest.keyClick(tab.composer, Qt.Key.Key_Up)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Return)
             assert not popup.isVisible()
             assert tab.composer.toPlainText() == (
                 f"Добрый день! Здравствуйте, {client.dialog.contact_name}! "
@@ -120,12 +121,12 @@ def test_slash_opens_the_completer_and_enter_inserts_the_rendered_template(
             tab.composer.clear()
             type_text(tab.composer, "/st")
             await wait_until(popup.isVisible, what="the popup again")
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Escape)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Escape)
             assert not popup.isVisible() and tab.composer.toPlainText() == "/st"
             type_text(tab.composer, "a")
-            assert popup.isVisible() and popup.current() is not None
-            assert popup.current().shortcut == "status"
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Tab)
+            assert popup.isVisible() and (current := popup.current()) is not None
+            assert current.shortcut == "status"
+            QTest.keyClick(tab.composer, Qt.Key.Key_Tab)
             assert tab.composer.toPlainText() == (
                 f"Заказ по обращению №{dialog_id} передан в службу доставки."
             )
@@ -140,16 +141,16 @@ def test_ctrl_space_lists_every_template_and_filters_by_what_follows(
         async with desk(server) as session:
             tab = await session.open_tab(session.mine()[0])
             popup = tab.completer.popup
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
             assert popup.isVisible()
             assert popup.model.rowCount() == len(session.service.templates())
             type_text(tab.composer, "ждан")  # "Спасибо за ожидание" by its title
-            assert popup.current() is not None and popup.current().shortcut == "thanks"
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+            assert (current := popup.current()) is not None and current.shortcut == "thanks"
+            QTest.keyClick(tab.composer, Qt.Key.Key_Return)
             assert tab.composer.toPlainText().startswith("Спасибо за ожидание, ")
             type_text(tab.composer, " /qqqqq")
             assert popup.isVisible() and popup.empty.isVisible()  # says nothing matches
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Return)
             assert not popup.isVisible()
 
     run_with_server(qloop, scenario)
@@ -162,7 +163,7 @@ def test_missing_variables_are_asked_for_with_a_preview(
         async with desk(server) as session:
             tab = await session.open_tab(session.mine()[0])
             type_text(tab.composer, "/promo")
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Return)
             dialog = tab.fill_dialog
             assert dialog is not None and dialog.isVisible()
             assert tab.composer.toPlainText() == ""  # nothing inserted before the values
@@ -177,7 +178,7 @@ def test_missing_variables_are_asked_for_with_a_preview(
             # cancelling inserts nothing
             tab.composer.clear()
             type_text(tab.composer, "/tariff")
-            qtbot.keyClick(tab.composer, Qt.Key.Key_Return)
+            QTest.keyClick(tab.composer, Qt.Key.Key_Return)
             assert tab.fill_dialog is not None
             tab.fill_dialog.reject()
             assert tab.composer.toPlainText() == ""
@@ -196,11 +197,11 @@ def test_ctrl_digits_insert_the_pinned_templates_in_order(
             await wait_until(tab.composer.hasFocus, what="focus in the composer")
             pinned = [t.shortcut for t in session.service.templates() if t.pinned]
             assert pinned == ["thanks", "check", "sorry"]
-            qtbot.keyClick(tab.composer, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(tab.composer, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
             assert tab.composer.toPlainText() == "Минуту, проверяю информацию по вашему заказу."
             tab.composer.clear()
             tab.timeline.setFocus()  # anywhere in the tab
-            qtbot.keyClick(tab.timeline, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(tab.timeline, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
             assert tab.composer.toPlainText() == "Приносим извинения за доставленные неудобства."
             assert not tab.insert_pinned(9)  # no ninth pinned template: nothing happens
 
@@ -236,10 +237,10 @@ def test_panel_sections_search_category_and_insert(
             panel.insert_requested.connect(requested.append)
             assert panel.select(panel.visible_templates()[0].id)
             rect = panel.tree.visualRect(panel.tree.currentIndex())
-            qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            QTest.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
             assert requested == []  # a single click only selects
-            qtbot.mouseDClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-            qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
+            QTest.mouseDClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            QTest.keyClick(panel.tree, Qt.Key.Key_Return)
             assert len(requested) == 2 and requested[0] == requested[1]
 
             # shared: read-only for an operator; personal: editable
@@ -255,7 +256,7 @@ def test_panel_sections_search_category_and_insert(
             tab = await session.open_tab(session.mine()[0])
             panel.insert_requested.connect(tab.insert_template)
             panel.select(next(t.id for t in panel.visible_templates() if t.shortcut == "wait"))
-            qtbot.keyClick(panel.tree, Qt.Key.Key_Enter)
+            QTest.keyClick(panel.tree, Qt.Key.Key_Enter)
             assert tab.composer.toPlainText().startswith("Пожалуйста, подождите")
 
     run_with_server(qloop, scenario)
@@ -291,7 +292,7 @@ def test_operator_creates_edits_and_deletes_a_personal_template(
             created = by_shortcut("card")
             assert created is not None and created.scope == TemplateScope.PERSONAL
             assert created.pinned and created.category == "Оплата"
-            assert panel.selected() is not None and panel.selected().id == created.id
+            assert (selected := panel.selected()) is not None and selected.id == created.id
             assert created.id in {t.id for t in panel.visible_templates()}
 
             editor = panel.open_editor(panel.selected())
@@ -382,7 +383,7 @@ def test_the_main_windows_panel_inserts_into_the_current_tab(
                 assert panel.visible_templates()
                 tab = window.open_dialog(session.mine()[0])
                 panel.select(next(t.id for t in panel.visible_templates() if t.shortcut == "check"))
-                qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
+                QTest.keyClick(panel.tree, Qt.Key.Key_Return)
                 assert tab.composer.toPlainText() == "Минуту, проверяю информацию по вашему заказу."
             finally:
                 window.close()

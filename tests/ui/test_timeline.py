@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -44,6 +45,12 @@ def test_only_http_links_count_and_markup_stays_text() -> None:
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
+
+def save_png(image: QImage, path: Path) -> bool:
+    """``image.save(path, "PNG")``: PySide6's stub types the format as bytes, it takes str."""
+    saved: bool = image.save(str(path), "PNG")  # type: ignore[call-overload]
+    return saved
 
 
 def _point_on_link(view: TimelineView, row: int) -> QPoint:
@@ -91,7 +98,7 @@ def test_links_open_on_click_and_text_copies(
             tab.timeline.scrollToBottom()
             await asyncio.sleep(0.05)
             point = _point_on_link(tab.timeline, row)
-            qtbot.mouseClick(tab.timeline.viewport(), Qt.MouseButton.LeftButton, pos=point)
+            QTest.mouseClick(tab.timeline.viewport(), Qt.MouseButton.LeftButton, pos=point)
             assert [url.toString() for url in session.opened] == [
                 "https://shop.example/order/42?x=1"
             ]
@@ -101,7 +108,7 @@ def test_links_open_on_click_and_text_copies(
             tab.timeline.selectionModel().select(
                 tab.model.index(row), tab.timeline.selectionModel().SelectionFlag.Select
             )
-            qtbot.keyClick(tab.timeline, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+            QTest.keyClick(tab.timeline, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
             copied = QGuiApplication.clipboard().text()
             assert copied == tab.model.message_at(row - 1).text + "\n\n" + text
 
@@ -339,7 +346,7 @@ class PictureServer:
         if attachment.mime == "image/png":
             image = QImage(800, 400, QImage.Format.Format_RGB32)
             image.fill(QColor("#2e9d4f"))
-            image.save(str(dest), "PNG")
+            save_png(image, dest)
         elif attachment.name == "broken.png":
             dest.write_bytes(b"not a png")
         else:
@@ -400,7 +407,7 @@ def test_images_preview_and_files_open_or_save(
             assert inside.name() == "#2e9d4f"  # the picture itself is painted in the bubble
 
             # a click on the image opens the downloaded file
-            qtbot.mouseClick(
+            QTest.mouseClick(
                 tab.timeline.viewport(),
                 Qt.MouseButton.LeftButton,
                 pos=image_rect.center(),
@@ -411,7 +418,7 @@ def test_images_preview_and_files_open_or_save(
 
             # a click on the file offers a save dialog; the copy lands where chosen
             file_rect = shape.files[0][0]
-            qtbot.mouseClick(
+            QTest.mouseClick(
                 tab.timeline.viewport(), Qt.MouseButton.LeftButton, pos=file_rect.center()
             )
             dialog = tab.file_dialog
@@ -439,7 +446,7 @@ def test_an_attached_picture_travels_through_the_real_server_and_previews(
             picture = tmp_path / "фото.png"
             image = QImage(640, 480, QImage.Format.Format_RGB32)
             image.fill(QColor("#c0392b"))
-            assert image.save(str(picture), "PNG")
+            assert save_png(image, picture)
             leaflet = tmp_path / "буклет.pdf"
             leaflet.write_bytes(b"%PDF-1.4 leaflet")
             tab.set_attachments([picture, leaflet])
@@ -526,7 +533,7 @@ def test_thumbnails_are_bounded_and_garbage_is_refused(qtbot: QtBot, tmp_path: P
     big = tmp_path / "big.png"
     image = QImage(4000, 1000, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
-    assert image.save(str(big), "PNG")
+    assert save_png(image, big)
     thumb = read_thumbnail(big)
     assert thumb.width() == 240 and thumb.height() == 60  # aspect kept, inside the box
     garbage = tmp_path / "fake.png"

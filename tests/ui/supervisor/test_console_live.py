@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.errors import ActionError
@@ -19,6 +20,7 @@ from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.supervisor.alerts import AlertSettings
 from operator_app.ui.supervisor.boards import DIALOG_MIME, encode_id
 from operator_app.ui.supervisor.console import WhisperDialog
+from tests.helpers.model_tester import check_model
 from tests.helpers.qt_async import type_text, wait_until
 
 from .console_harness import Desk, customer_types, customer_writes, supervisor_desk
@@ -43,6 +45,19 @@ def drop_on_operator(desk: Desk, mime: QMimeData, operator_id: int) -> None:
     QApplication.sendEvent(view.viewport(), drop)
 
 
+def board_dialogs(desk: Desk) -> int:
+    """Waiting and active dialogs over the queues of the board the console shows."""
+    board = desk.console.board
+    assert board is not None
+    return sum(q.waiting + q.active for q in board.queues)
+
+
+def assignee(desk: Desk, dialog_id: int) -> int | None:
+    row = desk.service.dialog(dialog_id)
+    assert row is not None
+    return row.dialog.assignee_id
+
+
 def waiting_ids(desk: Desk) -> list[int]:
     return [
         r.dialog.id
@@ -52,29 +67,31 @@ def waiting_ids(desk: Desk) -> list[int]:
 
 
 def test_boards_show_the_queues_operators_and_dialogs(
-    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer, qtmodeltester: object
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    server: EmbeddedServer,
+    qtmodeltester: ModelTester,
 ) -> None:
     async def scenario() -> None:
         async with supervisor_desk(server) as desk:
             console = desk.console
             queues = console.queue_model
-            assert queues.rowCount() == len(console.board.queues) >= 3  # type: ignore[union-attr]
+            board = console.board
+            assert board is not None
+            assert queues.rowCount() == len(board.queues) >= 3
             names = [queues.index(n, 0).data() for n in range(queues.rowCount())]
             assert "Продажи" in names and "Поддержка" in names
             anna = console.operator_model.row_of(desk.operator_id("anna"))
             assert console.operator_model.index(anna, 2).data() == "4 / 5"
             await wait_until(lambda: waiting_ids(desk), what="waiting dialogs in the list")
             for model in (queues, console.operator_model, console.dialogs_model):
-                qtmodeltester.check(model)  # type: ignore[attr-defined]
+                check_model(qtmodeltester, model)
 
             # live: a new customer appears in the board without any click
-            before = sum(q.waiting + q.active for q in console.board.queues)  # type: ignore[union-attr]
+            before = board_dialogs(desk)
             await customer_writes(server, "live-board-1", "Здравствуйте!", "lb-1")
             await wait_until(
-                lambda: (
-                    sum(q.waiting + q.active for q in console.board.queues)  # type: ignore[union-attr]
-                    == before + 1
-                ),
+                lambda: board_dialogs(desk) == before + 1,
                 what="the board counting the new dialog",
             )
 
@@ -159,7 +176,7 @@ def test_monitor_shows_messages_and_typing_live_then_whisper_and_take_over(
             assert list(grid.panes) == watched
             assert desk.console.tabs.currentWidget() is grid
             for pane in grid.panes.values():
-                await wait_until(lambda p=pane: p.model.rowCount() > 0, what="history")
+                await wait_until(pane.model.rowCount, what="history")  # until a row
 
             # a new customer message and typing appear live in the right pane
             dialog_id = await customer_writes(server, "monitor-1", "Первое сообщение", "m-1")
@@ -197,7 +214,7 @@ def test_monitor_shows_messages_and_typing_live_then_whisper_and_take_over(
             olga = desk.operator_id("olga")
             watched_pane.take_over_requested.emit(target)
             await wait_until(
-                lambda: desk.service.dialog(target).dialog.assignee_id == olga,  # type: ignore[union-attr]
+                lambda: assignee(desk, target) == olga,
                 what="the dialog taken over",
             )
             await wait_until(lambda: "Ольга" in watched_pane.subtitle.text(), what="header")
