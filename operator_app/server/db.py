@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select
@@ -30,10 +31,9 @@ class Checkpointer:
     COMMIT_CHECKPOINT_PAGES and checkpointed inside the writer's step (25-60 ms, once every
     few seconds at 500 messages/s). So each pass ends with a last copy under the write lock,
     of the few pages written meanwhile: the log is then fully copied, and the next
-    transaction writes it from the start again. The event loop's writes do not wait for the
-    lock meanwhile: they go to the writer's thread (writer.py)."""
+    transaction writes it from the start again."""
 
-    def __init__(self, engine: Engine, write_lock: threading.Lock) -> None:
+    def __init__(self, engine: Engine, write_lock: AbstractContextManager[object]) -> None:
         self.engine = engine
         self._write_lock = write_lock
         self._stop = threading.Event()

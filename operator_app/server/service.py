@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -48,7 +47,7 @@ from .hotsql import Hot
 from .hub import Hub, Published
 from .schema import new_id, utcnow
 from .txn import Outbound, Tx
-from .writer import GroupWriter, settle_waiter
+from .writer import GroupWriter, WriteLock, settle_waiter
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ class Backend:
         self.hub = hub or Hub()
         self.rate_limiter = security.LoginRateLimiter()
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._write_lock = threading.Lock()
+        self._write_lock = WriteLock()
         self.writer = GroupWriter(self)
         hotsql.compile_all(engine.dialect)
         self.checkpointer = db.Checkpointer(engine, self._write_lock)

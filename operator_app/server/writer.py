@@ -14,9 +14,10 @@ next transaction: the others commit as if nothing happened.
 On SQLite, a batch of coroutines' jobs (the customers' messages) is written on the server's
 event loop itself: its statements are calls into a local library, and the thread's hand-offs
 cost more than they do. Sharing one GIL with the loop, the thread waited for it after every
-statement while the loop sent frames (figure 7 of docs/performance.md). The loop never waits
-for the write lock: when a thread holds it (another write, the checkpoint's last copy), the
-loop's jobs go to the thread. PostgreSQL's statements wait for the network: always the thread.
+statement while the loop sent frames (figure 7 of docs/performance.md). The loop never blocks
+on the write lock: when a thread holds it (another write, the checkpoint's last copy), the
+lock calls the loop back when it is released, and the loop serves its connections meanwhile.
+PostgreSQL's statements wait for the network: there the thread writes every batch.
 """
 
 from __future__ import annotations
@@ -80,6 +81,42 @@ def _call_on(loop: asyncio.AbstractEventLoop, func: Callable[..., None], *args: 
         loop.call_soon_threadsafe(func, *args)
 
 
+class WriteLock:
+    """The backend's one write lock. The event loop does not block on it: it asks to be
+    called back when the lock is released (``take_or_call_back``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guard = threading.Lock()  # a release cannot slip between a try and its request
+        self._on_release: list[Callable[[], None]] = []
+
+    def acquire(self) -> None:
+        self._lock.acquire()
+
+    def release(self) -> None:
+        with self._guard:
+            self._lock.release()
+            waiting, self._on_release = self._on_release, []
+        for callback in waiting:
+            callback()
+
+    def __enter__(self) -> WriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+    def take_or_call_back(self, on_release: Callable[[], None]) -> bool:
+        """Take the lock if it is free; else ``on_release`` runs (in the releasing thread)
+        once it is released, and the caller tries again then."""
+        with self._guard:
+            if self._lock.acquire(blocking=False):
+                return True
+            self._on_release.append(on_release)
+            return False
+
+
 class Lane:
     """The connection one writer (the thread, or the loop) keeps from batch to batch while
     jobs keep coming: the pool's checkout, reset and check-in cost ~5% of the server at
@@ -137,7 +174,7 @@ class GroupWriter:
         self._thread_lane = Lane(backend)
         self._loop_lane = Lane(backend)
         self._on_loop: list[Job] = []  # coroutines' jobs waiting for the loop's next drain
-        self._drain_due = False
+        self._drain_due = False  # a drain is queued on the loop, or the lock's release calls it
         # a connector may be slow (a real channel's API): never on the writer's thread
         self._connector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="connector")
 
@@ -156,9 +193,7 @@ class GroupWriter:
         job = Job(run, accepted_at or utcnow(), waiter=waiter)
         if self.writes_on_loop and loop is self.backend.loop:
             self._on_loop.append(job)
-            if not self._drain_due:  # the jobs of this loop step share the next batch
-                self._drain_due = True
-                loop.call_soon(self._drain_on_loop)
+            self._schedule_drain(loop)
         else:
             self._to_thread(job)
         return waiter
@@ -199,25 +234,37 @@ class GroupWriter:
     # ---- on the event loop ---------------------------------------------------------------
 
     def _drain_on_loop(self) -> None:
-        jobs, self._on_loop = self._on_loop[:LOOP_BATCH], self._on_loop[LOOP_BATCH:]
-        self._drain_due = bool(self._on_loop)
-        if self._drain_due:  # the rest after the loop's I/O
-            asyncio.get_running_loop().call_soon(self._drain_on_loop)
+        self._drain_due = False
+        jobs = self._on_loop[:LOOP_BATCH]
         lock = self.backend._write_lock
-        # never wait on the loop; and jobs the thread already has go first
-        if not self._pending.empty() or not lock.acquire(blocking=False):
-            for job in jobs:
-                self._to_thread(job)
+        if not jobs:
             return
+        if not lock.take_or_call_back(self._drain_when_released):
+            self._drain_due = True  # the release calls the drain again; the jobs wait here
+            return
+        del self._on_loop[: len(jobs)]
         try:
             written = self._commit(jobs, self._loop_lane)
         finally:
             lock.release()
+        if self._on_loop:  # the rest after the loop's I/O
+            self._schedule_drain(asyncio.get_running_loop())
         if written.failure is not None:  # rolled back: the thread finds the culprit
             for job in jobs:
                 self._to_thread(job)
             return
         self._answer(jobs, written)
+
+    def _schedule_drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._drain_due:  # the jobs queued meanwhile share the drain's batch
+            self._drain_due = True
+            loop.call_soon(self._drain_on_loop)
+
+    def _drain_when_released(self) -> None:
+        """In the thread that released the write lock: the loop's jobs waited for it."""
+        loop = self.backend.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._drain_on_loop)
 
     # ---- on the writer's thread ----------------------------------------------------------
 
