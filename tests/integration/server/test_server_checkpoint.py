@@ -82,6 +82,16 @@ def test_the_last_copy_waits_for_the_write_lock(backend: Backend) -> None:
     assert not passing.is_alive()
 
 
+def test_the_passes_between_two_finishes_do_not_touch_the_write_lock(backend: Backend) -> None:
+    for _ in range(WRITES):
+        backend.writer.run(note)
+    passing = threading.Thread(target=backend.checkpointer.run_pass, kwargs={"finish": False})
+    with backend._write_lock:
+        passing.start()
+        passing.join(10)
+        assert not passing.is_alive()  # copied while writes were held elsewhere
+
+
 def test_every_hot_statement_is_compiled_when_the_backend_starts(backend: Backend) -> None:
     dialect = backend.engine.dialect
     key = f"{dialect.name}+{dialect.driver}"
