@@ -118,9 +118,14 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def init_schema(engine: Engine) -> None:
-    """Create missing tables and the event sequence row; safe to run again."""
+    """Create missing tables, missing indexes (``create_all`` adds none to a table that
+    exists: an index added to the schema later reaches existing databases here) and the
+    event sequence row; safe to run again."""
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
+        for table in schema.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
         if conn.execute(select(schema.event_sequence.c.id)).first() is None:
             conn.execute(insert(schema.event_sequence).values(id=1, head=0, pruned_through=0))
 

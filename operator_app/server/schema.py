@@ -67,7 +67,9 @@ operators = Table(
     Column("id", Integer, primary_key=True),
     Column("login", String(64), nullable=False, unique=True),
     Column("name", String(120), nullable=False),
-    Column("role", String(16), nullable=False),
+    # every event's audience reads the admins (a scan of all operators: 38 us of a customer
+    # message's ~360 in the writer at 1,000 operators)
+    Column("role", String(16), nullable=False, index=True),
     Column("password_hash", String(255), nullable=False),
     Column("status", String(16), nullable=False, default="offline"),
     Column("capacity", Integer, nullable=False, default=5),

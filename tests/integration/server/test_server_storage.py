@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import Engine, inspect, text
+
 from operator_app.protocol import routes
+from operator_app.server import db
 from operator_app.server.embedded import EmbeddedServer
 from tests.integration.server.server_helpers import Api, Ws, customer_says
 
@@ -60,3 +63,22 @@ def test_retention_prunes_and_routing_assigns(database_url: str) -> None:
         assert anna.ok("GET", routes.ME)["load"] == 5
         assert anna.dialog(accepted["dialog_id"])["state"] == "waiting"
         anna.close()
+
+
+def test_an_index_added_to_the_schema_reaches_an_existing_database(database_url: str) -> None:
+    """``create_all`` adds no index to a table that exists; ``init_schema`` does, on every
+    start (the admins' lookup of each event's audience uses one added after release)."""
+    engine = db.create(database_url)
+    try:
+        db.init_schema(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP INDEX ix_operators_role"))  # a database from before it
+        assert "ix_operators_role" not in indexes_of(engine, "operators")
+        db.init_schema(engine)
+        assert "ix_operators_role" in indexes_of(engine, "operators")
+    finally:
+        engine.dispose()
+
+
+def indexes_of(engine: Engine, table: str) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
