@@ -381,8 +381,9 @@ def _seed_dialog(
         lines.append(("s", "Диалог закрыт: {operator_full}"))
     if plan.tags and "VIP" in plan.tags:
         lines.insert(1, ("s", "Передан из очереди «Продажи» в «Поддержка»"))
-    created = now - plan.age
-    step = min(plan.age / (len(lines) + 2), 3 * M)
+    age = _age(plan, now)
+    created = now - age
+    step = min(age / (len(lines) + 2), 3 * M)
     dialog_id = new_id(
         conn.execute(
             insert(s.dialogs).values(
@@ -427,6 +428,15 @@ def _seed_dialog(
         values.update(closed_at=stamp + step, resolution="Вопрос решён", rating=plan.rating)
         values["updated_at"] = stamp + step
     conn.execute(update(s.dialogs).where(s.dialogs.c.id == dialog_id).values(**values))
+
+
+def _age(plan: Plan, now: datetime) -> timedelta:
+    """The plan's age, but a dialog closed "today" stays in today (the server's day starts
+    at midnight UTC): seeded just after midnight, it started and closed since then."""
+    if plan.state != DialogState.CLOSED or plan.age >= D:
+        return plan.age
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return min(plan.age, since_midnight * 0.9)
 
 
 def _message_values(
