@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select
 from operator_app.protocol import routes
 from operator_app.protocol.models import Channel, OperatorStatus, Role
 
-from . import db, demo, security
+from . import db, demo, hub, security
 from . import schema as s
 from .embedded import EmbeddedServer, prepare_channels
 from .schema import new_id
@@ -247,6 +247,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stop.wait()
     finally:
         server.stop()
+        if hub.HOP_TRACE is not None:
+            hub.HOP_TRACE.close()
     return 0
 
 

@@ -65,8 +65,9 @@ class HopTrace:
         with self._lock:
             committed = self._committed.get(cursor, 0.0)
             published = self._published.get(cursor, 0.0)
+            # written out when the buffer fills and at close: a write per frame was a system
+            # call and a file-time update per delivery on the loop of the server it measures
             self._out.write(f"{cursor} {committed:.6f} {published:.6f} {now:.6f}\n")
-            self._out.flush()
 
 
 def event_cursor(frame: str) -> int | None:
