@@ -297,10 +297,6 @@ def bench_live(bench: Bench) -> None:
             )
             time.sleep(1.0)
             answer = _ask(live, "latency")
-            hops = merge_hops(answer.get("hops", []), trace)
-            steady = [h for h in hops if h["posted"] >= load_started + LIVE_WARMUP_SECONDS]
-            latencies = [h["painted"] - h["created"] for h in steady]
-            client_side = [h["painted"] - h["received"] for h in steady if h.get("received")]
             with_warmup = answer["latencies"]
             proxy.cut()
             time.sleep(0.5)
@@ -316,6 +312,11 @@ def bench_live(bench: Bench) -> None:
         finally:
             live.kill()
             proxy.stop()
+    # the server has stopped: its trace is complete (written as its buffer fills and at stop)
+    hops = merge_hops(answer.get("hops", []), trace)
+    steady = [h for h in hops if h["posted"] >= load_started + LIVE_WARMUP_SECONDS]
+    latencies = [h["painted"] - h["created"] for h in steady]
+    client_side = [h["painted"] - h["received"] for h in steady if h.get("received")]
     bench.raw["live"] = {
         "load": load,
         "latencies": latencies,
