@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.engine.url import make_url
 
 from . import schema
+from .hotsql import dbapi_connection
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,8 @@ class Checkpointer:
 
 def checkpoint(conn: Connection) -> tuple[int, int, int]:
     """A PASSIVE checkpoint: (busy, frames in the log, frames copied into the database)."""
-    dbapi_connection = conn.connection.dbapi_connection
-    assert dbapi_connection is not None
-    busy, logged, copied = dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    cursor = dbapi_connection(conn).execute("PRAGMA wal_checkpoint(PASSIVE)")
+    busy, logged, copied = cursor.fetchone()
     return int(busy), int(logged), int(copied)
 
 

@@ -114,10 +114,7 @@ class Hot:
         many: bool = False,
     ) -> T:
         compiled = self._compiled(conn.dialect)
-        # the connection's own DB-API connection: the same transaction as its Core statements
-        dbapi_connection = conn.connection.dbapi_connection
-        assert dbapi_connection is not None
-        cursor = dbapi_connection.cursor()
+        cursor = dbapi_connection(conn).cursor()
         try:
             if many:
                 rows = [self._parameters(compiled, r) for r in params]  # type: ignore[arg-type]
@@ -161,6 +158,13 @@ class Hot:
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """executemany: one statement for many parameter sets (no result)."""
         self._execute(conn, rows, _nothing, many=True)
+
+
+def dbapi_connection(conn: Connection) -> Any:
+    """The Core connection's own DB-API connection: the same transaction as its statements."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    return raw
 
 
 _DEFINED: list[Hot] = []  # every hot statement (module constants): compile_all
