@@ -7,7 +7,18 @@ import threading
 from contextlib import AbstractContextManager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    column,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.engine.url import make_url
 
 from . import schema
@@ -121,6 +132,7 @@ def init_schema(engine: Engine) -> None:
     """Create missing tables, missing indexes (``create_all`` adds none to a table that
     exists: an index added to the schema later reaches existing databases here) and the
     event sequence row; safe to run again."""
+    _rekey_event_audience(engine)
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
         for table in schema.metadata.sorted_tables:
@@ -128,6 +140,31 @@ def init_schema(engine: Engine) -> None:
                 index.create(conn, checkfirst=True)
         if conn.execute(select(schema.event_sequence.c.id)).first() is None:
             conn.execute(insert(schema.event_sequence).values(id=1, head=0, pruned_through=0))
+
+
+def _rekey_event_audience(engine: Engine) -> None:
+    """A database from before the audience was keyed by cursor first: its rows move to the
+    new layout (they live only as long as the event retention)."""
+    found = inspect(engine)
+    if "event_audience" not in found.get_table_names():
+        return
+    if found.get_pk_constraint("event_audience")["constrained_columns"] != [
+        "operator_id",
+        "cursor",
+    ]:
+        return
+    old = table("event_audience_by_operator", column("cursor"), column("operator_id"))
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE event_audience RENAME TO event_audience_by_operator"))
+        schema.event_audience.create(conn)
+        columns = ["cursor", "operator_id"]
+        conn.execute(
+            insert(schema.event_audience).from_select(
+                columns, select(old.c.cursor, old.c.operator_id)
+            )
+        )
+        conn.execute(text("DROP TABLE event_audience_by_operator"))
+    log.info("event audience rows moved to the layout keyed by cursor")
 
 
 def is_empty(engine: Engine) -> bool:

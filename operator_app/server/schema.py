@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -252,12 +253,17 @@ events = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Who may see an event that is not for everyone, keyed by cursor first: a message's ~10 rows
+# share one page (keyed by operator first they dirtied ~10 scattered pages of a ~16-page
+# commit: figure 7 of docs/performance.md). A replay walks the events after the client's
+# cursor anyway and probes this key for each (service.replay).
 event_audience = Table(
     "event_audience",
     metadata,
-    Column("operator_id", Integer, primary_key=True),
-    Column("cursor", BigInteger, primary_key=True, autoincrement=False),
-    Index("ix_event_audience_cursor", "cursor"),
+    Column("cursor", BigInteger, autoincrement=False),
+    Column("operator_id", Integer),
+    PrimaryKeyConstraint("cursor", "operator_id", name="event_audience_by_cursor"),
+    sqlite_with_rowid=False,
 )
 
 audit_log = Table(

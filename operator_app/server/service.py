@@ -22,6 +22,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     false,
     insert,
     or_,
@@ -762,13 +763,11 @@ class Backend:
 
     def replay(self, operator_id: int, after: int, limit: int = 500) -> list[tuple[int, str]]:
         """The next events after a cursor that the operator may see, as ready frames."""
+        audience = s.event_audience.c
         visible = or_(
             s.events.c.for_everyone.is_(True),
-            s.events.c.cursor.in_(
-                select(s.event_audience.c.cursor).where(
-                    s.event_audience.c.operator_id == operator_id,
-                    s.event_audience.c.cursor > after,
-                )
+            exists().where(
+                audience.cursor == s.events.c.cursor, audience.operator_id == operator_id
             ),
         )
         query = (

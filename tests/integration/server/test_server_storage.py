@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    inspect,
+    select,
+    text,
+)
 
 from operator_app.protocol import routes
 from operator_app.server import db
+from operator_app.server import schema as s
 from operator_app.server.embedded import EmbeddedServer
 from tests.integration.server.server_helpers import Api, Ws, customer_says
 
@@ -82,3 +95,40 @@ def test_an_index_added_to_the_schema_reaches_an_existing_database(database_url:
 
 def indexes_of(engine: Engine, table: str) -> set[str]:
     return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
+
+
+def test_the_audience_of_a_database_from_before_is_keyed_by_cursor_at_start(
+    database_url: str,
+) -> None:
+    """Audience rows keyed by operator first (before figure 7's fifth round) move to the
+    layout keyed by cursor, every row kept; a second start finds nothing to move."""
+    engine = db.create(database_url)
+    try:
+        db.init_schema(engine)
+        before = MetaData()
+        old = Table(
+            "event_audience",
+            before,
+            Column("operator_id", Integer, primary_key=True),
+            Column("cursor", BigInteger, primary_key=True, autoincrement=False),
+            Index("ix_event_audience_cursor", "cursor"),
+        )
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE event_audience"))
+        before.create_all(engine)
+        rows = [{"operator_id": op, "cursor": c} for c in (7, 8, 9) for op in (1, 2)]
+        with engine.begin() as conn:
+            conn.execute(insert(old), rows)
+        db.init_schema(engine)
+        db.init_schema(engine)
+        found = inspect(engine)
+        key = found.get_pk_constraint("event_audience")["constrained_columns"]
+        assert key == ["cursor", "operator_id"]
+        assert "event_audience_by_operator" not in found.get_table_names()
+        with engine.connect() as conn:
+            kept = conn.execute(select(s.event_audience.c.operator_id, s.event_audience.c.cursor))
+            assert sorted(tuple(r) for r in kept) == sorted(
+                (r["operator_id"], r["cursor"]) for r in rows
+            )
+    finally:
+        engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -291,3 +292,22 @@ def test_an_expired_token_ends_rest_and_websocket_access() -> None:
         anna.refused("GET", routes.ME, 401, "unauthorized")
         ws.close()
         anna.close()
+
+
+def test_a_replay_carries_only_the_events_the_operator_may_see(
+    login: Callable[..., Api], websocket: Callable[..., Ws]
+) -> None:
+    """The events of a dialog go to its audience only, on replay as live: the assignee and
+    the queue's supervisors, not another operator of the team."""
+    anna, boris, olga = login("anna"), login("boris"), login("olga")
+    dialog_id = anna.dialogs("mine")[0]["id"]
+    body = {"client_msg_id": str(uuid.uuid4()), "text": "только для своих"}
+    cursor = anna.ok("POST", routes.MESSAGES.format(dialog_id=dialog_id), json=body)["cursor"]
+
+    def replayed(api: Api) -> set[int]:
+        _hello, frames, _done = websocket(api, since=cursor - 1).handshake()
+        return {frame["cursor"] for frame in frames}
+
+    assert cursor in replayed(anna)
+    assert cursor in replayed(olga)  # she supervises the dialog's queue
+    assert cursor not in replayed(boris)
