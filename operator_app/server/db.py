@@ -135,8 +135,8 @@ def init_schema(engine: Engine) -> None:
     _rekey_event_audience(engine)
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
-        for table in schema.metadata.sorted_tables:
-            for index in table.indexes:
+        for defined in schema.metadata.sorted_tables:
+            for index in defined.indexes:
                 index.create(conn, checkfirst=True)
         if conn.execute(select(schema.event_sequence.c.id)).first() is None:
             conn.execute(insert(schema.event_sequence).values(id=1, head=0, pruned_through=0))
@@ -148,21 +148,15 @@ def _rekey_event_audience(engine: Engine) -> None:
     found = inspect(engine)
     if "event_audience" not in found.get_table_names():
         return
-    if found.get_pk_constraint("event_audience")["constrained_columns"] != [
-        "operator_id",
-        "cursor",
-    ]:
+    key = found.get_pk_constraint("event_audience")["constrained_columns"]
+    if key != ["operator_id", "cursor"]:
         return
     old = table("event_audience_by_operator", column("cursor"), column("operator_id"))
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE event_audience RENAME TO event_audience_by_operator"))
         schema.event_audience.create(conn)
-        columns = ["cursor", "operator_id"]
-        conn.execute(
-            insert(schema.event_audience).from_select(
-                columns, select(old.c.cursor, old.c.operator_id)
-            )
-        )
+        rows = select(old.c.cursor, old.c.operator_id)
+        conn.execute(insert(schema.event_audience).from_select(["cursor", "operator_id"], rows))
         conn.execute(text("DROP TABLE event_audience_by_operator"))
     log.info("event audience rows moved to the layout keyed by cursor")
 
