@@ -44,7 +44,13 @@ async def test_server_restart_while_sends_are_in_flight(
         for d in dialogs:
             service.send(d, texts[d][n])
     await eventually(lambda: service.outbox.sent_count >= 3, what="first sends")
-    await asyncio.to_thread(live_server.stop)
+    assert live_server.server is not None and live_server.server.backend is not None
+    writes = live_server.server.backend._write_lock
+    writes.acquire()  # the next sends wait inside the server: the stop finds them in flight
+    stopping = asyncio.ensure_future(asyncio.to_thread(live_server.stop))
+    await asyncio.sleep(0.3)
+    writes.release()
+    await stopping
     assert service.cache.outbox_size() > 0, "the restart came too late to test anything"
     await asyncio.to_thread(live_server.start)
     await eventually(lambda: service.cache.outbox_size() == 0, timeout=20, what="outbox drained")
