@@ -106,6 +106,7 @@ class Connection:
         self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self.replaying = True
         self.held: list[tuple[int, str]] = []  # live events that arrived during the replay
+        self.replayed_through = 0
         self.close_code: int | None = None
         self.closed = asyncio.Event()
         self._on_kill = on_kill
@@ -114,9 +115,13 @@ class Connection:
     def offer(self, cursor: int | None, frame: str) -> None:
         if self.close_code is not None:
             return
-        if self.replaying and cursor is not None:
-            self.held.append((cursor, frame))
-            return
+        if cursor is not None:
+            if self.replaying:
+                self.held.append((cursor, frame))
+                return
+            if cursor <= self.replayed_through:
+                # committed before the replay read it, published after go_live: sent already
+                return
         try:
             self.outbox.put_nowait(frame)
         except asyncio.QueueFull:
@@ -125,10 +130,10 @@ class Connection:
     def go_live(self, replayed_through: int) -> None:
         """Flush the held live events the replay did not already cover, then stay live."""
         self.replaying = False
+        self.replayed_through = replayed_through
         held, self.held = self.held, []
         for cursor, frame in held:
-            if cursor > replayed_through:
-                self.offer(cursor, frame)
+            self.offer(cursor, frame)
 
     def kill(self, code: int) -> None:
         if self.close_code is None:

@@ -45,6 +45,17 @@ async def test_events_during_replay_are_held_then_flushed_without_duplicates() -
 
 
 @pytest.mark.asyncio
+async def test_a_replayed_event_published_after_go_live_is_not_sent_twice() -> None:
+    # the replay read event 8 the moment it committed; its publication reached the loop
+    # only after the replay had finished (a kill -9 test saw cursor 210 twice this way)
+    hub = Hub(queue_size=10)
+    conn = hub.connect(1, "t")
+    conn.go_live(replayed_through=8)
+    hub.publish([_published(7, None), _published(8, None), _published(9, None)])
+    assert [conn.outbox.get_nowait() for _ in range(conn.outbox.qsize())] == ["frame-9"]
+
+
+@pytest.mark.asyncio
 async def test_a_full_queue_kills_only_that_connection_with_4004() -> None:
     hub = Hub(queue_size=2)
     slow, fast = hub.connect(1, "a"), hub.connect(1, "b")
