@@ -83,6 +83,7 @@ _INSERT_SEEN = Hot(
     insert(s.inbound_seen), column_keys=["channel", "external_id", "dialog_id", "message_id"]
 )
 _NOW = bindparam("now", type_=s.UTCDateTime())
+_BUMPED = ("last_message_id", "message_count", "updated_at", "waiting_since")
 _BUMP_DIALOG = Hot(
     update(s.dialogs)
     .where(s.dialogs.c.id == bindparam("dialog_id"))
@@ -92,6 +93,7 @@ _BUMP_DIALOG = Hot(
         updated_at=_NOW,
         waiting_since=func.coalesce(s.dialogs.c.waiting_since, _NOW),
     )
+    .returning(*(s.dialogs.c[name] for name in _BUMPED))
 )
 _IDENTITY = Hot(
     select(s.contact_identities.c.contact_id).where(
@@ -117,7 +119,7 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
             dialog_id=seen.dialog_id, message_id=seen.message_id, duplicate=True
         )
     contact_id = _contact_for(tx, channel, msg)
-    dialog_id, before, still_open = _dialog_for(tx, channel, msg, contact_id)
+    dialog_id, before, open_row = _dialog_for(tx, channel, msg, contact_id)
     message_id = int(
         _INSERT_MESSAGE.scalar(
             tx.conn,
@@ -131,7 +133,9 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
             },
         )
     )
-    _BUMP_DIALOG.run(tx.conn, {"dialog_id": dialog_id, "message_id": message_id, "now": tx.now})
+    bumped = _BUMP_DIALOG.one(
+        tx.conn, {"dialog_id": dialog_id, "message_id": message_id, "now": tx.now}
+    )
     _INSERT_SEEN.run(
         tx.conn,
         {
@@ -153,8 +157,11 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
         client_msg_id=None,
         created_at=tx.now,
     )
-    # a message to an open dialog changes nobody's access: its audience is the one before
-    tx.emit_message(message_id, dialog_id, before, message, same_audience=still_open)
+    # a message to an open dialog changes nobody's access: its audience is the one before,
+    # and its row is the one read before with what the bump returned
+    still_open = open_row is not None
+    row = open_row._replace(**bumped._asdict()) if still_open else None
+    tx.emit_message(message_id, dialog_id, before, message, same_audience=still_open, dialog=row)
     routing.distribute_later(tx)
     return m.InboundAccepted(dialog_id=dialog_id, message_id=message_id)
 
@@ -180,16 +187,16 @@ def _contact_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> int:
 
 def _dialog_for(
     tx: Tx, channel: m.Channel, msg: m.InboundMessage, contact_id: int
-) -> tuple[int, set[int], bool]:
-    """The open dialog, a reopened recent one, or a new one; with its audience before and
-    whether it was open already."""
+) -> tuple[int, set[int], Any]:
+    """The open dialog, a reopened recent one, or a new one; with its audience before and,
+    if it was open already, its row as read."""
     latest = _LATEST_DIALOG.first(tx.conn, {"contact_id": contact_id, "channel": channel})
     if latest is not None and latest.state != m.DialogState.CLOSED:
-        return latest.id, tx.audience_of(latest), True
+        return latest.id, tx.audience_of(latest), latest
     if latest is not None and latest.closed_at and tx.now - latest.closed_at < REOPEN_WINDOW:
         before = tx.audience_of(latest)
         _reopen(tx, latest)
-        return latest.id, before, False
+        return latest.id, before, None
     queue_id = _queue_for(tx, channel, msg.queue_id)
     dialog_id = new_id(
         tx.conn.execute(
@@ -210,7 +217,7 @@ def _dialog_for(
         )
     )
     tx.touched_queues.add(queue_id)
-    return int(dialog_id), set(), False
+    return int(dialog_id), set(), None
 
 
 def _reopen(tx: Tx, dialog: Any) -> None:

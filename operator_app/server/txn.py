@@ -41,7 +41,7 @@ _TAKE_CURSOR = Hot(
     update(s.event_sequence)
     .where(s.event_sequence.c.id == 1)
     .values(head=s.event_sequence.c.head + 1)
-    .returning(s.event_sequence.c.head)
+    .returning(s.event_sequence.c.head, s.event_sequence.c.pruned_through)
 )
 _SET_HEAD = Hot(
     update(s.event_sequence).where(s.event_sequence.c.id == 1).values(head=bindparam("new_head"))
@@ -55,7 +55,6 @@ _INSERT_EVENT = Hot(
     insert(s.events), column_keys=["cursor", "kind", "payload", "for_everyone", "created_at"]
 )
 _INSERT_AUDIENCE = Hot(insert(s.event_audience), column_keys=["operator_id", "cursor"])
-_SEQUENCE = Hot(select(s.event_sequence).where(s.event_sequence.c.id == 1))
 _INSERT_AUDIT = Hot(
     insert(s.audit_log),
     column_keys=["operator_id", "action", "object_type", "object_id", "details", "created_at"],
@@ -75,6 +74,7 @@ class Tx:
     routing_pending: bool = False  # see routing.distribute_later
     # Events wait here until finish() writes them with a few multi-row statements.
     _head: int | None = None
+    _pruned_through = 0  # read with the first cursor, for _prune
     _events: list[dict[str, Any]] = field(default_factory=list)
     _audience_rows: list[dict[str, Any]] = field(default_factory=list)
     _message_cursors: dict[int, int] = field(default_factory=dict)  # message id -> cursor
@@ -103,13 +103,15 @@ class Tx:
         message: m.Message | None = None,
         *,
         same_audience: bool = False,
+        dialog: Any = None,
     ) -> int:
-        """message.created; ``message`` spares re-reading a row the caller just wrote, and
-        ``same_audience`` recomputing an audience the caller knows did not change."""
-        row = self.dialog_row(dialog_id)
+        """message.created; ``message`` and ``dialog`` (its row as it is now) spare
+        re-reading rows the caller just wrote, ``same_audience`` recomputing an audience the
+        caller knows did not change."""
+        row = dialog if dialog is not None else self.dialog_row(dialog_id)
         event = ev.MessageCreated(
             message=message or views.message(self.conn, message_id),
-            dialog=views.dialogs(self.conn, [row])[0],
+            dialog=views.dialog_of(self.conn, row, message),
         )
         audience = before if same_audience else before | self.audience_of(row)
         cursor = self.append(event, frozenset(audience))
@@ -125,7 +127,8 @@ class Tx:
         PostgreSQL its row lock orders concurrent processes); the rest count in memory and
         finish() stores the head once."""
         if self._head is None:
-            self._head = int(_TAKE_CURSOR.scalar(self.conn))
+            taken = _TAKE_CURSOR.one(self.conn)
+            self._head, self._pruned_through = int(taken.head), int(taken.pruned_through)
         else:
             self._head += 1
         return self._head
@@ -181,9 +184,10 @@ class Tx:
         self._events, self._audience_rows, self._message_cursors = [], [], {}
 
     def _prune(self) -> None:
-        seq = _SEQUENCE.one(self.conn)
-        keep_from = seq.head - self.retention
-        if keep_from - seq.pruned_through < max(1, self.retention // 100):
+        """Called after events were appended, so the head and the prune mark are known."""
+        assert self._head is not None
+        keep_from = self._head - self.retention
+        if keep_from - self._pruned_through < max(1, self.retention // 100):
             return
         self.conn.execute(delete(s.event_audience).where(s.event_audience.c.cursor <= keep_from))
         self.conn.execute(delete(s.events).where(s.events.c.cursor <= keep_from))
@@ -192,6 +196,7 @@ class Tx:
             .where(s.event_sequence.c.id == 1)
             .values(pruned_through=keep_from)
         )
+        self._pruned_through = keep_from
 
     def audit(
         self,

@@ -109,7 +109,7 @@ def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
     if not rows:
         return []
     if len(rows) == 1:  # every event carries one: prebuilt statements, no IN lists
-        return [_dialog_alone(conn, rows[0])]
+        return [dialog_of(conn, rows[0])]
     ids = [r.id for r in rows]
     names = dict(
         conn.execute(
@@ -161,11 +161,15 @@ _PREVIEW = Hot(
 )
 
 
-def _dialog_alone(conn: Connection, r: Any) -> m.Dialog:
+def dialog_of(conn: Connection, r: Any, written: m.Message | None = None) -> m.Dialog:
+    """One row's wire dialog; ``written``, a message the caller just stored, spares reading
+    it back when it is the dialog's last."""
     name = _CONTACT_NAME.scalar(conn, {"contact_id": r.contact_id})
     participants = _PARTICIPANTS.scalars(conn, {"dialog_id": r.id})
     preview = None
-    if r.last_message_id is not None:
+    if written is not None and written.id == r.last_message_id:
+        preview = _preview(written)
+    elif r.last_message_id is not None:
         last = _PREVIEW.first(conn, {"message_id": r.last_message_id})
         if last is not None:
             preview = _preview(last)
