@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
+    Table,
     column,
     create_engine,
     event,
@@ -131,8 +134,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def init_schema(engine: Engine) -> None:
     """Create missing tables, missing indexes (``create_all`` adds none to a table that
     exists: an index added to the schema later reaches existing databases here) and the
-    event sequence row; safe to run again."""
-    _rekey_event_audience(engine)
+    event sequence row, after moving tables of an older layout; safe to run again."""
+    _move_old_layouts(engine)
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
         for defined in schema.metadata.sorted_tables:
@@ -142,23 +145,55 @@ def init_schema(engine: Engine) -> None:
             conn.execute(insert(schema.event_sequence).values(id=1, head=0, pruned_through=0))
 
 
-def _rekey_event_audience(engine: Engine) -> None:
-    """A database from before the audience was keyed by cursor first: its rows move to the
-    new layout (they live only as long as the event retention)."""
+def _move_old_layouts(engine: Engine) -> None:
+    """Tables whose layout changed since an older release move to the current one with every
+    row (``create_all`` leaves a table that exists as it is). Each change says how to spot
+    the old layout; see docs/server.md, "Storage layout"."""
     found = inspect(engine)
-    if "event_audience" not in found.get_table_names():
-        return
-    key = found.get_pk_constraint("event_audience")["constrained_columns"]
-    if key != ["operator_id", "cursor"]:
-        return
-    old = table("event_audience_by_operator", column("cursor"), column("operator_id"))
+    present = set(found.get_table_names())
+    sqlite = engine.dialect.name == "sqlite"
+    if "event_audience" in present:
+        key = found.get_pk_constraint("event_audience")["constrained_columns"]
+        if key == ["operator_id", "cursor"]:  # before: keyed by operator first
+            rebuild(engine, schema.event_audience)
+    if sqlite and "events" in present:
+        cursor = next(c for c in found.get_columns("events") if c["name"] == "cursor")
+        if isinstance(cursor["type"], BigInteger):  # before: not the rowid
+            rebuild(engine, schema.events)
+    if (
+        sqlite
+        and "inbound_seen" in present
+        and found.get_table_options("inbound_seen").get("sqlite_with_rowid", True)
+    ):  # before: a rowid table
+        rebuild(engine, schema.inbound_seen)
+    if "messages" in present:
+        unique = {u["name"] for u in found.get_unique_constraints("messages")}
+        if "uq_messages_client_msg" in unique:  # before: a constraint over every message
+            if sqlite:  # SQLite drops no constraint
+                rebuild(engine, schema.messages)
+            else:  # its partial index follows in init_schema
+                with engine.begin() as conn:
+                    conn.execute(
+                        text("ALTER TABLE messages DROP CONSTRAINT uq_messages_client_msg")
+                    )
+
+
+def rebuild(engine: Engine, defined: Table) -> None:
+    """``defined`` anew in its current layout, with the old table's rows; one transaction."""
+    name = defined.name
+    before = f"{name}_before_move"
+    started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE event_audience RENAME TO event_audience_by_operator"))
-        schema.event_audience.create(conn)
-        rows = select(old.c.cursor, old.c.operator_id)
-        conn.execute(insert(schema.event_audience).from_select(["cursor", "operator_id"], rows))
-        conn.execute(text("DROP TABLE event_audience_by_operator"))
-    log.info("event audience rows moved to the layout keyed by cursor")
+        conn.execute(text(f"ALTER TABLE {name} RENAME TO {before}"))
+        for index in inspect(conn).get_indexes(before):  # renamed along, names still taken
+            if not index.get("duplicates_constraint"):
+                conn.execute(text(f"DROP INDEX {index['name']}"))
+        defined.create(conn)
+        names = [c.name for c in defined.columns]
+        old = table(before, *(column(n) for n in names))
+        conn.execute(insert(defined).from_select(names, select(*old.c)))
+        conn.execute(text(f"DROP TABLE {before}"))
+    log.info("table %s moved to its current layout in %.1f s", name, time.perf_counter() - started)
 
 
 def is_empty(engine: Engine) -> bool:

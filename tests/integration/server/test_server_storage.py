@@ -7,6 +7,7 @@ test gets its own fresh database there.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
-    insert,
+    UniqueConstraint,
     inspect,
     select,
     text,
@@ -97,38 +98,98 @@ def indexes_of(engine: Engine, table: str) -> set[str]:
     return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
 
 
-def test_the_audience_of_a_database_from_before_is_keyed_by_cursor_at_start(
-    database_url: str,
-) -> None:
-    """Audience rows keyed by operator first (before figure 7's fifth round) move to the
-    layout keyed by cursor, every row kept; a second start finds nothing to move."""
-    engine = db.create(database_url)
-    try:
-        db.init_schema(engine)
-        before = MetaData()
-        old = Table(
+def older_layouts() -> list[Table]:
+    """The moved tables as releases before figure 7's fifth and sixth rounds made them."""
+    before = MetaData()
+    return [
+        Table(
             "event_audience",
             before,
             Column("operator_id", Integer, primary_key=True),
             Column("cursor", BigInteger, primary_key=True, autoincrement=False),
             Index("ix_event_audience_cursor", "cursor"),
-        )
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE event_audience"))
-        before.create_all(engine)
-        rows = [{"operator_id": op, "cursor": c} for c in (7, 8, 9) for op in (1, 2)]
-        with engine.begin() as conn:
-            conn.execute(insert(old), rows)
+        ),
+        Table(
+            "events",
+            before,
+            Column("cursor", BigInteger, primary_key=True, autoincrement=False),
+            *(plain(c) for c in list(s.events.c)[1:]),
+        ),
+        Table(
+            "inbound_seen",
+            before,
+            *(plain(c) for c in s.inbound_seen.c),
+        ),
+        Table(
+            "messages",
+            before,
+            *(plain(c) for c in s.messages.c),
+            Index("ix_messages_dialog_id_id", "dialog_id", "id"),
+            UniqueConstraint("author_id", "client_msg_id", name="uq_messages_client_msg"),
+        ),
+    ]
+
+
+def plain(current: Column[Any]) -> Column[Any]:
+    """A column as the current schema has it, without its foreign keys."""
+    return Column(
+        current.name, current.type, primary_key=current.primary_key, nullable=current.nullable
+    )
+
+
+def rows_of(engine: Engine, names: list[str]) -> dict[str, list[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        return {
+            name: sorted(tuple(r) for r in conn.execute(select(s.metadata.tables[name])))
+            for name in names
+        }
+
+
+def test_tables_of_an_older_layout_move_to_the_current_one_at_start(database_url: str) -> None:
+    """Audience keyed by operator first, a BIGINT event key (not SQLite's rowid), customer
+    keys in a rowid table, a unique constraint over every message: each moves with every
+    row, a second start finds nothing to move, and sends stay idempotent."""
+    with EmbeddedServer(database_url=database_url, reply_to_operators=False) as srv:
+        anna = Api(srv.url).login("anna")
+        dialog_id = anna.dialogs("mine")[0]["id"]
+        body = {"client_msg_id": str(uuid.uuid4()), "text": "до переезда"}
+        sent = anna.ok("POST", routes.MESSAGES.format(dialog_id=dialog_id), json=body)
+        customer_says(srv.url, "telegram", "@layout", "Привет", external_id="layout-1")
+        anna.close()
+    engine = db.create(database_url)
+    try:
+        old = older_layouts()
+        names = [t.name for t in old]
+        kept = rows_of(engine, names)
+        assert all(kept[name] for name in names), "each table holds rows to move"
+        for table in old:
+            db.rebuild(engine, table)
+        assert "uq_messages_client_msg" in {
+            u["name"] for u in inspect(engine).get_unique_constraints("messages")
+        }
         db.init_schema(engine)
         db.init_schema(engine)
         found = inspect(engine)
-        key = found.get_pk_constraint("event_audience")["constrained_columns"]
-        assert key == ["cursor", "operator_id"]
-        assert "event_audience_by_operator" not in found.get_table_names()
-        with engine.connect() as conn:
-            kept = conn.execute(select(s.event_audience.c.operator_id, s.event_audience.c.cursor))
-            assert sorted(tuple(r) for r in kept) == sorted(
-                (r["operator_id"], r["cursor"]) for r in rows
-            )
+        assert found.get_pk_constraint("event_audience")["constrained_columns"] == [
+            "cursor",
+            "operator_id",
+        ]
+        assert not found.get_unique_constraints("messages")
+        indexes = {i["name"]: i for i in found.get_indexes("messages")}
+        assert indexes["uq_messages_client_msg"]["unique"]
+        if engine.dialect.name == "sqlite":
+            cursor = next(c for c in found.get_columns("events") if c["name"] == "cursor")
+            assert str(cursor["type"]) == "INTEGER"
+            assert found.get_table_options("inbound_seen") == {"sqlite_with_rowid": False}
+        assert not {f"{name}_before_move" for name in names} & set(found.get_table_names())
+        assert rows_of(engine, names) == kept
     finally:
         engine.dispose()
+    with EmbeddedServer(database_url=database_url, reply_to_operators=False) as srv:
+        anna = Api(srv.url).login("anna")
+        again = anna.ok("POST", routes.MESSAGES.format(dialog_id=dialog_id), json=body)
+        assert again == sent
+        assert customer_says(srv.url, "telegram", "@layout", "Привет", external_id="layout-1")[
+            "duplicate"
+        ]
+        anna.close()
