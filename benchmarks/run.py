@@ -464,27 +464,82 @@ def _ask(process: subprocess.Popen[str], command: str) -> dict[str, Any]:
 # ---- 7: server fan-out against a bare websockets broadcast -----------------------------------
 
 
+FANOUT_ROUNDS = {"full": 3}  # alternated app/floor pairs; other sizes run one
+
+
 def bench_fanout(bench: Bench) -> None:
+    """Rounds of the app's window then the floor's, back to back; the figure is the round of
+    the median ratio. One window's p99 swings with the machine (the floor's alone 0.6-1.7 ms
+    in the fifth round's runs), so a single pair said more about the moment than the code."""
     size = generate.SIZES[bench.size]
     full = bench.size == "full"
     rate, seconds = (500.0, 10.0) if full else (50.0, 3.0)
     # timed after a second of untimed load, as figure 3: the generator opens its connections
     # and the server's first writes warm up then (the p99 with that second is printed too)
     warm_up = 1.0 if full else 0.5
+    rounds = []
+    for number in range(FANOUT_ROUNDS.get(bench.size, 1)):
+        app = _fanout_app(bench, number, rate, seconds, warm_up)
+        floor = _fanout_floor(bench, rate, seconds, warm_up)
+        ratio = app["latency"].get("p99", float("nan")) / floor["latency"].get("p99", float("nan"))
+        rounds.append({"ratio": ratio, "app": app, "floor": floor})
+    ordered = sorted(rounds, key=lambda r: r["ratio"] if r["ratio"] == r["ratio"] else 1e9)
+    chosen = ordered[len(ordered) // 2]
+    app, floor = chosen["app"], chosen["floor"]
+    latency, ratio = app["latency"], chosen["ratio"]
+    bench.raw["fanout"] = {"rounds": rounds, "chosen": rounds.index(chosen)}
+    each = ", ".join(
+        f"{r['app']['latency'].get('p99', 0) * 1000:.1f} / "
+        f"{r['floor']['latency'].get('p99', 0) * 1000:.1f} ms ({r['ratio']:.2f}x)"
+        for r in rounds
+    )
+    bench.rows.append(
+        Row(
+            7,
+            f"fan-out: {size.staff} staff, {rate:.0f} msg/s",
+            f"p99 {latency.get('p99', float('nan')) * 1000:.1f} ms ({ratio:.2f}x)",
+            f"broadcast p99 {floor['latency'].get('p99', float('nan')) * 1000:.1f} ms",
+            "<=2x",
+            verdict(ratio <= 2),
+            [
+                *(
+                    [f"rounds of app then floor, p99 app / floor: {each}; the median is shown"]
+                    if len(rounds) > 1
+                    else []
+                ),
+                f"{latency.get('count', 0)} deliveries timed after {warm_up:g} s of load "
+                f"(floor {floor['latency'].get('count', 0)}; p99 "
+                f"{app['with_warm_up'].get('p99', 0) * 1000:.1f} ms with the warm-up), load "
+                f"{app['load']['rate']:.0f}/s achieved, {app['load']['failed']} failed; "
+                f"server CPU {app['cpu_share'] * 100:.0f}% of a core, RSS {app['rss_mb']:.0f} "
+                f"MB; the clients at nice {app['clients_nice']} (fanout.raise_priority)",
+                describe_tail(app["tail_hops"], "deliveries", digits=1),
+                describe_fanout_alone(app["tail_hops"], floor["latency"]),
+            ],
+        )
+    )
+
+
+def _fanout_app(
+    bench: Bench, number: int, rate: float, seconds: float, warm_up: float
+) -> dict[str, Any]:
+    """One window of customers' posts through the app server to its staff's websockets."""
+    size = generate.SIZES[bench.size]
     url = servers.copy_sqlite(bench.data / "server.db", bench.work / "fanout-server.db")
     servers.grant_tokens(url, size.staff)
     active = bench.active_dialogs()
-    trace, deliveries = bench.work / "fanout-hops.txt", bench.work / "fanout-deliveries.txt"
+    trace = bench.work / f"fanout-hops-{number}.txt"
+    deliveries = bench.work / f"fanout-deliveries-{number}.txt"
     trace.unlink(missing_ok=True)
     with _server_env(HOP_TRACE_ENV, str(trace)), servers.server_process(url) as server:
         ws_url = server.url.replace("http", "ws") + "/api/v1/ws"
         clients = _spawn(bench, "clients", ws_url, str(size.staff))
         try:
-            _reply(clients)
+            nice = _reply(clients)["nice"]
             cpu, started, timed_from = server.cpu_seconds(), time.perf_counter(), time.time()
             load = asyncio.run(
                 servers.drive_inbound(
-                    server.url, active, rate=rate, seconds=warm_up + seconds, tag="fan"
+                    server.url, active, rate=rate, seconds=warm_up + seconds, tag=f"fan{number}"
                 )
             )
             time.sleep(1.0)
@@ -492,10 +547,23 @@ def bench_fanout(bench: Bench) -> None:
             rss = server.rss_mb()
             timed_from += warm_up
             report = _ask(clients, f"report {timed_from}")
-            app, app_all = report["latency"], report["with_warm_up"]
             _ask(clients, f"dump {deliveries}")
         finally:
             clients.kill()
+    return {
+        "latency": report["latency"],
+        "with_warm_up": report["with_warm_up"],
+        "load": load,
+        "cpu_share": cpu_share,
+        "rss_mb": rss,
+        "clients_nice": nice,
+        "tail_hops": fanout_tail(deliveries, trace, since=timed_from),
+    }
+
+
+def _fanout_floor(bench: Bench, rate: float, seconds: float, warm_up: float) -> dict[str, Any]:
+    """The same deliveries pushed by a bare websockets ``broadcast``."""
+    size = generate.SIZES[bench.size]
     floor_server = _spawn(
         bench, "floor", str(size.staff), str(rate), str(warm_up + seconds), bench.size
     )
@@ -507,39 +575,12 @@ def bench_fanout(bench: Bench) -> None:
             floor_from = time.time() + warm_up
             sent = _ask(floor_server, "go")
             time.sleep(1.0)
-            floor = _ask(clients, f"report {floor_from}")["latency"]
+            latency = _ask(clients, f"report {floor_from}")["latency"]
         finally:
             clients.kill()
     finally:
         floor_server.kill()
-    tail = fanout_tail(deliveries, trace, since=timed_from)
-    bench.raw["fanout"] = {
-        "app": app,
-        "app_with_warm_up": app_all,
-        "floor": floor,
-        "load": load,
-        "floor_sent": sent,
-        "tail_hops": tail,
-    }
-    ratio = app.get("p99", float("nan")) / floor.get("p99", float("nan"))
-    bench.rows.append(
-        Row(
-            7,
-            f"fan-out: {size.staff} staff, {rate:.0f} msg/s",
-            f"p99 {app.get('p99', float('nan')) * 1000:.1f} ms ({ratio:.2f}x)",
-            f"broadcast p99 {floor.get('p99', float('nan')) * 1000:.1f} ms",
-            "<=2x",
-            verdict(ratio <= 2),
-            [
-                f"{app.get('count', 0)} deliveries timed after {warm_up:g} s of load "
-                f"(floor {floor.get('count', 0)}; p99 {app_all.get('p99', 0) * 1000:.1f} ms "
-                f"with the warm-up), load {load['rate']:.0f}/s achieved, {load['failed']} "
-                f"failed; server CPU {cpu_share * 100:.0f}% of a core, RSS {rss:.0f} MB",
-                describe_tail(tail, "deliveries", digits=1),
-                describe_fanout_alone(tail, floor),
-            ],
-        )
-    )
+    return {"latency": latency, "sent": sent}
 
 
 FANOUT_HOPS = ("created", "committed", "published", "sent", "received")
