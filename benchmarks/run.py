@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import os
 import random
 import shutil
@@ -483,7 +484,8 @@ def bench_fanout(bench: Bench) -> None:
         floor = _fanout_floor(bench, rate, seconds, warm_up)
         ratio = app["latency"].get("p99", float("nan")) / floor["latency"].get("p99", float("nan"))
         rounds.append({"ratio": ratio, "app": app, "floor": floor})
-    ordered = sorted(rounds, key=lambda r: r["ratio"] if r["ratio"] == r["ratio"] else 1e9)
+    # a round without a p99 (nan) sorts last
+    ordered = sorted(rounds, key=lambda r: (math.isnan(r["ratio"]), r["ratio"]))
     chosen = ordered[len(ordered) // 2]
     app, floor = chosen["app"], chosen["floor"]
     latency, ratio = app["latency"], chosen["ratio"]
