@@ -3,7 +3,11 @@ does not load the sync engine (and with it the wire events)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def local_midnight(now: datetime) -> datetime:

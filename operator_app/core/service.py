@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,7 +35,7 @@ from .changes import (
     Notice,
     TypingChanged,
 )
-from .clock import local_midnight
+from .clock import local_midnight, utcnow
 from .credentials import CredentialStore
 from .errors import ActionError, OfflineError, guarded
 from .profiles import ServerProfile
@@ -93,10 +93,6 @@ __all__ = [
 ]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class DeskService:
     def __init__(
         self,
@@ -138,7 +134,7 @@ class DeskService:
         events and models, which the first paint from the cache does not need."""
         from .sync import SyncEngine
 
-        return SyncEngine(self.cache, self.api, self._emit_all)
+        return SyncEngine(self.cache, self.api, self._emit_all, clock=self._clock)
 
     @cached_property
     def outbox(self) -> Outbox:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from operator_app.net.errors import ApiError, NetError
@@ -51,7 +52,7 @@ from .changes import (
     Notice,
     TypingChanged,
 )
-from .clock import local_midnight as local_midnight
+from .clock import local_midnight, utcnow
 from .rows import MessageRow
 from .tasks import TaskSet
 
@@ -78,11 +79,16 @@ CHECKPOINT_EVERY_SECONDS = 1.0
 
 class SyncEngine:
     def __init__(
-        self, cache: Cache, api: ApiClient, emit: Callable[[Sequence[Change]], None]
+        self,
+        cache: Cache,
+        api: ApiClient,
+        emit: Callable[[Sequence[Change]], None],
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.cache = cache
         self.api = api
         self._emit = emit
+        self._clock = clock
         self._tasks = TaskSet()
         self._history_locks: dict[int, asyncio.Lock] = {}
         self._directory_fresh = False  # refreshed once per session, then kept by events
@@ -386,7 +392,12 @@ class SyncEngine:
         seen: set[int] = set()
         cursor: str | None = None
         while True:
-            page = await self.api.dialogs(DialogScope.ALL_VISIBLE, cursor=cursor, limit=DIALOG_PAGE)
+            page = await self.api.dialogs(
+                DialogScope.ALL_VISIBLE,
+                cursor=cursor,
+                limit=DIALOG_PAGE,
+                day_start=local_midnight(self._clock()),  # closed today, by the operator's day
+            )
             self._apply_dialogs(page.items)
             seen.update(d.id for d in page.items)
             cursor = page.next_cursor

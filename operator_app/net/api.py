@@ -227,16 +227,19 @@ class ApiClient:
         cursor: str | None = None,
         limit: int = 100,
         updated_since: datetime | None = None,
+        day_start: datetime | None = None,
     ) -> Page[Dialog]:
+        """``day_start``: the operator's local midnight, where closed_today begins."""
         from operator_app.protocol.models import Dialog, Page
 
         params: dict[str, str | int] = {"scope": scope.value, "limit": _page_limit(limit)}
         if cursor is not None:
             params["cursor"] = cursor
-        if updated_since is not None:
-            if updated_since.tzinfo is None:
-                raise ValueError("updated_since must be timezone-aware")
-            params["updated_since"] = updated_since.isoformat()
+        for name, moment in (("updated_since", updated_since), ("day_start", day_start)):
+            if moment is not None:
+                if moment.tzinfo is None:
+                    raise ValueError(f"{name} must be timezone-aware")
+                params[name] = moment.isoformat()
         return await self._get(routes.DIALOGS, Page[Dialog], params)
 
     async def dialog(self, dialog_id: int) -> Dialog:

@@ -15,7 +15,9 @@ OPERATOR_CAPACITY = f"{PREFIX}/operators/{{operator_id}}/capacity"  # PUT Capaci
 OPERATOR_ENABLED = f"{PREFIX}/operators/{{operator_id}}/enabled"
 QUEUES = f"{PREFIX}/queues"  # GET -> list[Queue]
 
-DIALOGS = f"{PREFIX}/dialogs"  # GET ?scope=&cursor=&limit=&updated_since= -> Page[Dialog]
+# GET ?scope=&cursor=&limit=&updated_since=&day_start= -> Page[Dialog]; day_start: the
+#   caller's local midnight, where closed_today begins (UTC midnight when not given)
+DIALOGS = f"{PREFIX}/dialogs"
 DIALOG = f"{PREFIX}/dialogs/{{dialog_id}}"  # GET -> Dialog
 # GET ?before_id=&after_id=&limit= -> Page[Message], items always oldest first.
 #   before_id (or neither): the newest `limit` messages older than it; next_cursor is the

@@ -180,10 +180,11 @@ def _add_dialog_routes(app: FastAPI, backend: Backend) -> None:
         cursor: str | None = None,
         limit: Limit = 100,
         updated_since: datetime | None = None,
+        day_start: datetime | None = None,
     ) -> m.Page[m.Dialog]:
         if updated_since is not None and updated_since.tzinfo is None:
             raise ApiError(ErrorCode.VALIDATION_ERROR, "updated_since needs a time zone")
-        return backend.list_dialogs(caller, scope, cursor, limit, updated_since)
+        return backend.list_dialogs(caller, scope, cursor, limit, updated_since, day_start)
 
     @app.get(routes.DIALOG)
     def dialog(dialog_id: int, caller: CallerDep) -> m.Dialog:

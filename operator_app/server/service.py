@@ -347,8 +347,12 @@ class Backend:
         cursor: str | None,
         limit: int,
         updated_since: datetime | None,
+        day_start: datetime | None = None,
     ) -> m.Page[m.Dialog]:
-        query = select(s.dialogs).where(scope_filter(caller, scope))
+        """``day_start``: when the caller's "today" began (their local midnight), for
+        closed_today; UTC midnight when not given."""
+        today = start_of_today(day_start, utcnow())
+        query = select(s.dialogs).where(scope_filter(caller, scope, today))
         if cursor:
             query = query.where(s.dialogs.c.id < parse_cursor(cursor))
         if updated_since is not None:
@@ -841,7 +845,22 @@ def language_of(conn: Connection, dialog_id: int) -> str:
     return "ru"
 
 
-def scope_filter(caller: Caller, scope: m.DialogScope) -> ColumnElement[bool]:
+DAY_START_SPAN = timedelta(hours=26)  # a local midnight is under 24 h old; 2 h for clocks
+
+
+def start_of_today(day_start: datetime | None, now: datetime) -> datetime:
+    """The caller's local midnight as given (checked), else UTC midnight: what "today"
+    counts from for closed_today and the supervisors' board."""
+    if day_start is None:
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if day_start.tzinfo is None:
+        raise invalid("day_start needs a time zone", field="day_start")
+    if not now - DAY_START_SPAN <= day_start <= now + timedelta(hours=1):
+        raise invalid("day_start must be a midnight of the last day", field="day_start")
+    return day_start
+
+
+def scope_filter(caller: Caller, scope: m.DialogScope, day_start: datetime) -> ColumnElement[bool]:
     d = s.dialogs.c
     everything = caller.is_admin
     mine = and_(
@@ -851,9 +870,8 @@ def scope_filter(caller: Caller, scope: m.DialogScope) -> ColumnElement[bool]:
     waiting = and_(
         d.state == m.DialogState.WAITING, true() if everything else d.queue_id.in_(own_queues)
     )
-    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     closed_today = and_(
-        d.state == m.DialogState.CLOSED, d.assignee_id == caller.id, d.closed_at >= midnight
+        d.state == m.DialogState.CLOSED, d.assignee_id == caller.id, d.closed_at >= day_start
     )
     if everything:
         supervised: ColumnElement[bool] = true()

@@ -26,7 +26,7 @@ from . import views
 from .access import Caller, visible_dialog
 from .errors import ApiError, forbidden, invalid
 from .schema import new_id, utcnow
-from .service import Backend
+from .service import Backend, start_of_today
 
 WORKING_STATES = (m.DialogState.WAITING, m.DialogState.ACTIVE)
 
@@ -53,7 +53,7 @@ def add_routes(app: FastAPI, backend: Backend) -> None:
     @router.get(routes.SUPERVISION_BOARD)
     def board(caller: SupervisorDep, day_start: datetime | None = None) -> r.Board:
         now = utcnow()
-        start = _aware(day_start, "day_start") if day_start else _utc_midnight(now)
+        start = start_of_today(day_start, now)
         with backend.read() as conn:
             return build_board(conn, supervised_queue_ids(conn, caller), start, now)
 
@@ -97,10 +97,6 @@ def _aware(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None:
         raise invalid(f"{name} needs a time zone", field=name)
     return moment
-
-
-def _utc_midnight(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 # ---- the live board -------------------------------------------------------------------------

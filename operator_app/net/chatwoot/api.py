@@ -176,8 +176,10 @@ class ChatwootApi(ApiClient):
         cursor: str | None = None,
         limit: int = 100,
         updated_since: datetime | None = None,
+        day_start: datetime | None = None,
     ) -> Page[Dialog]:
-        """One Chatwoot page (25, newest activity first); ``cursor`` is the page number."""
+        """One Chatwoot page (25, newest activity first); ``cursor`` is the page number.
+        Chatwoot's "resolved" has no day: ``day_start`` is accepted and not used."""
         page = int(cursor) if cursor and cursor.isdigit() else 1
         assignee_type, status = _SCOPES[scope]
         params: dict[str, str | int] = {

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from operator_app.protocol import PROTOCOL_VERSION, routes
 from operator_app.protocol.limits import MAX_MESSAGE_CHARS, MAX_REQUEST_BYTES
+from operator_app.server import schema as s
 from operator_app.server.embedded import EmbeddedServer
 from tests.integration.server.server_helpers import Api
 
@@ -105,6 +108,51 @@ def test_dialog_scopes_for_an_operator(login: Login) -> None:
     assert anna.dialogs("supervised") == []
     everything = {d["id"] for d in anna.dialogs()}
     assert {d["id"] for d in mine + waiting + closed} <= everything
+
+
+def test_closed_today_begins_at_the_day_start_the_caller_gives(
+    server: EmbeddedServer, login: Login
+) -> None:
+    anna = login("anna")
+    backdated = anna.dialogs("closed_today")[0]["id"]
+    now = datetime.now(UTC)
+    assert server.backend is not None
+    with server.backend.engine.begin() as conn:  # closed four hours ago
+        conn.execute(
+            update(s.dialogs)
+            .where(s.dialogs.c.id == backdated)
+            .values(closed_at=now - timedelta(hours=4))
+        )
+
+    def closed_since(hours: float) -> set[int]:
+        start = (now - timedelta(hours=hours)).isoformat()
+        return {d["id"] for d in anna.dialogs("closed_today", day_start=start)}
+
+    assert backdated in closed_since(5)
+    assert backdated not in closed_since(3)
+    everything = anna.dialogs(day_start=(now - timedelta(hours=5)).isoformat())
+    assert backdated in {d["id"] for d in everything}
+    assert closed_since(3) <= closed_since(5)
+
+
+@pytest.mark.parametrize(
+    ("path", "day_start", "why"),
+    [
+        (routes.DIALOGS, "2026-11-24T00:00:00", "day_start needs a time zone"),
+        (routes.DIALOGS, "-3 days", "day_start must be a midnight of the last day"),
+        (routes.SUPERVISION_BOARD, "-3 days", "day_start must be a midnight of the last day"),
+        (routes.SUPERVISION_BOARD, "+1 day", "day_start must be a midnight of the last day"),
+    ],
+)
+def test_a_day_start_that_is_no_recent_midnight_is_refused(
+    login: Login, path: str, day_start: str, why: str
+) -> None:
+    olga = login("olga")
+    if day_start[0] in "+-":
+        days = int(day_start.split()[0])
+        day_start = (datetime.now(UTC) + timedelta(days=days)).isoformat()
+    body = olga.refused("GET", path, 422, "validation_error", params={"day_start": day_start})
+    assert body["message"] == why
 
 
 def test_dialog_list_pages_with_an_opaque_cursor(login: Login) -> None:

@@ -15,8 +15,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from operator_app.core.clock import local_midnight
 from operator_app.core.staffing import operators_needed
-from operator_app.core.sync import local_midnight
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui import theme
 from tests.helpers.qt_async import wait_until

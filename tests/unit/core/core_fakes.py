@@ -42,6 +42,7 @@ class FakeApi:
         self.lose_answers = 0  # store the message but fail the answer this many times
         self.refuse: dict[str, ApiError] = {}  # text -> refusal
         self.uploads: list[str] = []
+        self.day_starts: list[Any] = []  # what each dialogs() call was given
         self._next_id = 1000
 
     def as_client(self) -> ApiClient:
@@ -75,8 +76,10 @@ class FakeApi:
         cursor: str | None = None,
         limit: int = 100,
         updated_since: Any = None,
+        day_start: Any = None,
     ) -> Page[Dialog]:
         self._call("dialogs")
+        self.day_starts.append(day_start)
         start = int(cursor or 0)
         items = self.dialog_list[start : start + limit]
         more = start + limit < len(self.dialog_list)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,37 @@ async def test_first_hello_takes_head_cursor_and_snapshots(harness: Harness) -> 
     )
     assert len(dialog_ids) == 450
     assert not any(isinstance(c, Assigned) for c in harness.changes)  # a snapshot is no news
+
+
+@pytest.fixture
+def moscow_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "MSK-3")  # POSIX: UTC+3, no tz database needed
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("moscow_time")
+async def test_a_snapshot_asks_for_closed_today_from_the_operators_local_midnight(
+    tmp_path: Path,
+) -> None:
+    # 02:30 in Moscow is 23:30 UTC the day before: the server's own "today" (UTC midnight)
+    # would leave out what the operator closed since their midnight
+    late_night = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    api = FakeApi()
+    api.dialog_list = [dialog(i, assignee_id=1) for i in range(1, 251)]
+    engine = SyncEngine(
+        Cache.open(tmp_path / "c.sqlite3"),
+        api.as_client(),
+        lambda _c: None,
+        clock=lambda: late_night,
+    )
+    await engine.snapshot()
+    moscow_midnight = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)
+    assert api.day_starts == [moscow_midnight] * 2  # one per page of 200
+    assert all(start.utcoffset() == timedelta(hours=3) for start in api.day_starts)
 
 
 @pytest.mark.asyncio
