@@ -25,6 +25,7 @@ from .app import create_asgi_app
 from .connectors import SimulatedConnector
 from .service import Backend
 from .simulator import Simulator
+from .ws import SendNowProtocol
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class EmbeddedServer:
             # "auto" takes httptools (a dependency: C parsing; h11 was ~10% of the server's
             # time at 500 posts/s) and falls back to h11 where it is missing
             http="auto",
-            ws="websockets-sansio",
+            ws=SendNowProtocol,  # uvicorn's websockets-sansio, plus the hub's send_now
             ws_max_size=MAX_WS_FRAME_BYTES,
             log_level="warning",
             lifespan="on",

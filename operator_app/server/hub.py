@@ -92,7 +92,12 @@ class Published:
 
 
 class Connection:
-    """One authenticated websocket: a bounded send queue and a buffer while replaying."""
+    """One authenticated websocket: a bounded send queue and a buffer while replaying.
+
+    A frame nothing waits before (the queue empty, no send in flight) is written at once
+    through ``send_now`` when the server offers one (``ws.SendNowProtocol``): it declines when
+    the socket pushes back, and the frame takes the queue and its task, which keep the
+    order and drop a client that stops reading."""
 
     def __init__(
         self,
@@ -111,6 +116,9 @@ class Connection:
         self.closed = asyncio.Event()
         self._on_kill = on_kill
         self.on_close: Callable[[int], None] | None = None  # set by the websocket session
+        self.send_now: Callable[[str], bool] | None = None  # set by the websocket session
+        self.sending = False  # the session's task holds a frame from the queue
+        self.sent_at_once = 0
 
     def offer(self, cursor: int | None, frame: str) -> None:
         if self.close_code is not None:
@@ -122,6 +130,16 @@ class Connection:
             if cursor <= self.replayed_through:
                 # committed before the replay read it, published after go_live: sent already
                 return
+        if (
+            self.send_now is not None
+            and not self.sending
+            and self.outbox.empty()
+            and self.send_now(frame)
+        ):
+            self.sent_at_once += 1
+            if HOP_TRACE is not None:
+                HOP_TRACE.sent(frame)
+            return
         try:
             self.outbox.put_nowait(frame)
         except asyncio.QueueFull:

@@ -60,6 +60,24 @@ def test_the_customer_answers_the_operator_live() -> None:
         anna.close()
 
 
+def test_live_frames_are_written_at_once_by_the_shipped_server() -> None:
+    """uvicorn's websocket protocol is subclassed (ws.SendNowProtocol) to offer the hub a
+    synchronous send; a uvicorn release that moves what it relies on fails here."""
+    with EmbeddedServer(reply_to_operators=False) as srv:
+        assert srv.backend is not None
+        anna = Api(srv.url).login("anna")
+        ws = Ws(srv.url, anna.token)
+        ws.handshake()
+        dialog_id = anna.dialogs("mine")[0]["id"]
+        cursors = [anna.send(dialog_id, f"сообщение {n}")["cursor"] for n in range(5)]
+        got = [ws.until(at_cursor(cursor))["cursor"] for cursor in cursors]
+        assert got == cursors
+        (conn,) = srv.backend.hub._targets(frozenset({anna.id}))
+        assert conn.sent_at_once == len(cursors)
+        ws.close()
+        anna.close()
+
+
 def test_simulated_traffic_flows_at_the_asked_rate() -> None:
     with EmbeddedServer(simulate_rate=20.0, reply_to_operators=False) as srv:
         olga = Api(srv.url).login("olga")
@@ -133,6 +151,8 @@ def test_frames_held_back_by_a_full_socket_arrive_later_in_order() -> None:
             fast.until(at_cursor(sent[-1]), timeout=5)
             queued = max(c.outbox.qsize() for c in srv.backend.hub._targets(None))
         assert queued >= 3, "the socket never pushed back: the test proves nothing"
+        # written at once while the socket took them, queued once it pushed back
+        assert min(c.sent_at_once for c in srv.backend.hub._targets(None)) > 0
         got = [paused.until(lambda f: f.get("cursor") is not None, timeout=10) for _ in sent]
         assert [f["cursor"] for f in got] == sent  # none lost, none reordered
         assert srv.backend.hub.connection_count() == 2

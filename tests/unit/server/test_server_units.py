@@ -73,6 +73,72 @@ async def test_a_full_queue_kills_only_that_connection_with_4004() -> None:
     assert fast.outbox.get_nowait() == "frame-9"
 
 
+class Socket:
+    """The server's synchronous send, as ``ws.SendNowProtocol`` offers it: takes frames
+    until told the socket pushes back."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.pushing_back = False
+
+    def send_now(self, frame: str) -> bool:
+        if self.pushing_back:
+            return False
+        self.written.append(frame)
+        return True
+
+
+@pytest.mark.asyncio
+async def test_frames_are_written_at_once_until_the_socket_pushes_back_then_queue_in_order() -> (
+    None
+):
+    hub = Hub(queue_size=10)
+    conn = hub.connect(1, "t")
+    sock = Socket()
+    conn.send_now = sock.send_now
+    conn.go_live(0)
+    hub.publish([_published(1, None), _published(2, None)])
+    hub.publish_ephemeral("typing", [1])
+    assert sock.written == ["frame-1", "frame-2", "typing"] and conn.outbox.empty()
+    sock.pushing_back = True
+    hub.publish([_published(3, None)])
+    sock.pushing_back = False  # the socket takes frames again, but 3 waits in the queue:
+    hub.publish([_published(4, None)])  # 4 must not overtake it
+    assert sock.written == ["frame-1", "frame-2", "typing"]
+    assert [conn.outbox.get_nowait() for _ in range(2)] == ["frame-3", "frame-4"]
+    conn.sending = True  # the session's task holds 4, its send not finished
+    hub.publish([_published(5, None)])
+    assert conn.outbox.get_nowait() == "frame-5"
+    conn.sending = False
+    hub.publish([_published(6, None)])
+    assert sock.written[-1] == "frame-6" and conn.sent_at_once == 4
+
+
+@pytest.mark.asyncio
+async def test_frames_written_at_once_still_wait_for_the_replay() -> None:
+    hub = Hub(queue_size=10)
+    conn = hub.connect(1, "t")
+    sock = Socket()
+    conn.send_now = sock.send_now
+    hub.publish([_published(5, None), _published(6, None)])
+    assert sock.written == []  # held while the replay runs
+    conn.go_live(replayed_through=5)
+    assert sock.written == ["frame-6"]
+
+
+@pytest.mark.asyncio
+async def test_a_socket_that_keeps_pushing_back_fills_the_queue_and_is_dropped() -> None:
+    hub = Hub(queue_size=2)
+    conn = hub.connect(1, "t")
+    sock = Socket()
+    sock.pushing_back = True
+    conn.send_now = sock.send_now
+    conn.go_live(0)
+    for cursor in range(1, 4):
+        hub.publish([_published(cursor, None)])
+    assert conn.close_code == WS_CLOSE_TOO_SLOW and hub.connection_count() == 0
+
+
 @pytest.mark.asyncio
 async def test_revocation_closes_by_token_and_by_operator() -> None:
     hub = Hub()
