@@ -135,24 +135,12 @@ def test_closed_today_begins_at_the_day_start_the_caller_gives(
     assert closed_since(3) <= closed_since(5)
 
 
-@pytest.mark.parametrize(
-    ("path", "day_start", "why"),
-    [
-        (routes.DIALOGS, "2026-11-24T00:00:00", "day_start needs a time zone"),
-        (routes.DIALOGS, "-3 days", "day_start must be a midnight of the last day"),
-        (routes.SUPERVISION_BOARD, "-3 days", "day_start must be a midnight of the last day"),
-        (routes.SUPERVISION_BOARD, "+1 day", "day_start must be a midnight of the last day"),
-    ],
-)
-def test_a_day_start_that_is_no_recent_midnight_is_refused(
-    login: Login, path: str, day_start: str, why: str
-) -> None:
+@pytest.mark.parametrize("path", [routes.DIALOGS, routes.SUPERVISION_BOARD])
+def test_a_day_start_without_a_time_zone_is_refused(login: Login, path: str) -> None:
     olga = login("olga")
-    if day_start[0] in "+-":
-        days = int(day_start.split()[0])
-        day_start = (datetime.now(UTC) + timedelta(days=days)).isoformat()
-    body = olga.refused("GET", path, 422, "validation_error", params={"day_start": day_start})
-    assert body["message"] == why
+    params = {"day_start": "2026-11-24T00:00:00"}
+    body = olga.refused("GET", path, 422, "validation_error", params=params)
+    assert body["message"] == "day_start needs a time zone"
 
 
 def test_dialog_list_pages_with_an_opaque_cursor(login: Login) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from operator_app.protocol import events as ev
 from operator_app.protocol.errors import WS_CLOSE_REVOKED, WS_CLOSE_TOO_SLOW
 from operator_app.server import security
+from operator_app.server.errors import ApiError
 from operator_app.server.hub import Hub, Published
+from operator_app.server.service import start_of_today
 from operator_app.server.txn import event_frame
 
 
@@ -195,3 +198,15 @@ def test_rate_limiter_counts_failures_per_login_and_address(
     limiter.failed("anna", "9.9.9.9")
     limiter.succeeded("anna")
     assert limiter.retry_after("anna", "10.0.0.1") == 0
+
+
+def test_today_starts_at_the_callers_midnight_kept_within_the_last_26_hours() -> None:
+    now = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+    moscow_midnight = datetime(2026, 11, 24, tzinfo=timezone(timedelta(hours=3)))
+    assert start_of_today(moscow_midnight, now) == moscow_midnight  # 22:30 UTC the day before
+    assert start_of_today(None, now) == datetime(2026, 11, 24, tzinfo=UTC)
+    # a client's clock that is off: brought into the last 26 hours, not refused
+    assert start_of_today(now - timedelta(days=3), now) == now - timedelta(hours=26)
+    assert start_of_today(now + timedelta(hours=5), now) == now
+    with pytest.raises(ApiError, match="time zone"):
+        start_of_today(datetime(2026, 11, 24), now)
