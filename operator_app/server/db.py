@@ -107,6 +107,9 @@ def sqlite_url(path: str) -> str:
     return f"sqlite:///{path}"
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite statement waits for another process's write lock
+
+
 def create(database_url: str) -> Engine:
     """An engine for the URL; SQLite connections get WAL, NORMAL sync, foreign keys, a busy wait."""
     url = make_url(database_url)
@@ -114,7 +117,9 @@ def create(database_url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if url.database in (None, "", ":memory:"):
         raise ValueError("use a SQLite file, not an in-memory database: threads share it")
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    )
     event.listen(engine, "connect", _configure_sqlite)
     return engine
 
@@ -124,7 +129,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # No checkpoint inside a commit (it copied WAL pages into a 650 MB file while the writer
     # held the lock: the tail of the latencies); Checkpointer does it beside the writer.
     cursor.execute(f"PRAGMA wal_autocheckpoint={COMMIT_CHECKPOINT_PAGES}")

@@ -120,22 +120,33 @@ class WriteLock:
 class Lane:
     """The connection one writer (the thread, or the loop) keeps from batch to batch while
     jobs keep coming: the pool's checkout, reset and check-in cost ~5% of the server at
-    500 messages/s."""
+    500 messages/s.
 
-    def __init__(self, backend: Backend) -> None:
+    ``waits=False`` (the loop's lane): SQLite does not wait for another process's write lock
+    (an admin command writing the file) but refuses at once; the batch then goes to the
+    thread, which waits, and the loop goes on serving. Such a connection is closed, not
+    pooled, when the lane lets it go: nobody else gets its busy timeout."""
+
+    def __init__(self, backend: Backend, *, waits: bool = True) -> None:
         self.backend = backend
+        self._waits = waits or backend.engine.dialect.name != "sqlite"
         self._conn: Connection | None = None
 
     def connection(self) -> Connection:
         conn = self._conn
         if conn is None or conn.closed or conn.invalidated:
             conn = self._conn = self.backend.engine.connect()
+            if not self._waits:
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                conn.commit()  # the pragma's autobegun transaction, empty
         return conn
 
     def release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
+                if not self._waits:
+                    conn.invalidate()  # its DB-API connection is closed, not pooled
                 conn.close()
             except Exception:  # a broken connection: the pool replaces it
                 log.warning("closing a writer's connection failed", exc_info=True)
@@ -172,7 +183,7 @@ class GroupWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._thread_lane = Lane(backend)
-        self._loop_lane = Lane(backend)
+        self._loop_lane = Lane(backend, waits=False)
         self._on_loop: list[Job] = []  # coroutines' jobs waiting for the loop's next drain
         self._drain_due = False  # a drain is queued on the loop, or the lock's release calls it
         # a connector may be slow (a real channel's API): never on the writer's thread

@@ -8,6 +8,7 @@ collect them into one batch, then check what a client and the database see.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 import uuid
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, create_engine, func, insert, select, text
+from sqlalchemy import Connection, create_engine, func, insert, make_url, select, text
 
 from operator_app.protocol import models as m
 from operator_app.protocol import routes
@@ -446,3 +447,33 @@ def test_frames_leave_in_cursor_order_when_the_loop_and_the_thread_both_write(
     frames = live_events(ws, lambda got: bool(got) and got[-1]["cursor"] >= after["head"])
     assert [f["cursor"] for f in frames] == list(range(start + 1, after["head"] + 1))
     ws.close()
+
+
+def test_another_process_writing_the_sqlite_file_does_not_hold_the_loop(
+    srv: EmbeddedServer, database_url: str
+) -> None:
+    """An admin command writing the same SQLite file holds its write lock for a moment. The
+    loop does not wait in SQLite's busy handler for it: its batch is refused at once and the
+    writer's thread writes it when the lock is free, while the loop goes on serving."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the loop writes only on SQLite")
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the other process's write lock
+    answers: list[Json] = []
+    posting = threading.Thread(
+        target=lambda: answers.append(post_inbound(srv.url, "telegram", "@other", "other-1"))
+    )
+    try:
+        posting.start()
+        time.sleep(0.5)  # the post reached the writer, which met the other lock
+        started = time.monotonic()
+        assert httpx.get(srv.url + routes.INFO, timeout=10).status_code == 200
+        answered_in = time.monotonic() - started
+        time.sleep(0.5)
+        assert not answers, "written while another process held the lock"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    posting.join(30)
+    assert answers and answers[0]["duplicate"] is False  # written once the lock was free
+    assert answered_in < 0.5, f"the loop answered after {answered_in:.2f} s"
