@@ -365,14 +365,22 @@ class RealtimeConnection:
                     elif frame is not None:
                         ended_by = frame
                         break
-        assert self._on_frames is not None
+        await self._deliver_events(run)
+        return ended_by
+
+    async def _deliver_events(self, run: Sequence[EventFrame]) -> None:
+        """Event frames in order: together to ``on_frames`` (one transaction and one change
+        set in the sync engine) where it is set, else one by one."""
+        if self._on_frames is None:
+            for frame in run:
+                await self._deliver(frame)
+            return
         try:
             await self._on_frames(run)
         except Exception as exc:
             log.exception("realtime: applying %d event frames failed; resuming", len(run))
             self._replaying_after_failure = True
             raise _Dropped("applying event frames failed") from exc
-        return ended_by
 
     async def _deliver(self, frame: ServerFrame) -> None:
         try:

@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -311,19 +311,27 @@ class ChatwootRealtime(RealtimeConnection):
         self._cursor += 1
         await self._deliver(EventFrame(cursor=self._cursor, event=event))
 
+    async def _emit_run(self, events: Sequence[Event]) -> None:
+        """A catch-up's events together, as a replay's are: after a night offline a dialog's
+        missed messages were applied one transaction and one screen update each."""
+        frames = []
+        for event in events:
+            self._cursor += 1
+            frames.append(EventFrame(cursor=self._cursor, event=event))
+        if frames:
+            await self._deliver_events(frames)
+
     # ---- catch-up after a (re)connect ------------------------------------------------------
 
     async def _catch_up(self) -> None:
         state = self._catch_up_state()
         since = state.updated_since
         listed = {dialog.id: dialog for dialog in await self._open_dialogs()}
-        for dialog in listed.values():
-            if since is None or dialog.updated_at >= since:
-                await self._emit(DialogUpdated(dialog=dialog))
+        changed = [d for d in listed.values() if since is None or d.updated_at >= since]
         if since is not None:
-            for dialog in await self._resolved_since(since, skip=set(listed)):
-                listed[dialog.id] = dialog
-                await self._emit(DialogUpdated(dialog=dialog))
+            resolved = await self._resolved_since(since, skip=set(listed))
+            listed.update((dialog.id, dialog) for dialog in resolved)
+            changed += resolved
         known: dict[int, int | None] = dict(state.last_message_ids)
         for dialog_id, seen in self._last_ids.items():
             known[dialog_id] = max(seen, known.get(dialog_id) or 0)
@@ -331,7 +339,8 @@ class ChatwootRealtime(RealtimeConnection):
             fetched = await self._dialog_or_none(dialog_id)
             if fetched is not None:
                 listed[dialog_id] = fetched
-                await self._emit(DialogUpdated(dialog=fetched))
+                changed.append(fetched)
+        await self._emit_run([DialogUpdated(dialog=dialog) for dialog in changed])
         for dialog_id in sorted(known):
             after, current = known[dialog_id], listed.get(dialog_id)
             if after is None or current is None:
@@ -379,7 +388,9 @@ class ChatwootRealtime(RealtimeConnection):
         while True:
             page = await self.api.messages(dialog.id, after_id=after)
             for message in page.items:
-                await self._emit_message(message, dialog)
+                last = self._last_ids.get(dialog.id, 0)
+                self._last_ids[dialog.id] = max(last, message.id)
+            await self._emit_run([MessageCreated(message=m, dialog=dialog) for m in page.items])
             if not page.items or page.next_cursor is None:
                 return
             after = page.items[-1].id

@@ -4,7 +4,7 @@ against swagger.json, live events over a real ActionCable websocket on loopback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from operator_app.core.rows import DeliveryState, Section
 from operator_app.core.service import DeskService
 from operator_app.net.chatwoot import ChatwootApi, ChatwootRealtime
 from operator_app.net.realtime import Backoff, Phase, RealtimeConnection
+from operator_app.protocol.events import EventFrame
 from operator_app.protocol.models import DialogState, MessageKind
 from tests.helpers.desk_rows import dialog_of, message_state
 
@@ -214,3 +215,29 @@ async def test_a_conversation_resolved_during_a_gap_shows_in_closed_today(
     fake.broadcasting = True
     await until(lambda: service.dialog(14) is not None, "the catch-up of resolved conversations")
     assert [row.dialog.id for row in service.dialogs(Section.CLOSED_TODAY)] == [14]
+
+
+@pytest.mark.asyncio
+async def test_messages_missed_during_a_gap_are_applied_as_one_run(
+    service: DeskService, fake: FakeChatwoot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a night offline a dialog's missed messages arrive together, as a replay's do
+    from our own server: one transaction and one screen update, not one per message."""
+    runs: list[list[str]] = []
+    apply = service.sync.on_frames
+
+    async def recording(frames: Sequence[EventFrame]) -> None:
+        runs.append([type(frame.event).__name__ for frame in frames])
+        await apply(frames)
+
+    monkeypatch.setattr(service.sync, "on_frames", recording)
+    await online(service)
+    await service.open_dialog(11)  # its history is cached: the catch-up knows its newest id
+    fake.broadcasting = False
+    await fake.drop_sockets()
+    missed = [f"missed {n}" for n in range(5)]
+    for text in missed:
+        fake.add_message(11, text)
+    fake.broadcasting = True
+    await until(lambda: texts(service, 11)[-5:] == missed, "the catch-up of missed messages")
+    assert ["MessageCreated"] * 5 in runs
