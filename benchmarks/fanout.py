@@ -6,9 +6,11 @@ clients <ws-url> <n> [floor]   n websocket clients; for the app they authenticat
                                ``report [SINCE]`` prints the delivery latencies (message
                                created_at to receipt) of the messages created from SINCE
                                (Unix time) on, and of all.
-floor <n> <rate> <seconds> <size>  a bare websockets server that pushes the same deliveries
-                               (assignee + queue supervisors) with ``broadcast``. Prints
-                               {"port": p}; starts on stdin ``go``; prints what it sent.
+floor <n> <rate> <seconds> <size> [db]  a bare websockets server that pushes the same
+                               deliveries (assignee + queue supervisors) with ``broadcast``;
+                               with ``db`` (a SQLite file) it first commits each message and
+                               its event there, as the app must. Prints {"port": p}; starts
+                               on stdin ``go``; prints what it sent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import gc
 import json
 import os
+import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
@@ -167,7 +170,39 @@ def frame_for(message_id: int, dialog_id: int, text: str) -> str:
     return json.dumps({"type": "event", "cursor": message_id, "event": event}, ensure_ascii=False)
 
 
-async def run_floor(count: int, rate: float, seconds: float, size: str) -> None:
+class DurableLog:
+    """What a durable server does before it delivers, at its barest: the message and its
+    event (the frame) committed to SQLite in WAL mode, synchronous=NORMAL, as the app's
+    server configures it."""
+
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, dialog_id INTEGER,"
+            " text TEXT, created_at TEXT)"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS events (cursor INTEGER PRIMARY KEY, frame TEXT)"
+        )
+
+    def commit(self, dialog_id: int, text: str, frame: str) -> None:
+        self.db.execute("BEGIN")
+        cursor = self.db.execute(
+            "INSERT INTO messages (dialog_id, text, created_at) VALUES (?, ?, ?)",
+            (dialog_id, text, datetime.now(UTC).isoformat()),
+        )
+        self.db.execute(
+            "INSERT INTO events (cursor, frame) VALUES (?, ?)", (cursor.lastrowid, frame)
+        )
+        self.db.execute("COMMIT")
+
+
+async def run_floor(
+    count: int, rate: float, seconds: float, size: str, durable_path: str | None
+) -> None:
+    durable = DurableLog(durable_path) if durable_path else None
     plan = Plan(SIZES[size])
     active = [d for d in dialog_plans(plan, __import__("random").Random(0)) if d.state == "active"]
     by_id: dict[int, ServerConnection] = {}
@@ -196,7 +231,11 @@ async def run_floor(count: int, rate: float, seconds: float, size: str) -> None:
             dialog = active[n % len(active)]
             audience = [dialog.assignee_id, *plan.supervisors(dialog.queue_id)]
             targets = [by_id[i] for i in audience if i in by_id]
-            broadcast(targets, frame_for(n, dialog.id, f"load {n} {MARK}{time.time():.6f}"))
+            text = f"load {n} {MARK}{time.time():.6f}"
+            frame = frame_for(n, dialog.id, text)  # stamped created_at: before the commit
+            if durable is not None:
+                durable.commit(dialog.id, text, frame)
+            broadcast(targets, frame)
             deliveries += len(targets)
         say({"sent": total, "deliveries": deliveries, "seconds": time.perf_counter() - started})
         await commands.get()
@@ -206,6 +245,9 @@ if __name__ == "__main__":
     if sys.argv[1] == "clients":
         asyncio.run(run_clients(sys.argv[2], int(sys.argv[3]), len(sys.argv) > 4))
     else:
+        durable_path = sys.argv[6] if len(sys.argv) > 6 else None
         asyncio.run(
-            run_floor(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+            run_floor(
+                int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5], durable_path
+            )
         )
