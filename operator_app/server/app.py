@@ -25,7 +25,7 @@ from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PA
 
 from . import attachments, inbound, supervision, templates, ws
 from .access import Caller
-from .errors import ApiError, http_status
+from .errors import ApiError, aware, http_status
 from .service import Backend
 from .simulator import Simulator
 
@@ -182,8 +182,8 @@ def _add_dialog_routes(app: FastAPI, backend: Backend) -> None:
         updated_since: datetime | None = None,
         day_start: datetime | None = None,
     ) -> m.Page[m.Dialog]:
-        if updated_since is not None and updated_since.tzinfo is None:
-            raise ApiError(ErrorCode.VALIDATION_ERROR, "updated_since needs a time zone")
+        if updated_since is not None:
+            aware(updated_since, "updated_since")
         return backend.list_dialogs(caller, scope, cursor, limit, updated_since, day_start)
 
     @app.get(routes.DIALOG)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from operator_app.protocol.errors import ErrorCode
@@ -53,3 +54,10 @@ def not_found(what: str) -> ApiError:
 
 def invalid(message: str, **details: Any) -> ApiError:
     return ApiError(ErrorCode.VALIDATION_ERROR, message, **details)
+
+
+def aware(moment: datetime, name: str) -> datetime:
+    """A time from a query, refused without a time zone (the server's times are UTC)."""
+    if moment.tzinfo is None:
+        raise invalid(f"{name} needs a time zone", field=name)
+    return moment

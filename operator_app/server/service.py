@@ -43,7 +43,7 @@ from . import db, hotsql, routing, security, views
 from . import schema as s
 from .access import Caller, can_see, dialog_audience, load_caller, participants_of, visible_dialog
 from .connectors import Connector, SimulatedConnector
-from .errors import ApiError, forbidden, invalid, not_found
+from .errors import ApiError, aware, forbidden, invalid, not_found
 from .hotsql import Hot
 from .hub import Hub, Published
 from .schema import new_id, utcnow
@@ -854,9 +854,7 @@ def start_of_today(day_start: datetime | None, now: datetime) -> datetime:
     into them: a client whose clock is off must still sync, not be refused."""
     if day_start is None:
         return now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if day_start.tzinfo is None:
-        raise invalid("day_start needs a time zone", field="day_start")
-    return min(max(day_start, now - DAY_START_SPAN), now)
+    return min(max(aware(day_start, "day_start"), now - DAY_START_SPAN), now)
 
 
 def scope_filter(caller: Caller, scope: m.DialogScope, day_start: datetime) -> ColumnElement[bool]:

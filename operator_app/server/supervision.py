@@ -24,7 +24,7 @@ from operator_app.protocol.errors import ErrorCode
 from . import schema as s
 from . import views
 from .access import Caller, visible_dialog
-from .errors import ApiError, forbidden, invalid
+from .errors import ApiError, aware, forbidden, invalid
 from .schema import new_id, utcnow
 from .service import Backend, start_of_today
 
@@ -66,7 +66,7 @@ def add_routes(app: FastAPI, backend: Backend) -> None:
         queue_id: int | None = None,
         operator_id: Annotated[int | None, Query()] = None,
     ) -> r.Report:
-        since, until = _aware(since, "since"), _aware(until, "until")
+        since, until = aware(since, "since"), aware(until, "until")
         if not since < until <= since + timedelta(days=r.MAX_REPORT_DAYS):
             raise invalid(f"since < until, at most {r.MAX_REPORT_DAYS} days apart")
         with backend.read() as conn:
@@ -91,12 +91,6 @@ def supervised_queue_ids(conn: Connection, caller: Caller) -> list[int]:
     if caller.is_admin:
         return list(conn.execute(select(s.queues.c.id).order_by(s.queues.c.id)).scalars())
     return sorted(caller.supervised_ids)
-
-
-def _aware(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None:
-        raise invalid(f"{name} needs a time zone", field=name)
-    return moment
 
 
 # ---- the live board -------------------------------------------------------------------------

@@ -289,8 +289,7 @@ class ChatwootRealtime(RealtimeConnection):
     async def _emit_message(
         self, message: Message, dialog: Dialog, *, edited: bool = False
     ) -> None:
-        last = self._last_ids.get(message.dialog_id, 0)
-        self._last_ids[message.dialog_id] = max(last, message.id)
+        self._note_seen(message)
         if edited:  # the cache replaces what it holds (MessageCreated leaves a known id alone)
             await self._emit(MessageUpdated(message=message, dialog=dialog))
         else:
@@ -307,19 +306,23 @@ class ChatwootRealtime(RealtimeConnection):
         )
         await self._deliver(EphemeralFrame(event=typing))
 
-    async def _emit(self, event: Event) -> None:
+    def _note_seen(self, message: Message) -> None:
+        last = self._last_ids.get(message.dialog_id, 0)
+        self._last_ids[message.dialog_id] = max(last, message.id)
+
+    def _framed(self, event: Event) -> EventFrame:
+        """The event under the next cursor this connection mints."""
         self._cursor += 1
-        await self._deliver(EventFrame(cursor=self._cursor, event=event))
+        return EventFrame(cursor=self._cursor, event=event)
+
+    async def _emit(self, event: Event) -> None:
+        await self._deliver(self._framed(event))
 
     async def _emit_run(self, events: Sequence[Event]) -> None:
         """A catch-up's events together, as a replay's are: after a night offline a dialog's
         missed messages were applied one transaction and one screen update each."""
-        frames = []
-        for event in events:
-            self._cursor += 1
-            frames.append(EventFrame(cursor=self._cursor, event=event))
-        if frames:
-            await self._deliver_events(frames)
+        if events:
+            await self._deliver_events([self._framed(event) for event in events])
 
     # ---- catch-up after a (re)connect ------------------------------------------------------
 
@@ -388,8 +391,7 @@ class ChatwootRealtime(RealtimeConnection):
         while True:
             page = await self.api.messages(dialog.id, after_id=after)
             for message in page.items:
-                last = self._last_ids.get(dialog.id, 0)
-                self._last_ids[dialog.id] = max(last, message.id)
+                self._note_seen(message)
             await self._emit_run([MessageCreated(message=m, dialog=dialog) for m in page.items])
             if not page.items or page.next_cursor is None:
                 return
