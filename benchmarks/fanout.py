@@ -23,6 +23,7 @@ import os
 import sqlite3
 import sys
 import time
+from array import array
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,9 +80,34 @@ def raise_priority() -> int:
     return os.nice(0)
 
 
+class CollectorPauses:
+    """The instrument's own collector passes from now on: they delay the deliveries that
+    arrive meanwhile, whichever server sent them."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds.append(time.perf_counter() - self._started)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "passes": len(self.seconds),
+            "ms": sum(self.seconds) * 1000,
+            "max_ms": max(self.seconds, default=0.0) * 1000,
+        }
+
+
 async def run_clients(url: str, count: int, floor: bool) -> None:
-    latencies: list[float] = []
-    rows: list[tuple[int, float, float]] = []  # cursor, created_at, received: for the hops
+    # one delivery per index, in arrays of numbers: a tuple per delivery was a tracked object,
+    # and the collector's young passes over them (7 a second, ~0.6 ms each, and 2-3 ms
+    # passes of the next generation) paused the instrument under the servers it measured
+    cursors, created_at, received_at = array("q"), array("d"), array("d")
 
     async def reader(ws: ClientConnection) -> None:
         try:
@@ -90,8 +116,9 @@ async def run_clients(url: str, count: int, floor: bool) -> None:
                 frame = json.loads(raw)
                 if frame.get("type") == "event" and "message" in frame["event"]:
                     emitted = datetime.fromisoformat(frame["event"]["message"]["created_at"])
-                    latencies.append(now - emitted.timestamp())
-                    rows.append((frame["cursor"], emitted.timestamp(), now))
+                    cursors.append(frame["cursor"])
+                    created_at.append(emitted.timestamp())
+                    received_at.append(now)
         except websockets.ConnectionClosed:
             pass
 
@@ -118,17 +145,30 @@ async def run_clients(url: str, count: int, floor: bool) -> None:
     # long-lived, so a full collection over them (~100 ms, mid-run) is kept out of the count
     gc.collect()
     gc.freeze()
+    gc.disable()  # a pass still came ~7 times a second, one of ~3 ms: the windows are short
+    pauses = CollectorPauses()
     say({"connected": len(sockets), "nice": raise_priority()})
     commands = await stdin_lines()
     while (command := await commands.get()).startswith(("report", "dump")):
         if command.startswith("report"):  # report SINCE: messages created from SINCE on
             since = float(command.split()[1]) if " " in command else 0.0
-            timed = [received - created for _c, created, received in rows if created >= since]
-            say({"latency": summary(timed), "with_warm_up": summary(latencies)})
+            pairs = list(zip(created_at, received_at, strict=True))
+            timed = [received - created for created, received in pairs if created >= since]
+            every = [received - created for created, received in pairs]
+            say(
+                {
+                    "latency": summary(timed),
+                    "with_warm_up": summary(every),
+                    "collector": pauses.summary(),
+                }
+            )
         else:  # dump PATH: one line per delivery, "cursor created_at received"
             with open(command.split(" ", 1)[1], "w", encoding="utf-8") as out:
-                out.writelines(f"{c} {e:.6f} {r:.6f}\n" for c, e, r in rows)
-            say({"dumped": len(rows)})
+                out.writelines(
+                    f"{c} {e:.6f} {r:.6f}\n"
+                    for c, e, r in zip(cursors, created_at, received_at, strict=True)
+                )
+            say({"dumped": len(cursors)})
     for ws in sockets:
         await ws.close()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -212,8 +252,11 @@ async def run_floor(
         by_id[staff_id] = ws
         await ws.wait_closed()
 
-    # permessage-deflate as the app server negotiates it (uvicorn's websockets-sansio: 12-bit
-    # windows, memLevel 5, the same as websockets' default): the comparison stays fair
+    # permessage-deflate with 12-bit windows and memLevel 5, as the app server offers it, but
+    # with websockets' default context takeover: broadcast compresses for each connection, and
+    # with the app's parameters (a fresh compressor per message, ws.deflate_factory) that cost
+    # the floor more (194 against 142 us of loop CPU per ten-frame event in-process), so the
+    # floor keeps its faster setting; its clients also get the smaller frames it makes
     async with serve(
         handler, "127.0.0.1", 0, max_size=2**20, ping_interval=None, compression="deflate"
     ) as server:

@@ -582,6 +582,7 @@ def _fanout_app(
     return {
         "latency": report["latency"],
         "with_warm_up": report["with_warm_up"],
+        "clients_collector": report["collector"],
         "load": load,
         "cpu_share": cpu_share,
         "rss_mb": rss,
@@ -616,12 +617,12 @@ def _fanout_floor(
             floor_from = time.time() + warm_up
             sent = _ask(floor_server, "go")
             time.sleep(1.0)
-            latency = _ask(clients, f"report {floor_from}")["latency"]
+            report = _ask(clients, f"report {floor_from}")
         finally:
             clients.kill()
     finally:
         floor_server.kill()
-    return {"latency": latency, "sent": sent}
+    return {"latency": report["latency"], "sent": sent, "clients_collector": report["collector"]}
 
 
 FANOUT_HOPS = ("created", "committed", "published", "sent", "received")

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
+import threading
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +20,14 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.extensions.permessage_deflate import (
+    PerMessageDeflate,
+    ServerPerMessageDeflateFactory,
+)
+from websockets.frames import Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 
 from operator_app import __version__
 from operator_app.protocol import PROTOCOL_VERSION, compatible, routes
@@ -46,6 +56,77 @@ HEARTBEAT_SECONDS = 15.0
 
 SEND_NOW = "operator.send_now"  # the ASGI scope extension SendNowProtocol offers
 
+# permessage-deflate as uvicorn offers it (12-bit windows, memLevel 5), but each message
+# compressed on its own (server_no_context_takeover): a live event's frame is then the same
+# bytes for every connection, compressed once instead of once per recipient
+DEFLATE_WINDOW_BITS = 12
+DEFLATE_MEM_LEVEL = 5
+DEFLATE_SETTINGS = {"memLevel": DEFLATE_MEM_LEVEL}
+
+
+def deflate_factory() -> ServerPerMessageDeflateFactory:
+    return ServerPerMessageDeflateFactory(
+        server_no_context_takeover=True,
+        server_max_window_bits=DEFLATE_WINDOW_BITS,
+        client_max_window_bits=DEFLATE_WINDOW_BITS,
+        compress_settings=dict(DEFLATE_SETTINGS),
+    )
+
+
+class SharedFrames:
+    """The wire bytes of the last text frame, plain and compressed, each built on first
+    use: the hub offers an event's frame to its connections one after another, and every
+    connection that took the shared parameters writes the same bytes."""
+
+    def __init__(self) -> None:
+        self.compressions = 0  # for tests and diagnostics
+        self._text: str | None = None
+        self._plain = b""
+        self._deflated = b""
+
+    def wire(self, text: str, deflated: bool) -> bytes:
+        if text is not self._text:
+            self._text, self._plain, self._deflated = text, b"", b""
+        if deflated:
+            if not self._deflated:
+                self._deflated = _deflated_frame(text.encode())
+                self.compressions += 1
+            return self._deflated
+        if not self._plain:
+            self._plain = _text_frame(text.encode(), compressed=False)
+        return self._plain
+
+
+def _deflated_frame(data: bytes) -> bytes:
+    """What PerMessageDeflate.encode makes of a whole message without context takeover."""
+    encoder = zlib.compressobj(wbits=-DEFLATE_WINDOW_BITS, memLevel=DEFLATE_MEM_LEVEL)
+    body = encoder.compress(data) + encoder.flush(zlib.Z_SYNC_FLUSH)
+    return _text_frame(body[:-4], compressed=True)  # without the flush's 00 00 ff ff
+
+
+def _text_frame(payload: bytes, *, compressed: bool) -> bytes:
+    """A final, unmasked (server's) text frame; RSV1 marks a compressed message (RFC 7692).
+    websockets' Frame.serialize sets RSV1 only through the extension itself."""
+    head = 0x80 | (0x40 if compressed else 0) | Opcode.TEXT.value
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", head, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", head, 126, size)
+    else:
+        header = struct.pack("!BBQ", head, 127, size)
+    return header + payload
+
+
+_shared = threading.local()  # per server loop: the embedded servers of tests share a process
+
+
+def shared_frames() -> SharedFrames:
+    found: SharedFrames | None = getattr(_shared, "frames", None)
+    if found is None:
+        found = _shared.frames = SharedFrames()
+    return found
+
 
 class SendNowProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websocket protocol (websockets-sansio) that also offers the session a
@@ -56,7 +137,19 @@ class SendNowProtocol(WebSocketsSansIOProtocol):
     frames cost the loop 194 us against 152 us through websockets' ``broadcast``; written
     here, 157 us (docs/performance.md, seventh round). ``send_now`` writes the frame as
     uvicorn's own send does, and only when that send would not wait: handshake done, no close
-    sent, the transport not paused (uvicorn's flow control since 0.52.1)."""
+    sent, the transport not paused (uvicorn's flow control since 0.52.1). A connection that
+    took the shared compression parameters (``deflate_factory``), or none, writes the
+    frame's bytes from ``SharedFrames``: built once per event, not once per connection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.config.ws_per_message_deflate:  # uvicorn's own offer, without takeover
+            self.conn = ServerProtocol(
+                extensions=[deflate_factory()],
+                max_size=self.config.ws_max_size,
+                logger=logging.getLogger("uvicorn.error"),
+            )
+        self.shared: bool | None = None  # known once the handshake chose the extensions
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -67,6 +160,7 @@ class SendNowProtocol(WebSocketsSansIOProtocol):
 
     def send_now(self, text: str) -> bool:
         """Write a text frame now; False (nothing written) where it would have to wait."""
+        conn = self.conn
         if (
             not self.handshake_complete
             or self.close_sent
@@ -74,14 +168,35 @@ class SendNowProtocol(WebSocketsSansIOProtocol):
             or self.initial_response is not None
             or not self.writable.is_set()
             or self.transport.is_closing()
+            or conn.state is not State.OPEN
         ):
             return False
+        if self.shared is None:
+            self.shared = shares_frames(conn)
+        if self.shared:
+            self.transport.write(shared_frames().wire(text, deflated=bool(conn.extensions)))
+            return True
         try:
-            self.conn.send_text(text.encode())
+            conn.send_text(text.encode())
         except InvalidState:
             return False
-        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.write(b"".join(conn.data_to_send()))
         return True
+
+
+def shares_frames(conn: ServerProtocol) -> bool:
+    """No extension, or exactly the shared deflate parameters (a client may ask for a
+    smaller window: its frames are then compressed for it alone)."""
+    if not conn.extensions:
+        return True
+    if len(conn.extensions) != 1 or not isinstance(conn.extensions[0], PerMessageDeflate):
+        return False
+    deflate = conn.extensions[0]
+    return bool(
+        deflate.local_no_context_takeover
+        and deflate.local_max_window_bits == DEFLATE_WINDOW_BITS
+        and deflate.compress_settings == DEFLATE_SETTINGS
+    )
 
 
 def send_now_of(sock: WebSocket) -> Callable[[str], bool] | None:

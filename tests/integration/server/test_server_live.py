@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import ssl
@@ -12,9 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
+from websockets.extensions.permessage_deflate import (
+    ClientPerMessageDeflateFactory,
+    PerMessageDeflate,
+)
 
 from operator_app.protocol import routes
 from operator_app.protocol.limits import MAX_MESSAGE_CHARS
+from operator_app.server import ws
 from operator_app.server.embedded import EmbeddedServer
 from tests.integration.server.server_helpers import Api, Json, Ws
 
@@ -76,6 +82,53 @@ def test_live_frames_are_written_at_once_by_the_shipped_server() -> None:
         assert conn.sent_at_once == len(cursors)
         ws.close()
         anna.close()
+
+
+def test_a_live_event_is_compressed_once_for_all_its_connections() -> None:
+    """Clients that took the server's deflate parameters (websockets' default client) share
+    one compressed frame; one without compression and one that asked for a smaller window
+    get frames of their own. Every one of them reads the same text."""
+    with EmbeddedServer(reply_to_operators=False) as srv:
+        assert srv.backend is not None and srv.backend.loop is not None
+        loop = srv.backend.loop
+        anna, olga = Api(srv.url).login("anna"), Api(srv.url).login("olga")
+        sockets = [
+            Ws(srv.url, anna.token),
+            Ws(srv.url, olga.token),
+            Ws(srv.url, olga.token, compression=None),
+            Ws(
+                srv.url,
+                olga.token,
+                compression=None,
+                extensions=[ClientPerMessageDeflateFactory(server_max_window_bits=10)],
+            ),
+        ]
+        for sock in sockets:
+            sock.handshake()
+
+        (small_window,) = sockets[3].conn.protocol.extensions
+        assert isinstance(small_window, PerMessageDeflate)
+        assert small_window.remote_max_window_bits == 10  # the server compresses for it alone
+
+        async def compressions() -> int:
+            return ws.shared_frames().compressions  # the loop thread's own
+
+        before = asyncio.run_coroutine_threadsafe(compressions(), loop).result()
+        text = "Добрый день! Проверяю ваш заказ. " * 30
+        cursor = anna.send(anna.dialogs("mine")[0]["id"], text)["cursor"]
+        for sock in sockets:
+            assert sock.until(at_cursor(cursor))["event"]["message"]["text"] == text
+        after = asyncio.run_coroutine_threadsafe(compressions(), loop).result()
+        assert after - before == 1
+        shared = sorted(
+            conn.send_now.__self__.shared  # type: ignore[union-attr]
+            for conn in srv.backend.hub._targets(frozenset({anna.id, olga.id}))
+        )
+        assert shared == [False, True, True, True]
+        for sock in sockets:
+            sock.close()
+        anna.close()
+        olga.close()
 
 
 def test_simulated_traffic_flows_at_the_asked_rate() -> None:

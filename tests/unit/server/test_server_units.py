@@ -8,10 +8,15 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import Frame
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from operator_app.protocol import events as ev
 from operator_app.protocol.errors import WS_CLOSE_REVOKED, WS_CLOSE_TOO_SLOW
-from operator_app.server import security
+from operator_app.server import security, ws
 from operator_app.server.errors import ApiError
 from operator_app.server.hub import Hub, Published
 from operator_app.server.service import start_of_today
@@ -210,3 +215,37 @@ def test_today_starts_at_the_callers_midnight_kept_within_the_last_26_hours() ->
     assert start_of_today(now + timedelta(hours=5), now) == now
     with pytest.raises(ApiError, match="time zone"):
         start_of_today(datetime(2026, 11, 24), now)
+
+
+@pytest.mark.parametrize("size", [10, 125, 126, 4_000, 65_535, 65_536, 70_000])
+@pytest.mark.parametrize("compressed", [False, True])
+def test_a_shared_frame_reads_back_as_its_text(size: int, compressed: bool) -> None:
+    """SharedFrames writes its frames' bytes itself (header and, compressed, RSV1): a client
+    that took the shared deflate parameters reads them as the same text, at every length
+    encoding of the header."""
+    text = ("сообщение " * size)[:size]
+    client = ClientProtocol(parse_uri("ws://test/"), state=State.OPEN)
+    if compressed:  # as the handshake leaves a client that took deflate_factory's answer
+        client.extensions = [
+            PerMessageDeflate(
+                remote_no_context_takeover=True,
+                local_no_context_takeover=False,
+                remote_max_window_bits=ws.DEFLATE_WINDOW_BITS,
+                local_max_window_bits=ws.DEFLATE_WINDOW_BITS,
+            )
+        ]
+    shared = ws.SharedFrames()
+    wire = shared.wire(text, deflated=compressed)
+    assert shared.wire(text, deflated=compressed) is wire  # built once per text
+    assert shared.compressions == (1 if compressed else 0)
+    client.receive_data(wire + wire)  # twice: each message decodes on its own
+    frames = [event for event in client.events_received() if isinstance(event, Frame)]
+    assert [bytes(f.data).decode() for f in frames] == [text, text]
+    assert all(f.fin for f in frames) and client.parser_exc is None
+
+
+def test_shared_frames_follow_the_text_they_were_built_for() -> None:
+    shared = ws.SharedFrames()
+    first = shared.wire("первое", deflated=True)
+    assert shared.wire("второе", deflated=True) != first
+    assert shared.compressions == 2
