@@ -73,14 +73,19 @@ def load_caller(conn: Connection, operator_id: int, token_hash: str = "") -> Cal
 
 
 _PARTICIPANTS = Hot(
-    select(s.dialog_participants.c.operator_id).where(
-        s.dialog_participants.c.dialog_id == bindparam("dialog_id")
-    )
+    select(s.dialog_participants.c.operator_id)
+    .where(s.dialog_participants.c.dialog_id == bindparam("dialog_id"))
+    .order_by(s.dialog_participants.c.operator_id)
 )
 
 
+def participant_ids(conn: Connection, dialog_id: int) -> list[int]:
+    """In id order, as the wire dialog lists them."""
+    return list(_PARTICIPANTS.scalars(conn, {"dialog_id": dialog_id}))
+
+
 def participants_of(conn: Connection, dialog_id: int) -> set[int]:
-    return set(_PARTICIPANTS.scalars(conn, {"dialog_id": dialog_id}))
+    return set(participant_ids(conn, dialog_id))
 
 
 def can_see(caller: Caller, dialog: Any, participants: set[int]) -> bool:

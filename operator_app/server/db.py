@@ -111,7 +111,8 @@ BUSY_TIMEOUT_MS = 30_000  # how long a SQLite statement waits for another proces
 
 
 def create(database_url: str) -> Engine:
-    """An engine for the URL; SQLite connections get WAL, NORMAL sync, foreign keys, a busy wait."""
+    """An engine for the URL; SQLite connections get WAL, NORMAL sync, foreign keys, a busy wait
+    (``timeout``: sqlite3 sets the connection's busy timeout from it)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -128,8 +129,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")  # the busy timeout: the connect argument, above
     # No checkpoint inside a commit (it copied WAL pages into a 650 MB file while the writer
     # held the lock: the tail of the latencies); Checkpointer does it beside the writer.
     cursor.execute(f"PRAGMA wal_autocheckpoint={COMMIT_CHECKPOINT_PAGES}")

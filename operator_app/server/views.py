@@ -12,6 +12,7 @@ from operator_app.protocol import models as m
 from operator_app.protocol import routes
 
 from . import schema as s
+from .access import participant_ids
 from .hotsql import Hot
 
 PREVIEW_CHARS = 120
@@ -146,11 +147,6 @@ def dialogs(conn: Connection, rows: Sequence[Any]) -> list[m.Dialog]:
 # One event's dialog: prebuilt and run on the DB-API cursor (hotsql.py), since every event
 # of the message write path carries one.
 _CONTACT_NAME = Hot(select(s.contacts.c.name).where(s.contacts.c.id == bindparam("contact_id")))
-_PARTICIPANTS = Hot(
-    select(s.dialog_participants.c.operator_id)
-    .where(s.dialog_participants.c.dialog_id == bindparam("dialog_id"))
-    .order_by(s.dialog_participants.c.operator_id)
-)
 _PREVIEW = Hot(
     select(
         s.messages.c.author,
@@ -165,7 +161,7 @@ def dialog_of(conn: Connection, r: Any, written: m.Message | None = None) -> m.D
     """One row's wire dialog; ``written``, a message the caller just stored, spares reading
     it back when it is the dialog's last."""
     name = _CONTACT_NAME.scalar(conn, {"contact_id": r.contact_id})
-    participants = _PARTICIPANTS.scalars(conn, {"dialog_id": r.id})
+    participants = participant_ids(conn, r.id)
     preview = None
     if written is not None and written.id == r.last_message_id:
         preview = _preview(written)
