@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import struct
 import threading
 import zlib
 from collections.abc import Callable
@@ -20,14 +19,16 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import InvalidState
+from websockets.extensions.base import Extension
 from websockets.extensions.permessage_deflate import (
     PerMessageDeflate,
     ServerPerMessageDeflateFactory,
 )
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
+from websockets.typing import ExtensionName
 
 from operator_app import __version__
 from operator_app.protocol import PROTOCOL_VERSION, compatible, routes
@@ -93,7 +94,7 @@ class SharedFrames:
                 self.compressions += 1
             return self._deflated
         if not self._plain:
-            self._plain = _text_frame(text.encode(), compressed=False)
+            self._plain = _text_frame(text.encode())
         return self._plain
 
 
@@ -101,21 +102,25 @@ def _deflated_frame(data: bytes) -> bytes:
     """What PerMessageDeflate.encode makes of a whole message without context takeover."""
     encoder = zlib.compressobj(wbits=-DEFLATE_WINDOW_BITS, memLevel=DEFLATE_MEM_LEVEL)
     body = encoder.compress(data) + encoder.flush(zlib.Z_SYNC_FLUSH)
-    return _text_frame(body[:-4], compressed=True)  # without the flush's 00 00 ff ff
+    # without the flush's 00 00 ff ff
+    return Frame(Opcode.TEXT, body[:-4]).serialize(mask=False, extensions=[_COMPRESSED])
 
 
-def _text_frame(payload: bytes, *, compressed: bool) -> bytes:
-    """A final, unmasked (server's) text frame; RSV1 marks a compressed message (RFC 7692).
-    websockets' Frame.serialize sets RSV1 only through the extension itself."""
-    head = 0x80 | (0x40 if compressed else 0) | Opcode.TEXT.value
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", head, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", head, 126, size)
-    else:
-        header = struct.pack("!BBQ", head, 127, size)
-    return header + payload
+def _text_frame(data: bytes) -> bytes:
+    return Frame(Opcode.TEXT, data).serialize(mask=False)  # a server's frames are unmasked
+
+
+class _Compressed(Extension):
+    """Sets RSV1 on a payload compressed already, as PerMessageDeflate.encode does after
+    compressing: websockets' Frame.serialize sets it only through an extension."""
+
+    name = ExtensionName("permessage-deflate")
+
+    def encode(self, frame: Frame) -> Frame:
+        return Frame(frame.opcode, frame.data, frame.fin, rsv1=True)
+
+
+_COMPRESSED = _Compressed()
 
 
 _shared = threading.local()  # per server loop: the embedded servers of tests share a process
@@ -149,11 +154,12 @@ class SendNowProtocol(WebSocketsSansIOProtocol):
                 max_size=self.config.ws_max_size,
                 logger=logging.getLogger("uvicorn.error"),
             )
-        self.shared: bool | None = None  # known once the handshake chose the extensions
+        self.shared = False  # writes SharedFrames' bytes: decided by the handshake
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         if not self.close_sent:  # accepted by websockets: the app sees this scope
+            self.shared = shares_frames(self.conn)  # the extensions are negotiated now
             extensions = self.scope.setdefault("extensions", {})
             if extensions is not None:
                 extensions[SEND_NOW] = {"send": self.send_now}
@@ -171,8 +177,6 @@ class SendNowProtocol(WebSocketsSansIOProtocol):
             or conn.state is not State.OPEN
         ):
             return False
-        if self.shared is None:
-            self.shared = shares_frames(conn)
         if self.shared:
             self.transport.write(shared_frames().wire(text, deflated=bool(conn.extensions)))
             return True

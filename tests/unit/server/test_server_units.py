@@ -220,9 +220,9 @@ def test_today_starts_at_the_callers_midnight_kept_within_the_last_26_hours() ->
 @pytest.mark.parametrize("size", [10, 125, 126, 4_000, 65_535, 65_536, 70_000])
 @pytest.mark.parametrize("compressed", [False, True])
 def test_a_shared_frame_reads_back_as_its_text(size: int, compressed: bool) -> None:
-    """SharedFrames writes its frames' bytes itself (header and, compressed, RSV1): a client
-    that took the shared deflate parameters reads them as the same text, at every length
-    encoding of the header."""
+    """SharedFrames builds its frames' bytes outside the connection's protocol (RSV1 set by
+    a marker extension): a client that took the shared deflate parameters reads them as the
+    same text, at every length encoding of the header."""
     text = ("сообщение " * size)[:size]
     client = ClientProtocol(parse_uri("ws://test/"), state=State.OPEN)
     if compressed:  # as the handshake leaves a client that took deflate_factory's answer
