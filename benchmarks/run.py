@@ -480,14 +480,16 @@ def bench_fanout(bench: Bench) -> None:
     # timed after a second of untimed load, as figure 3: the generator opens its connections
     # and the server's first writes warm up then (the p99 with that second is printed too)
     warm_up = 1.0 if full else 0.5
+    cores = servers.split_cores()
     rounds = []
-    for number in range(FANOUT_ROUNDS.get(bench.size, 1)):
-        app = _fanout_app(bench, number, rate, seconds, warm_up)
-        floor = _fanout_floor(bench, rate, seconds, warm_up)
-        ratio = app["latency"].get("p99", float("nan")) / floor["latency"].get("p99", float("nan"))
-        rounds.append({"ratio": ratio, "app": app, "floor": floor})
-    traced = _fanout_app(bench, len(rounds), rate, seconds, warm_up, traced=True)
-    durable = _fanout_floor(bench, rate, seconds, warm_up, durable=True)
+    with servers.pinned(cores.instrument if cores else None):  # the load generator runs here
+        for number in range(FANOUT_ROUNDS.get(bench.size, 1)):
+            app = _fanout_app(bench, number, rate, seconds, warm_up, cores)
+            floor = _fanout_floor(bench, rate, seconds, warm_up, cores)
+            p99s = app["latency"].get("p99", math.nan), floor["latency"].get("p99", math.nan)
+            rounds.append({"ratio": p99s[0] / p99s[1], "app": app, "floor": floor})
+        traced = _fanout_app(bench, len(rounds), rate, seconds, warm_up, cores, traced=True)
+        durable = _fanout_floor(bench, rate, seconds, warm_up, cores, durable=True)
     # a round without a p99 (nan) sorts last
     ordered = sorted(rounds, key=lambda r: (math.isnan(r["ratio"]), r["ratio"]))
     chosen = ordered[len(ordered) // 2]
@@ -498,6 +500,7 @@ def bench_fanout(bench: Bench) -> None:
         "chosen": rounds.index(chosen),
         "traced": traced,
         "durable_floor": durable,
+        "cores": cores.describe() if cores else "not split",
     }
     durable_p99 = durable["latency"].get("p99", float("nan"))
     each = ", ".join(
@@ -524,7 +527,8 @@ def bench_fanout(bench: Bench) -> None:
                 f"{app['with_warm_up'].get('p99', 0) * 1000:.1f} ms with the warm-up), load "
                 f"{app['load']['rate']:.0f}/s achieved, {app['load']['failed']} failed; "
                 f"server CPU {app['cpu_share'] * 100:.0f}% of a core, RSS {app['rss_mb']:.0f} "
-                f"MB; the clients at nice {app['clients_nice']} (fanout.raise_priority)",
+                f"MB; the clients at nice {app['clients_nice']} (fanout.raise_priority); "
+                + (cores.describe() if cores else "one core: servers and clients share it"),
                 f"a window with the hop trace on, not counted: p99 "
                 f"{traced['latency'].get('p99', 0) * 1000:.1f} ms, server CPU "
                 f"{traced['cpu_share'] * 100:.0f}%",
@@ -544,6 +548,7 @@ def _fanout_app(
     rate: float,
     seconds: float,
     warm_up: float,
+    cores: servers.CoreSplit | None,
     *,
     traced: bool = False,
 ) -> dict[str, Any]:
@@ -558,10 +563,12 @@ def _fanout_app(
     trace.unlink(missing_ok=True)
     with (
         _server_env(HOP_TRACE_ENV, str(trace) if traced else ""),
-        servers.server_process(url) as server,
+        servers.server_process(url, cores.servers if cores else None) as server,
     ):
         ws_url = server.url.replace("http", "ws") + "/api/v1/ws"
-        clients = _spawn(bench, "clients", ws_url, str(size.staff))
+        clients = _spawn(
+            bench, "clients", ws_url, str(size.staff), cores=cores.instrument if cores else None
+        )
         try:
             nice = _reply(clients)["nice"]
             cpu, started, timed_from = server.cpu_seconds(), time.perf_counter(), time.time()
@@ -592,7 +599,13 @@ def _fanout_app(
 
 
 def _fanout_floor(
-    bench: Bench, rate: float, seconds: float, warm_up: float, *, durable: bool = False
+    bench: Bench,
+    rate: float,
+    seconds: float,
+    warm_up: float,
+    cores: servers.CoreSplit | None,
+    *,
+    durable: bool = False,
 ) -> dict[str, Any]:
     """The same deliveries pushed by a bare websockets ``broadcast``; ``durable``: each
     message committed to SQLite first (fanout.DurableLog), for comparison only."""
@@ -608,10 +621,18 @@ def _fanout_floor(
         str(warm_up + seconds),
         bench.size,
         *([str(log)] if durable else []),
+        cores=cores.servers if cores else None,
     )
     try:
         port = _reply(floor_server)["port"]
-        clients = _spawn(bench, "clients", f"ws://127.0.0.1:{port}", str(size.staff), "floor")
+        clients = _spawn(
+            bench,
+            "clients",
+            f"ws://127.0.0.1:{port}",
+            str(size.staff),
+            "floor",
+            cores=cores.instrument if cores else None,
+        )
         try:
             _reply(clients)
             floor_from = time.time() + warm_up
@@ -678,14 +699,17 @@ def describe_fanout_alone(tail: dict[str, Any], floor: dict[str, float]) -> str:
     )
 
 
-def _spawn(bench: Bench, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+def _spawn(bench: Bench, *args: str, cores: frozenset[int] | None = None) -> subprocess.Popen[str]:
+    """A fanout.py process (its threads on ``cores``, if given)."""
+    process = subprocess.Popen(
         [PY, str(HERE / "fanout.py"), *args],
         env=bench.env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    servers.pin(process.pid, cores)
+    return process
 
 
 # ---- 8: idempotent sends per second ----------------------------------------------------------

@@ -90,15 +90,65 @@ class ServerProcess:
         return float("nan")
 
 
+@dataclass(frozen=True)
+class CoreSplit:
+    """Figure 7's servers on cores of their own, its instrument (the staff's clients and the
+    customers' load) on the last one: they stand in for other machines, and on a shared
+    core they took the server's CPU (and it theirs) under whichever server they measured."""
+
+    servers: frozenset[int]
+    instrument: frozenset[int]
+
+    def describe(self) -> str:
+        servers, instrument = (
+            ",".join(map(str, sorted(c))) for c in (self.servers, self.instrument)
+        )
+        return f"servers on core {servers}, clients and load on core {instrument}"
+
+
+def split_cores() -> CoreSplit | None:
+    """None with fewer than two cores to split."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    return CoreSplit(frozenset(cores[:-1]), frozenset(cores[-1:]))
+
+
+def pin(pid: int, cores: frozenset[int] | None) -> None:
+    """Every thread of the process to ``cores``: a thread started later inherits the
+    affinity of the thread that starts it. ``pid`` 0: this process."""
+    if cores is None:
+        return
+    tasks = Path(f"/proc/{pid or os.getpid()}/task")
+    for task in tasks.iterdir() if tasks.exists() else ():
+        with contextlib.suppress(ProcessLookupError):  # a thread that has just ended
+            os.sched_setaffinity(int(task.name), cores)
+
+
 @contextlib.contextmanager
-def server_process(database_url: str) -> Iterator[ServerProcess]:
-    """``operator-server serve`` on a free port, stopped (SIGTERM, then kill) on exit."""
+def pinned(cores: frozenset[int] | None) -> Iterator[None]:
+    """This process's threads (and the processes it starts) on ``cores`` for the block."""
+    before = frozenset(os.sched_getaffinity(0))
+    pin(0, cores)
+    try:
+        yield
+    finally:
+        pin(0, before if cores is not None else None)
+
+
+@contextlib.contextmanager
+def server_process(
+    database_url: str, cores: frozenset[int] | None = None
+) -> Iterator[ServerProcess]:
+    """``operator-server serve`` on a free port (its threads on ``cores``, if given), stopped
+    (SIGTERM, then kill) on exit."""
     process = subprocess.Popen(
         [sys.executable, "-m", "operator_app.server", "serve", "--db", database_url, "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
+        pin(process.pid, cores)  # before its imports end and its threads start
         url = ""
         assert process.stdout is not None
         for line in process.stdout:
@@ -107,6 +157,7 @@ def server_process(database_url: str) -> Iterator[ServerProcess]:
                 break
         if not url:
             raise RuntimeError("the server did not start")
+        pin(process.pid, cores)
         threading.Thread(target=process.stdout.read, daemon=True).start()  # keep the pipe open
         yield ServerProcess(process, url)
     finally:
