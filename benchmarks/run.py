@@ -528,7 +528,7 @@ def bench_fanout(bench: Bench) -> None:
                 f"{app['load']['rate']:.0f}/s achieved, {app['load']['failed']} failed; "
                 f"server CPU {app['cpu_share'] * 100:.0f}% of a core, RSS {app['rss_mb']:.0f} "
                 f"MB; the clients at nice {app['clients_nice']} (fanout.raise_priority); "
-                + (cores.describe() if cores else "one core: servers and clients share it"),
+                + (cores.describe() if cores else "cores not split (one core, or no CPU affinity)"),
                 f"a window with the hop trace on, not counted: p99 "
                 f"{traced['latency'].get('p99', 0) * 1000:.1f} ms, server CPU "
                 f"{traced['cpu_share'] * 100:.0f}%",

@@ -107,7 +107,9 @@ class CoreSplit:
 
 
 def split_cores() -> CoreSplit | None:
-    """None with fewer than two cores to split."""
+    """None with fewer than two cores to split, or no CPU affinity (macOS, Windows)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < 2:
         return None
@@ -128,12 +130,15 @@ def pin(pid: int, cores: frozenset[int] | None) -> None:
 @contextlib.contextmanager
 def pinned(cores: frozenset[int] | None) -> Iterator[None]:
     """This process's threads (and the processes it starts) on ``cores`` for the block."""
+    if cores is None:
+        yield
+        return
     before = frozenset(os.sched_getaffinity(0))
     pin(0, cores)
     try:
         yield
     finally:
-        pin(0, before if cores is not None else None)
+        pin(0, before)
 
 
 @contextlib.contextmanager
