@@ -468,6 +468,30 @@ def _ask(process: subprocess.Popen[str], command: str) -> dict[str, Any]:
 FANOUT_ROUNDS = {"full": 5}  # alternated app/floor pairs; other sizes run one
 
 
+@dataclass(frozen=True)
+class FanoutWindow:
+    """What every window of figure 7 shares: the customers' rate, the seconds timed after an
+    untimed warm-up, and the cores the servers and the instrument run on."""
+
+    rate: float
+    seconds: float
+    warm_up: float
+    cores: servers.CoreSplit | None
+
+    @property
+    def server_cores(self) -> frozenset[int] | None:
+        return self.cores.servers if self.cores else None
+
+    @property
+    def instrument_cores(self) -> frozenset[int] | None:
+        return self.cores.instrument if self.cores else None
+
+    def describe_cores(self) -> str:
+        if self.cores is None:
+            return "cores not split (one core, or no CPU affinity)"
+        return self.cores.describe()
+
+
 def bench_fanout(bench: Bench) -> None:
     """Rounds of the app's window then the floor's, back to back; the figure is the round of
     the median ratio. One window's p99 swings with the machine (per round 1.3-2.4x in the
@@ -479,17 +503,16 @@ def bench_fanout(bench: Bench) -> None:
     rate, seconds = (500.0, 10.0) if full else (50.0, 3.0)
     # timed after a second of untimed load, as figure 3: the generator opens its connections
     # and the server's first writes warm up then (the p99 with that second is printed too)
-    warm_up = 1.0 if full else 0.5
-    cores = servers.split_cores()
+    window = FanoutWindow(rate, seconds, warm_up=1.0 if full else 0.5, cores=servers.split_cores())
     rounds = []
-    with servers.pinned(cores.instrument if cores else None):  # the load generator runs here
+    with servers.pinned(window.instrument_cores):  # the load generator runs here
         for number in range(FANOUT_ROUNDS.get(bench.size, 1)):
-            app = _fanout_app(bench, number, rate, seconds, warm_up, cores)
-            floor = _fanout_floor(bench, rate, seconds, warm_up, cores)
+            app = _fanout_app(bench, window, number)
+            floor = _fanout_floor(bench, window)
             p99s = app["latency"].get("p99", math.nan), floor["latency"].get("p99", math.nan)
             rounds.append({"ratio": p99s[0] / p99s[1], "app": app, "floor": floor})
-        traced = _fanout_app(bench, len(rounds), rate, seconds, warm_up, cores, traced=True)
-        durable = _fanout_floor(bench, rate, seconds, warm_up, cores, durable=True)
+        traced = _fanout_app(bench, window, len(rounds), traced=True)
+        durable = _fanout_floor(bench, window, durable=True)
     # a round without a p99 (nan) sorts last
     ordered = sorted(rounds, key=lambda r: (math.isnan(r["ratio"]), r["ratio"]))
     chosen = ordered[len(ordered) // 2]
@@ -500,7 +523,7 @@ def bench_fanout(bench: Bench) -> None:
         "chosen": rounds.index(chosen),
         "traced": traced,
         "durable_floor": durable,
-        "cores": cores.describe() if cores else "not split",
+        "cores": window.describe_cores(),
     }
     durable_p99 = durable["latency"].get("p99", float("nan"))
     each = ", ".join(
@@ -522,13 +545,13 @@ def bench_fanout(bench: Bench) -> None:
                     if len(rounds) > 1
                     else []
                 ),
-                f"{latency.get('count', 0)} deliveries timed after {warm_up:g} s of load "
+                f"{latency.get('count', 0)} deliveries timed after {window.warm_up:g} s of load "
                 f"(floor {floor['latency'].get('count', 0)}; p99 "
                 f"{app['with_warm_up'].get('p99', 0) * 1000:.1f} ms with the warm-up), load "
                 f"{app['load']['rate']:.0f}/s achieved, {app['load']['failed']} failed; "
                 f"server CPU {app['cpu_share'] * 100:.0f}% of a core, RSS {app['rss_mb']:.0f} "
                 f"MB; the clients at nice {app['clients_nice']} (fanout.raise_priority); "
-                + (cores.describe() if cores else "cores not split (one core, or no CPU affinity)"),
+                + window.describe_cores(),
                 f"a window with the hop trace on, not counted: p99 "
                 f"{traced['latency'].get('p99', 0) * 1000:.1f} ms, server CPU "
                 f"{traced['cpu_share'] * 100:.0f}%",
@@ -543,14 +566,7 @@ def bench_fanout(bench: Bench) -> None:
 
 
 def _fanout_app(
-    bench: Bench,
-    number: int,
-    rate: float,
-    seconds: float,
-    warm_up: float,
-    cores: servers.CoreSplit | None,
-    *,
-    traced: bool = False,
+    bench: Bench, window: FanoutWindow, number: int, *, traced: bool = False
 ) -> dict[str, Any]:
     """One window of customers' posts through the app server to its staff's websockets;
     ``traced``: with the server's hop trace on, and the worst deliveries' hops."""
@@ -563,24 +579,26 @@ def _fanout_app(
     trace.unlink(missing_ok=True)
     with (
         _server_env(HOP_TRACE_ENV, str(trace) if traced else ""),
-        servers.server_process(url, cores.servers if cores else None) as server,
+        servers.server_process(url, window.server_cores) as server,
     ):
         ws_url = server.url.replace("http", "ws") + "/api/v1/ws"
-        clients = _spawn(
-            bench, "clients", ws_url, str(size.staff), cores=cores.instrument if cores else None
-        )
+        clients = _spawn(bench, "clients", ws_url, str(size.staff), cores=window.instrument_cores)
         try:
             nice = _reply(clients)["nice"]
             cpu, started, timed_from = server.cpu_seconds(), time.perf_counter(), time.time()
             load = asyncio.run(
                 servers.drive_inbound(
-                    server.url, active, rate=rate, seconds=warm_up + seconds, tag=f"fan{number}"
+                    server.url,
+                    active,
+                    rate=window.rate,
+                    seconds=window.warm_up + window.seconds,
+                    tag=f"fan{number}",
                 )
             )
             time.sleep(1.0)
             cpu_share = (server.cpu_seconds() - cpu) / (time.perf_counter() - started)
             rss = server.rss_mb()
-            timed_from += warm_up
+            timed_from += window.warm_up
             report = _ask(clients, f"report {timed_from}")
             if traced:
                 _ask(clients, f"dump {deliveries}")
@@ -598,15 +616,7 @@ def _fanout_app(
     }
 
 
-def _fanout_floor(
-    bench: Bench,
-    rate: float,
-    seconds: float,
-    warm_up: float,
-    cores: servers.CoreSplit | None,
-    *,
-    durable: bool = False,
-) -> dict[str, Any]:
+def _fanout_floor(bench: Bench, window: FanoutWindow, *, durable: bool = False) -> dict[str, Any]:
     """The same deliveries pushed by a bare websockets ``broadcast``; ``durable``: each
     message committed to SQLite first (fanout.DurableLog), for comparison only."""
     size = generate.SIZES[bench.size]
@@ -617,11 +627,11 @@ def _fanout_floor(
         bench,
         "floor",
         str(size.staff),
-        str(rate),
-        str(warm_up + seconds),
+        str(window.rate),
+        str(window.warm_up + window.seconds),
         bench.size,
         *([str(log)] if durable else []),
-        cores=cores.servers if cores else None,
+        cores=window.server_cores,
     )
     try:
         port = _reply(floor_server)["port"]
@@ -631,11 +641,11 @@ def _fanout_floor(
             f"ws://127.0.0.1:{port}",
             str(size.staff),
             "floor",
-            cores=cores.instrument if cores else None,
+            cores=window.instrument_cores,
         )
         try:
             _reply(clients)
-            floor_from = time.time() + warm_up
+            floor_from = time.time() + window.warm_up
             sent = _ask(floor_server, "go")
             time.sleep(1.0)
             report = _ask(clients, f"report {floor_from}")
