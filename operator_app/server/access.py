@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,13 +98,19 @@ def can_see(caller: Caller, dialog: Any, participants: set[int]) -> bool:
     return dialog.state == DialogState.WAITING and dialog.queue_id in caller.queue_ids
 
 
-def dialog_audience(conn: Connection, dialog: Any, memo: dict[Any, Any] | None = None) -> set[int]:
+def dialog_audience(
+    conn: Connection,
+    dialog: Any,
+    memo: dict[Any, Any] | None = None,
+    participants: Collection[int] | None = None,
+) -> set[int]:
     """Operator ids who may see the dialog in its current state (enabled or not).
 
     ``memo`` (a batch's, see ``writer``) keeps the queue staff and the admins for the rest of
-    the transaction: the batched jobs never change them.
+    the transaction: the batched jobs never change them. ``participants``: the dialog's, if
+    the caller has just read them.
     """
-    audience = participants_of(conn, dialog.id)
+    audience = set(participant_ids(conn, dialog.id) if participants is None else participants)
     if dialog.assignee_id is not None:
         audience.add(dialog.assignee_id)
     audience.update(_staff(conn, "supervisors", dialog.queue_id, memo))

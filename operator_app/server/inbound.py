@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, select, update
 
@@ -14,7 +14,7 @@ from operator_app.protocol.errors import ErrorCode
 
 from . import routing, security
 from . import schema as s
-from .access import dialog_audience
+from .access import dialog_audience, participant_ids
 from .errors import ApiError, not_found
 from .hotsql import Hot
 from .schema import new_id, utcnow
@@ -119,7 +119,7 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
             dialog_id=seen.dialog_id, message_id=seen.message_id, duplicate=True
         )
     contact_id = _contact_for(tx, channel, msg)
-    dialog_id, before, open_row = _dialog_for(tx, channel, msg, contact_id)
+    dialog_id, before, open_row, participants = _dialog_for(tx, channel, msg, contact_id)
     message_id = int(
         _INSERT_MESSAGE.scalar(
             tx.conn,
@@ -161,7 +161,15 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
     # and its row is the one read before with what the bump returned
     still_open = open_row is not None
     row = open_row._replace(**bumped._asdict()) if still_open else None
-    tx.emit_message(message_id, dialog_id, before, message, same_audience=still_open, dialog=row)
+    tx.emit_message(
+        message_id,
+        dialog_id,
+        before,
+        message,
+        same_audience=still_open,
+        dialog=row,
+        participants=participants,  # a customer's message changes nobody's part in it
+    )
     routing.distribute_later(tx)
     return m.InboundAccepted(dialog_id=dialog_id, message_id=message_id)
 
@@ -185,18 +193,23 @@ def _contact_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> int:
     return int(contact_id)
 
 
-def _dialog_for(
-    tx: Tx, channel: m.Channel, msg: m.InboundMessage, contact_id: int
-) -> tuple[int, set[int], Any]:
-    """The open dialog, a reopened recent one, or a new one; with its audience before and,
-    if it was open already, its row as read."""
+class _Found(NamedTuple):
+    dialog_id: int
+    before: set[int]  # its audience before this message
+    open_row: Any  # the row as read, if the dialog was open already; else None
+    participants: list[int] | None  # ...and its participants, in id order
+
+
+def _dialog_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage, contact_id: int) -> _Found:
+    """The open dialog, a reopened recent one, or a new one."""
     latest = _LATEST_DIALOG.first(tx.conn, {"contact_id": contact_id, "channel": channel})
     if latest is not None and latest.state != m.DialogState.CLOSED:
-        return latest.id, tx.audience_of(latest), latest
+        participants = participant_ids(tx.conn, latest.id)
+        return _Found(latest.id, tx.audience_of(latest, participants), latest, participants)
     if latest is not None and latest.closed_at and tx.now - latest.closed_at < REOPEN_WINDOW:
         before = tx.audience_of(latest)
         _reopen(tx, latest)
-        return latest.id, before, None
+        return _Found(latest.id, before, None, None)
     queue_id = _queue_for(tx, channel, msg.queue_id)
     dialog_id = new_id(
         tx.conn.execute(
@@ -217,7 +230,7 @@ def _dialog_for(
         )
     )
     tx.touched_queues.add(queue_id)
-    return int(dialog_id), set(), None
+    return _Found(int(dialog_id), set(), None, None)
 
 
 def _reopen(tx: Tx, dialog: Any) -> None:

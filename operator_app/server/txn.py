@@ -82,8 +82,8 @@ class Tx:
     def dialog_row(self, dialog_id: int) -> Any:
         return _DIALOG_BY_ID.one(self.conn, {"dialog_id": dialog_id})
 
-    def audience_of(self, dialog: Any) -> set[int]:
-        return dialog_audience(self.conn, dialog, self.memo)
+    def audience_of(self, dialog: Any, participants: list[int] | None = None) -> set[int]:
+        return dialog_audience(self.conn, dialog, self.memo, participants)
 
     def audience(self, dialog_id: int) -> set[int]:
         return self.audience_of(self.dialog_row(dialog_id))
@@ -104,14 +104,16 @@ class Tx:
         *,
         same_audience: bool = False,
         dialog: Any = None,
+        participants: list[int] | None = None,
     ) -> int:
         """message.created; ``message`` and ``dialog`` (its row as it is now) spare
-        re-reading rows the caller just wrote, ``same_audience`` recomputing an audience the
-        caller knows did not change."""
+        re-reading rows the caller just wrote, ``participants`` (the dialog's, in id order)
+        the ones it just read, ``same_audience`` recomputing an audience the caller knows did
+        not change."""
         row = dialog if dialog is not None else self.dialog_row(dialog_id)
         event = ev.MessageCreated(
             message=message or views.message(self.conn, message_id),
-            dialog=views.dialog_of(self.conn, row, message),
+            dialog=views.dialog_of(self.conn, row, message, participants),
         )
         audience = before if same_audience else before | self.audience_of(row)
         cursor = self.append(event, frozenset(audience))

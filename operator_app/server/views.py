@@ -157,11 +157,17 @@ _PREVIEW = Hot(
 )
 
 
-def dialog_of(conn: Connection, r: Any, written: m.Message | None = None) -> m.Dialog:
+def dialog_of(
+    conn: Connection,
+    r: Any,
+    written: m.Message | None = None,
+    participants: list[int] | None = None,
+) -> m.Dialog:
     """One row's wire dialog; ``written``, a message the caller just stored, spares reading
-    it back when it is the dialog's last."""
+    it back when it is the dialog's last, ``participants`` (in id order) reading them again."""
     name = _CONTACT_NAME.scalar(conn, {"contact_id": r.contact_id})
-    participants = participant_ids(conn, r.id)
+    if participants is None:
+        participants = participant_ids(conn, r.id)
     preview = None
     if written is not None and written.id == r.last_message_id:
         preview = _preview(written)

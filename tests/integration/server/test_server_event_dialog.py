@@ -63,8 +63,12 @@ def test_the_event_dialog_is_the_stored_dialog_through_a_conversation(
 
     bob.send(dialog_id, "пометка для коллег", kind="comment")
     assert created(ws, dialog_id, "пометка для коллег") == sue.dialog(dialog_id)
+    sue.send(dialog_id, "подсказка от супервизора", kind="comment")  # she takes part now
+    joined = created(ws, dialog_id, "подсказка от супервизора")
+    assert joined == sue.dialog(dialog_id) and joined["participant_ids"] == [sue.id]
 
     waiting_again = customer("Спасибо, а ещё вопрос")  # waits again from this message on
-    assert waiting_again == sue.dialog(dialog_id)
+    assert waiting_again == sue.dialog(dialog_id)  # the participants as read for the audience
+    assert waiting_again["participant_ids"] == [sue.id]
     assert waiting_again["waiting_since"] == waiting_again["last_message"]["created_at"]
     ws.close()
