@@ -23,6 +23,8 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Alt+1…9", N_("Go to tab 1…9")),
     ("Ctrl+W", N_("Close the tab")),
     ("Ctrl+Shift+T", N_("Reopen the last closed tab")),
+    ("F2", N_("Select part of a message's text (or double-click it)")),
+    ("Ctrl+C", N_("Copy the selected messages")),
     ("Ctrl+K", N_("Quick switcher and search")),
     ("Ctrl+F", N_("Filter the dialog list")),
     ("Ctrl+Shift+A", N_("Take the dialog")),

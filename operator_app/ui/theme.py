@@ -165,6 +165,8 @@ def stylesheet(t: Theme) -> str:
     QFrame#topBar {{ background: {t.base}; border-bottom: 1px solid {t.border}; }}
     QFrame#chatHeader {{ background: {t.base}; border-bottom: 1px solid {t.border}; }}
     QFrame#composerFrame {{ background: {t.base}; border-top: 1px solid {t.border}; }}
+    QPlainTextEdit#messageText {{ background: transparent; border: none; border-radius: 0;
+        padding: 0; color: {t.text}; }}
     QPlainTextEdit#composer[comment="true"] {{ background: {t.bubble_comment};
         border: 2px solid {t.comment_border}; }}
     QLabel#muted {{ color: {t.muted}; }}

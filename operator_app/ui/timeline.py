@@ -4,7 +4,8 @@ The model holds a window of rows (the newest page, growing upwards with fetchMor
 ``MessageRow.key``, so a local echo that becomes *sent* is updated in place (Quaternion's way).
 The delegate paints plain text only (customer text is never HTML) and caches each row's height
 by (key, width), so a new message lays out one row, not all of them. The view adds message
-selection with Ctrl+C, a context menu, clickable links and attachments.
+selection with Ctrl+C, a context menu, clickable links and attachments, and (F2 or a
+double-click) a read-only plain-text reader over a bubble to select part of its text.
 """
 
 from __future__ import annotations
@@ -40,14 +41,17 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QTextCursor,
     QTextLayout,
     QTextLine,
     QTextOption,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QListView,
     QMenu,
+    QPlainTextEdit,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -116,6 +120,15 @@ class TimelineModel(QAbstractListModel):
         if role == DayHeaderRole:
             return self._day_header(index.row())
         return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        """A message with text is "editable": its editor is the read-only text reader."""
+        flags = super().flags(index)
+        if index.isValid() and 0 <= index.row() < len(self._rows):
+            row = self._rows[index.row()]
+            if row.text and row.author != Author.SYSTEM:
+                flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
 
     def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
         if parent.isValid() or self._fetching or not self._older_wanted or self._detached:
@@ -325,6 +338,7 @@ class Hit:
     link: str = ""
     attachment: Attachment | None = None
     retry: bool = False
+    text_position: int = -1  # the character under the mouse, when it is over the text
 
 
 class MessageDelegate(QStyledItemDelegate):
@@ -558,7 +572,7 @@ class MessageDelegate(QStyledItemDelegate):
                         break
                     position = line.xToCursor(local.x(), QTextLine.CursorPosition.CursorOnCharacter)
                     link = link_at(row.text, position)
-                    return Hit(link=link.url if link else "")
+                    return Hit(link=link.url if link else "", text_position=position)
         return Hit()
 
     @staticmethod
@@ -705,12 +719,80 @@ class MessageDelegate(QStyledItemDelegate):
             parts.append(_state_mark(row))
         return " · ".join(parts)
 
+    # ---- the text reader (the item's "editor") ----------------------------------------------
+
+    def createEditor(
+        self, parent: QWidget, option: QStyleOptionViewItem, index: AnyIndex
+    ) -> QWidget:
+        row: MessageRow | None = index.data(MessageRowRole)  # one with text: the model's flags
+        return MessageTextReader(row.text if row else "", QFont(option.font), parent)
+
+    def setEditorData(self, editor: QWidget, index: AnyIndex) -> None:
+        """Called again when the row changes (sent, edited): keep the selection unless the
+        text itself changed."""
+        row: MessageRow | None = index.data(MessageRowRole)
+        if isinstance(editor, MessageTextReader) and row is not None:
+            editor.show_text(row.text)
+
+    def setModelData(self, editor: QWidget, model: Any, index: AnyIndex) -> None:
+        pass  # read-only: nothing goes back into the timeline
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: AnyIndex
+    ) -> None:
+        """Over the painted text, as wide as it was laid out (so it wraps the same)."""
+        row: MessageRow | None = index.data(MessageRowRole)
+        if row is None:
+            return
+        shape = self.geometry(option.rect, row, QFont(option.font), bool(index.data(DayHeaderRole)))
+        height = max(shape.text.height(), shape.meta.top() - shape.text.top())
+        editor.setGeometry(QRect(shape.text.left(), shape.text.top(), shape.wrap + 2, height))
+
     def forget(self) -> None:
         """Measure everything again (the font or the language changed)."""
         self._heights.clear()
         self._sizes.clear()
         self._shapes.clear()
         self._layouts.clear()
+
+
+class MessageTextReader(QPlainTextEdit):
+    """A message's text over its bubble, read-only, to select part of it (an order number, an
+    address) where the timeline selects whole messages. Plain text: nothing in it is
+    interpreted. Escape, or the focus leaving it, closes it."""
+
+    def __init__(self, text: str, font: QFont, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageText")
+        self.setReadOnly(True)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFont(font)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportMargins(0, 0, 0, 0)
+        self.viewport().setAutoFillBackground(False)
+        self.document().setDocumentMargin(0)
+        self.setPlainText(text)
+
+    def show_text(self, text: str) -> None:
+        if text != self.toPlainText():
+            self.setPlainText(text)
+
+    def select_word_at(self, position: int) -> None:
+        """What a double-click on the bubble's text does in any text field."""
+        cursor = self.textCursor()
+        cursor.setPosition(max(0, min(position, len(self.toPlainText()))))
+        cursor.select(QTextCursor.SelectionType.WordUnderCursor)
+        self.setTextCursor(cursor)
+
+    def selected_text(self) -> str:
+        """The selection as the clipboard gets it (Qt marks paragraphs with U+2029)."""
+        return self.textCursor().selectedText().replace("\u2029", "\n")
 
 
 def _file_label(attachment: Attachment) -> str:
@@ -754,7 +836,8 @@ class TimelineView(QListView):
         self.setItemDelegate(self.delegate)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # F2 opens a message's text to select part of it (so does a double-click on the text)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.setUniformItemSizes(False)
         self.setWordWrap(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -874,6 +957,29 @@ class TimelineView(QListView):
         elif hit.retry:
             self.retry_requested.emit(self.timeline_model().message_at(index.row()).key)
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        index, hit = self.hit_at(event.position().toPoint())
+        if hit.text_position < 0 or hit.link:
+            super().mouseDoubleClickEvent(event)
+            return
+        reader = self.read_text(index)
+        if reader is not None:
+            reader.select_word_at(hit.text_position)
+        event.accept()
+
+    def read_text(self, at: AnyIndex) -> MessageTextReader | None:
+        """Open the message's text reader (F2 does the same for the current message)."""
+        if not at.isValid():
+            return None
+        index = self.model().index(at.row(), 0)
+        self.setCurrentIndex(index)
+        self.edit(index)
+        reader = self.indexWidget(index)
+        if not isinstance(reader, MessageTextReader):
+            return None
+        reader.setFocus(Qt.FocusReason.MouseFocusReason)
+        return reader
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.context_menu(event.pos())
         if menu is not None:
@@ -892,6 +998,11 @@ class TimelineView(QListView):
         copy.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         copy.triggered.connect(self.copy_selection)
         copy.setEnabled(any(r.text for r in self.selected_messages()))
+        select = menu.addAction(tr("Select part of the text"))
+        select.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        clicked = QPersistentModelIndex(index)  # rows may come and go while the menu is open
+        select.triggered.connect(lambda: self.read_text(clicked))
+        select.setEnabled(bool(row.text) and row.author != Author.SYSTEM)
         links = find_links(row.text)
         if links:
             url = hit.link or links[0].url

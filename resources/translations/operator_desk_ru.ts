@@ -292,10 +292,6 @@
       <translation>Неверный логин или пароль.</translation>
     </message>
     <message>
-      <source>Too many attempts. Wait a minute and try again.</source>
-      <translation>Слишком много попыток. Подождите минуту и попробуйте снова.</translation>
-    </message>
-    <message>
       <source>This account is disabled. Ask your administrator.</source>
       <translation>Учётная запись отключена. Обратитесь к администратору.</translation>
     </message>
@@ -368,10 +364,6 @@
       <translation>Сервер отказал: {detail}</translation>
     </message>
     <message>
-      <source>The server cannot be reached: {detail}</source>
-      <translation>Сервер недоступен: {detail}</translation>
-    </message>
-    <message>
       <source>No system keyring is available: the password will be asked at each start.</source>
       <translation>Системное хранилище паролей недоступно: пароль будет запрашиваться при каждом запуске.</translation>
     </message>
@@ -394,10 +386,6 @@
     <message>
       <source>The server runs an incompatible version: {detail}</source>
       <translation>Версия сервера несовместима: {detail}</translation>
-    </message>
-    <message>
-      <source>Secure connection failed (TLS): {detail}</source>
-      <translation>Не удалось установить защищённое соединение (TLS): {detail}</translation>
     </message>
     <message>
       <source>Mine</source>
@@ -528,6 +516,10 @@
       <translation>У вас нет прав на это действие.</translation>
     </message>
     <message>
+      <source>Too many attempts. Wait a minute and try again.</source>
+      <translation>Слишком много попыток. Подождите минуту и попробуйте снова.</translation>
+    </message>
+    <message>
       <source>The server failed. Try again later.</source>
       <translation>Ошибка на сервере. Попробуйте позже.</translation>
     </message>
@@ -542,6 +534,14 @@
     <message>
       <source>There is no failed message to retry.</source>
       <translation>Нет неотправленного сообщения для повтора.</translation>
+    </message>
+    <message>
+      <source>The server cannot be reached: {detail}</source>
+      <translation>Сервер недоступен: {detail}</translation>
+    </message>
+    <message>
+      <source>Secure connection failed (TLS): {detail}</source>
+      <translation>Не удалось установить защищённое соединение (TLS): {detail}</translation>
     </message>
     <message>
       <source>Open tabs</source>
@@ -714,6 +714,14 @@
     <message>
       <source>Reopen the last closed tab</source>
       <translation>Вернуть последнюю закрытую вкладку</translation>
+    </message>
+    <message>
+      <source>Select part of a message's text (or double-click it)</source>
+      <translation>Выделить часть текста сообщения (или двойной щелчок по нему)</translation>
+    </message>
+    <message>
+      <source>Copy the selected messages</source>
+      <translation>Копировать выбранные сообщения</translation>
     </message>
     <message>
       <source>Quick switcher and search</source>
@@ -1342,6 +1350,10 @@
     <message>
       <source>Copy text</source>
       <translation>Копировать текст</translation>
+    </message>
+    <message>
+      <source>Select part of the text</source>
+      <translation>Выделить часть текста</translation>
     </message>
     <message>
       <source>Internal comment</source>

@@ -19,7 +19,14 @@ from operator_app.protocol.models import Attachment, Author, Channel, Message
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.chat_tab import ChatTab
 from operator_app.ui.links import find_links
-from operator_app.ui.timeline import MAX_WINDOW, PAGE, DayHeaderRole, Hit, TimelineView
+from operator_app.ui.timeline import (
+    MAX_WINDOW,
+    PAGE,
+    DayHeaderRole,
+    Hit,
+    MessageTextReader,
+    TimelineView,
+)
 from tests.helpers.qt_async import wait_until
 from tests.ui.chat_harness import desk, replayed_messages, run_with_server
 
@@ -121,6 +128,81 @@ def test_links_open_on_click_and_text_copies(
             assert QGuiApplication.clipboard().text() == "https://shop.example/order/42?x=1"
             actions["Copy text"].trigger()  # the right-clicked message was selected
             assert QGuiApplication.clipboard().text() == text
+            menu.close()
+
+    run_with_server(qloop, scenario)
+
+
+def _point_on_character(view: TimelineView, row: int, position: int) -> QPoint:
+    rect = view.visualRect(view.model().index(row, 0))
+    for y in range(rect.top(), rect.bottom(), 2):
+        for x in range(rect.left(), rect.right(), 2):
+            if view.hit_at(QPoint(x, y))[1].text_position == position:
+                return QPoint(x, y)
+    raise AssertionError(f"character {position} not painted in that row")
+
+
+def _reader(view: TimelineView, row: int) -> MessageTextReader | None:
+    widget = view.indexWidget(view.model().index(row, 0))
+    return widget if isinstance(widget, MessageTextReader) else None
+
+
+def test_part_of_a_message_is_selected_in_a_plain_text_reader(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            channel, address = await session.address_of(dialog_id)
+            tab = await session.open_tab(dialog_id)
+            text = "Заказ 48213 не пришёл, <b>адрес</b>: Ленина 5\nкв. 12, домофон 12К"
+            await session.customer_says(channel, address, text, "reader-1")
+            await wait_until(lambda: _last(tab).text == text, what="the customer's message")
+            row = tab.model.rowCount() - 1
+            view = tab.timeline
+            view.scrollToBottom()
+            await asyncio.sleep(0.05)
+
+            # a double-click on the order number opens the reader with that word selected
+            point = _point_on_character(view, row, text.index("48213") + 2)
+            QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+            reader = _reader(view, row)
+            assert reader is not None and reader.isReadOnly()
+            assert reader.toPlainText() == text  # markup stays text
+            assert reader.selected_text() == "48213"
+            QTest.keyClick(reader, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+            assert QGuiApplication.clipboard().text() == "48213"
+            # it lies over the painted text, which it wraps the same way
+            option_rect = view.visualRect(view.model().index(row, 0))
+            shape = view.delegate.geometry(option_rect, _last(tab), view.font(), False)
+            assert reader.geometry().topLeft() == shape.text.topLeft()
+            assert reader.document().blockCount() == 2
+
+            # the row changing under it (a new delivery state, an edit) keeps the selection
+            tab.model.dataChanged.emit(tab.model.index(row), tab.model.index(row))
+            await asyncio.sleep(0)
+            assert reader.selected_text() == "48213"
+
+            # keyboard: Ctrl+A takes the whole text, Escape closes it and gives the focus back
+            QTest.keyClick(reader, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+            assert reader.selected_text() == text
+            QTest.keyClick(reader, Qt.Key.Key_Escape)
+            await wait_until(lambda: _reader(view, row) is None, what="the reader closed")
+            assert view.hasFocus() or not view.isActiveWindow()
+
+            # F2 opens it for the current message, and so does the context menu
+            view.setCurrentIndex(tab.model.index(row))
+            view.setFocus()
+            QTest.keyClick(view, Qt.Key.Key_F2)
+            assert _reader(view, row) is not None
+            view.closePersistentEditor(tab.model.index(row))
+            view.setFocus()
+            await wait_until(lambda: _reader(view, row) is None, what="the reader closed")
+            menu = view.context_menu(point)
+            assert menu is not None
+            actions = {a.text(): a for a in menu.actions() if a.text()}
+            actions["Select part of the text"].trigger()
+            assert _reader(view, row) is not None
             menu.close()
 
     run_with_server(qloop, scenario)
@@ -241,6 +323,13 @@ def test_day_separators_and_system_lines(qloop: asyncio.AbstractEventLoop, qtbot
             assert 0 < system_height - 30 < bubble_height  # a slim line under its day header
             system_center = tab.timeline.visualRect(index(system_row)).center()
             assert tab.timeline.hit_at(system_center)[1] == Hit()  # nothing to click there
+            # ...nor text to select: F2 opens no reader on it, and does on a bubble
+            editable = Qt.ItemFlag.ItemIsEditable
+            assert not tab.model.flags(index(system_row)) & editable
+            assert tab.model.flags(index(rows["Вчера"])) & editable
+            tab.timeline.setCurrentIndex(index(system_row))
+            QTest.keyClick(tab.timeline, Qt.Key.Key_F2)
+            assert tab.timeline.indexWidget(index(system_row)) is None
 
     run_with_server(qloop, scenario)
 
