@@ -28,7 +28,7 @@ from operator_app.ui.timeline import (
     TimelineView,
 )
 from tests.helpers.qt_async import wait_until
-from tests.ui.chat_harness import desk, replayed_messages, run_with_server
+from tests.ui.chat_harness import Desk, desk, replayed_messages, run_with_server
 
 # ---- link detection (pure) ------------------------------------------------------------------
 
@@ -82,6 +82,18 @@ def _last(tab: ChatTab) -> MessageRow:
     return tab.model.message_at(tab.model.rowCount() - 1)
 
 
+async def _customer_writes_in_view(session: Desk, text: str, key: str) -> tuple[ChatTab, int]:
+    """The customer of my first dialog writes ``text``: its open tab, scrolled to the row."""
+    dialog_id = session.mine()[0]
+    channel, address = await session.address_of(dialog_id)
+    tab = await session.open_tab(dialog_id)
+    await session.customer_says(channel, address, text, key)
+    await wait_until(lambda: _last(tab).text == text, what="the customer's message")
+    tab.timeline.scrollToBottom()
+    await asyncio.sleep(0.05)
+    return tab, tab.model.rowCount() - 1
+
+
 def _state(tab: ChatTab, key: str) -> DeliveryState | None:
     row = tab.model.row_of_key(key)
     return None if row < 0 else tab.model.message_at(row).state
@@ -95,15 +107,8 @@ def test_links_open_on_click_and_text_copies(
 ) -> None:
     async def scenario(server: EmbeddedServer) -> None:
         async with desk(server) as session:
-            dialog_id = session.mine()[0]
-            channel, address = await session.address_of(dialog_id)
-            tab = await session.open_tab(dialog_id)
             text = "Смотрите <b>тут</b>: https://shop.example/order/42?x=1 и ещё."
-            await session.customer_says(channel, address, text, "link-1")
-            await wait_until(lambda: _last(tab).text == text, what="the customer's message")
-            row = tab.model.rowCount() - 1
-            tab.timeline.scrollToBottom()
-            await asyncio.sleep(0.05)
+            tab, row = await _customer_writes_in_view(session, text, "link-1")
             point = _point_on_link(tab.timeline, row)
             QTest.mouseClick(tab.timeline.viewport(), Qt.MouseButton.LeftButton, pos=point)
             assert [url.toString() for url in session.opened] == [
@@ -152,16 +157,9 @@ def test_part_of_a_message_is_selected_in_a_plain_text_reader(
 ) -> None:
     async def scenario(server: EmbeddedServer) -> None:
         async with desk(server) as session:
-            dialog_id = session.mine()[0]
-            channel, address = await session.address_of(dialog_id)
-            tab = await session.open_tab(dialog_id)
             text = "Заказ 48213 не пришёл, <b>адрес</b>: Ленина 5\nкв. 12, домофон 12К"
-            await session.customer_says(channel, address, text, "reader-1")
-            await wait_until(lambda: _last(tab).text == text, what="the customer's message")
-            row = tab.model.rowCount() - 1
+            tab, row = await _customer_writes_in_view(session, text, "reader-1")
             view = tab.timeline
-            view.scrollToBottom()
-            await asyncio.sleep(0.05)
 
             # a double-click on the order number opens the reader with that word selected
             point = _point_on_character(view, row, text.index("48213") + 2)
