@@ -27,7 +27,17 @@ from operator_app import APP_ID
 from operator_app.protocol.enums import Author, DialogState, MessageKind
 
 from .filelock import FileLock
-from .rows import DeliveryState, DialogInfo, DialogRow, MessageRow, OperatorInfo, SearchHit, Section
+from .rows import (
+    EVERY_DIALOG,
+    DeliveryState,
+    DialogFilter,
+    DialogInfo,
+    DialogRow,
+    MessageRow,
+    OperatorInfo,
+    SearchHit,
+    Section,
+)
 from .schema import MIGRATIONS, PENDING_BASE, SCHEMA_VERSION
 from .trusted import (
     dialog_info,
@@ -524,14 +534,10 @@ class Cache:
         me: OperatorInfo | None,
         *,
         midnight: datetime,
-        channel: str | None = None,
-        tag: str | None = None,
-        text: str = "",
+        narrowed: DialogFilter = EVERY_DIALOG,
         limit: int = 500,
     ) -> list[DialogRow]:
-        ids = self.list_dialog_ids(
-            section, me, midnight=midnight, channel=channel, tag=tag, text=text, limit=limit
-        )
+        ids = self.list_dialog_ids(section, me, midnight=midnight, narrowed=narrowed, limit=limit)
         found = self.dialog_rows(ids)
         return [found[dialog_id] for dialog_id in ids if dialog_id in found]
 
@@ -541,24 +547,22 @@ class Cache:
         me: OperatorInfo | None,
         *,
         midnight: datetime,
-        channel: str | None = None,
-        tag: str | None = None,
-        text: str = "",
+        narrowed: DialogFilter = EVERY_DIALOG,
         limit: int = 500,
     ) -> list[int]:
         """The ids of a section page, in its order: a covering index, no row is read."""
         if me is None:
             return []
         where, params, order = _section_filter(section, me, midnight)
-        if channel is not None:
+        if narrowed.channel is not None:
             where += " AND d.channel = ?"
-            params.append(channel)
-        if tag:
+            params.append(narrowed.channel.value)
+        if narrowed.tag:
             where += " AND EXISTS (SELECT 1 FROM json_each(d.data, '$.tags') WHERE value = ?)"
-            params.append(tag)
-        if text.strip():
+            params.append(narrowed.tag)
+        if text := narrowed.text.strip():
             where += " AND instr(d.filter_text, ?) > 0"
-            params.append(text.strip().casefold())
+            params.append(text.casefold())
         limit = max(0, min(limit, MAX_DIALOG_PAGE))
         rows = self.conn.execute(
             f"SELECT d.id FROM dialogs d WHERE {where} ORDER BY {order} LIMIT ?",

@@ -32,6 +32,19 @@ class Section(StrEnum):
     SUPERVISED = "supervised"
 
 
+@dataclass(frozen=True, slots=True)
+class DialogFilter:
+    """What a dialog list is narrowed to: one channel, one tag, words of the client's name or
+    of the dialog's last message (any case). The default narrows nothing."""
+
+    channel: Channel | None = None
+    tag: str | None = None
+    text: str = ""
+
+
+EVERY_DIALOG = DialogFilter()
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from operator_app.net.api import OWN_SERVER_GAPS
 from operator_app.net.errors import ApiError, NetError
 from operator_app.net.state import Backoff, ConnectionState, Phase, ws_url_for
-from operator_app.protocol.enums import Channel, ErrorCode, MessageKind, OperatorStatus
+from operator_app.protocol.enums import ErrorCode, MessageKind, OperatorStatus
 from operator_app.protocol.limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS
 
 from . import heap
@@ -40,7 +40,9 @@ from .credentials import CredentialStore
 from .errors import ActionError, OfflineError, guarded
 from .profiles import ServerProfile
 from .rows import (
+    EVERY_DIALOG,
     DeliveryState,
+    DialogFilter,
     DialogRow,
     MessageRow,
     OperatorInfo,
@@ -77,6 +79,7 @@ __all__ = [
     "ConnectionChanged",
     "DeliveryState",
     "DeskService",
+    "DialogFilter",
     "DialogRow",
     "DialogsChanged",
     "DirectoryChanged",
@@ -320,42 +323,20 @@ class DeskService:
     # ---- reads ----------------------------------------------------------------------------
 
     def dialogs(
-        self,
-        section: Section,
-        *,
-        channel: Channel | None = None,
-        tag: str | None = None,
-        text: str = "",
-        limit: int = 500,
+        self, section: Section, narrowed: DialogFilter = EVERY_DIALOG, *, limit: int = 500
     ) -> list[DialogRow]:
+        midnight = local_midnight(self._clock())
         return self.cache.list_dialogs(
-            section,
-            self.me,
-            midnight=local_midnight(self._clock()),
-            channel=None if channel is None else channel.value,
-            tag=tag,
-            text=text,
-            limit=limit,
+            section, self.me, midnight=midnight, narrowed=narrowed, limit=limit
         )
 
     def dialog_ids(
-        self,
-        section: Section,
-        *,
-        channel: Channel | None = None,
-        tag: str | None = None,
-        text: str = "",
-        limit: int = 500,
+        self, section: Section, narrowed: DialogFilter = EVERY_DIALOG, *, limit: int = 500
     ) -> list[int]:
         """The ids of ``dialogs(...)``, in order, without reading a row (cheap to poll)."""
+        midnight = local_midnight(self._clock())
         return self.cache.list_dialog_ids(
-            section,
-            self.me,
-            midnight=local_midnight(self._clock()),
-            channel=None if channel is None else channel.value,
-            tag=tag,
-            text=text,
-            limit=limit,
+            section, self.me, midnight=midnight, narrowed=narrowed, limit=limit
         )
 
     def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:

@@ -18,8 +18,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from operator_app.core.service import DeskService, DialogRow, Section
-from operator_app.protocol.enums import Author, Channel, DialogState, MessageKind
+from operator_app.core.service import DeskService, DialogFilter, DialogRow, Section
+from operator_app.protocol.enums import Author, DialogState, MessageKind
 
 from . import theme
 from .formatting import elapsed_short, one_line, short_time
@@ -43,9 +43,7 @@ class DialogListModel(QAbstractListModel):
         super().__init__()
         self.service = service
         self.section = section
-        self.channel: Channel | None = None
-        self.tag: str | None = None
-        self.text = ""
+        self.narrowed = DialogFilter()
         self._rows: list[DialogRow] = []
         self._unread_ids: list[int] = []  # the section's next rows, in order, not read yet
         if first is None:
@@ -85,10 +83,8 @@ class DialogListModel(QAbstractListModel):
                 return number
         return -1
 
-    def set_filter(
-        self, *, channel: Channel | None = None, tag: str | None = None, text: str = ""
-    ) -> None:
-        self.channel, self.tag, self.text = channel, tag, text
+    def set_filter(self, narrowed: DialogFilter) -> None:
+        self.narrowed = narrowed
         self.refresh()
 
     def rows_read(self) -> int:
@@ -114,9 +110,7 @@ class DialogListModel(QAbstractListModel):
         """The first ``count`` rows of the section; the other ids are kept to read later.
         Parsing a row's JSON is most of a list read (~30 µs a row): the first paint needs a
         screenful, not the whole page of 500."""
-        ids = self.service.dialog_ids(
-            self.section, channel=self.channel, tag=self.tag, text=self.text
-        )
+        ids = self.service.dialog_ids(self.section, self.narrowed)
         found = self.service.dialog_rows(ids[:count])
         rows = [found[dialog_id] for dialog_id in ids[:count] if dialog_id in found]
         self._rows, self._unread_ids = rows, ids[count:]
@@ -126,17 +120,13 @@ class DialogListModel(QAbstractListModel):
         order comes from an index), the others are kept as they are."""
         self.read_rest()
         if changed is None:
-            new_rows = self.service.dialogs(
-                self.section, channel=self.channel, tag=self.tag, text=self.text
-            )
+            new_rows = self.service.dialogs(self.section, self.narrowed)
         else:
             new_rows = self._read_changed(changed)
         self._apply(new_rows, changed)
 
     def _read_changed(self, changed: frozenset[int]) -> list[DialogRow]:
-        ids = self.service.dialog_ids(
-            self.section, channel=self.channel, tag=self.tag, text=self.text
-        )
+        ids = self.service.dialog_ids(self.section, self.narrowed)
         held = {row.dialog.id: row for row in self._rows}
         fresh = self.service.dialog_rows([i for i in ids if i in changed or i not in held])
         rows = (fresh.get(dialog_id) or held.get(dialog_id) for dialog_id in ids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
-from operator_app.core.service import DeskService
+from operator_app.core.service import DeskService, DialogFilter
 from operator_app.core.shell_reads import known_channels, known_tags
 from operator_app.protocol.enums import Channel
 
@@ -65,6 +65,10 @@ class ListFilters(QWidget):
     def tag(self) -> str | None:
         value = self.tag_combo.currentData()
         return str(value) if value else None
+
+    def narrowed(self, text: str) -> DialogFilter:
+        """The list's filter: these choices and the text typed beside them."""
+        return DialogFilter(self.channel(), self.tag(), text)
 
     def refresh_choices(self) -> None:
         """Rebuild both lists from the cache, keeping the current choice (and no signal)."""

@@ -391,17 +391,11 @@ class MainWindow(QMainWindow):
 
     def _section_chosen(self, index: int) -> None:
         model = self.models[SECTIONS[index][0]]
-        model.set_filter(
-            text=self.filter_edit.text(),
-            channel=self.list_filters.channel(),
-            tag=self.list_filters.tag(),
-        )
+        model.set_filter(self.list_filters.narrowed(self.filter_edit.text()))
         self.dialog_view.setModel(model)
 
     def _filter_changed(self, text: str) -> None:
-        self.models[self.current_section()].set_filter(
-            text=text, channel=self.list_filters.channel(), tag=self.list_filters.tag()
-        )
+        self.models[self.current_section()].set_filter(self.list_filters.narrowed(text))
 
     def _dialog_activated(self, index: QModelIndex) -> None:
         dialog_id = index.data(DialogIdRole)

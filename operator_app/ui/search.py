@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from operator_app.core.service import DeskService, DialogRow, SearchHit, Section
+from operator_app.core.service import DeskService, DialogFilter, DialogRow, SearchHit, Section
 from operator_app.protocol.enums import Channel
 
 from . import theme
@@ -163,8 +163,9 @@ def _cached_dialogs(service: DeskService, query: str, number: int | None) -> lis
     if number is not None and (exact := service.dialog(number)) is not None:
         found[number] = exact
     if number is None:
+        by_text = DialogFilter(text=query)
         for section in Section:
-            for row in service.dialogs(section, text=query.strip(), limit=MAX_DIALOGS):
+            for row in service.dialogs(section, by_text, limit=MAX_DIALOGS):
                 found.setdefault(row.dialog.id, row)
     rows = sorted(found.values(), key=lambda r: r.dialog.updated_at, reverse=True)
     return rows[:MAX_DIALOGS]

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QListView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from operator_app.core.rows import DialogRow, Section
+from operator_app.core.rows import DialogFilter, DialogRow, Section
 from operator_app.core.service import DeskService
 from operator_app.core.trusted import dialog_info
 from operator_app.protocol.models import Channel, Dialog, DialogState
@@ -53,11 +53,11 @@ class FakeService:
         self.rows = {i: _row(i) for i in self.order}
         self.read: list[int] = []
 
-    def dialogs(self, section: Section, **_filters: object) -> list[DialogRow]:
+    def dialogs(self, section: Section, _narrowed: DialogFilter) -> list[DialogRow]:
         self.read += self.order
         return [self.rows[i] for i in self.order]
 
-    def dialog_ids(self, section: Section, **_filters: object) -> list[int]:
+    def dialog_ids(self, section: Section, _narrowed: DialogFilter) -> list[int]:
         return list(self.order)
 
     def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:

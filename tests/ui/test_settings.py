@@ -179,7 +179,7 @@ async def _filters(server: EmbeddedServer, qtbot: QtBot) -> None:
 
         window.section_bar.setCurrentIndex(1)  # the waiting list keeps the filters
         waiting = window.models[Section.WAITING]
-        assert waiting.tag == "VIP" and window.dialog_view.model() is waiting
+        assert waiting.narrowed.tag == "VIP" and window.dialog_view.model() is waiting
 
         window.section_bar.setCurrentIndex(0)
         filters.choose()

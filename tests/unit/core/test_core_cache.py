@@ -10,10 +10,10 @@ import pytest
 
 from operator_app.core import cache as cache_module
 from operator_app.core.cache import Cache, CacheError, cache_path_for
-from operator_app.core.rows import DeliveryState, Section
+from operator_app.core.rows import DeliveryState, DialogFilter, Section
 from operator_app.core.schema import PENDING_BASE, SCHEMA_VERSION
 from operator_app.core.trusted import operator_info
-from operator_app.protocol.models import Author, DialogState, MessageKind
+from operator_app.protocol.models import Author, Channel, DialogState, MessageKind
 from tests.unit.core.core_factories import T0, dialog, fill_cache_file, message, operator, queue
 
 
@@ -167,16 +167,25 @@ def test_filters_and_row_fields(cache: Cache) -> None:
     me = operator_info(operator(1))
     cache.upsert_dialog(dialog(1, assignee_id=1, tags=["vip"], contact_name="Иван Петров"))
     cache.upsert_dialog(dialog(2, assignee_id=1, contact_name="John"))
+    cache.upsert_dialog(dialog(3, assignee_id=1, channel=Channel.EMAIL, tags=["vip"]))
     cache.save_draft(2, "half typed", T0)
-    assert [
-        r.dialog.id for r in cache.list_dialogs(Section.MINE, me, midnight=midnight, tag="vip")
-    ] == [1]
-    found = cache.list_dialogs(Section.MINE, me, midnight=midnight, text="ИВАН")
-    assert [r.dialog.id for r in found] == [1]
+
+    def mine(narrowed: DialogFilter) -> list[int]:
+        rows = cache.list_dialogs(Section.MINE, me, midnight=midnight, narrowed=narrowed)
+        assert [r.dialog.id for r in rows] == cache.list_dialog_ids(
+            Section.MINE, me, midnight=midnight, narrowed=narrowed
+        )
+        return sorted(r.dialog.id for r in rows)
+
+    assert mine(DialogFilter()) == [1, 2, 3]
+    assert mine(DialogFilter(tag="vip")) == [1, 3]
+    assert mine(DialogFilter(text="ИВАН")) == mine(DialogFilter(text="  иван ")) == [1]
+    assert mine(DialogFilter(channel=Channel.EMAIL)) == [3]
+    assert mine(DialogFilter(channel=Channel.EMAIL, tag="vip", text="client")) == [3]
+    assert mine(DialogFilter(channel=Channel.VK)) == []
     rows = {r.dialog.id: r for r in cache.list_dialogs(Section.MINE, me, midnight=midnight)}
     assert rows[2].has_draft and not rows[1].has_draft
     assert rows[1].queue_sla_seconds == 90
-    assert cache.list_dialogs(Section.MINE, me, midnight=midnight, channel="email") == []
     assert cache.list_dialogs(Section.MINE, None, midnight=midnight) == []
 
 
