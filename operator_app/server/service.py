@@ -618,44 +618,10 @@ class Backend:
         return target
 
     def _system_line(self, tx: Tx, dialog_id: int, text: str) -> None:
-        self._store_line(tx, dialog_id, m.Author.SYSTEM, None, m.MessageKind.MESSAGE, text)
+        store_line(tx, dialog_id, m.Author.SYSTEM, None, m.MessageKind.MESSAGE, text)
 
     def _comment(self, tx: Tx, caller: Caller, dialog_id: int, text: str) -> None:
-        self._store_line(tx, dialog_id, m.Author.OPERATOR, caller.id, m.MessageKind.COMMENT, text)
-
-    def _store_line(
-        self,
-        tx: Tx,
-        dialog_id: int,
-        author: m.Author,
-        author_id: int | None,
-        kind: m.MessageKind,
-        text: str,
-    ) -> None:
-        """A message the server writes itself (system line, transfer comment): never outbound."""
-        message_id = new_id(
-            tx.conn.execute(
-                insert(s.messages).values(
-                    dialog_id=dialog_id,
-                    author=author,
-                    author_id=author_id,
-                    kind=kind,
-                    text=text,
-                    attachment_ids=[],
-                    created_at=tx.now,
-                )
-            )
-        )
-        tx.conn.execute(
-            update(s.dialogs)
-            .where(s.dialogs.c.id == dialog_id)
-            .values(
-                last_message_id=message_id,
-                message_count=s.dialogs.c.message_count + 1,
-                updated_at=tx.now,
-            )
-        )
-        tx.emit_message(message_id, dialog_id, set())
+        store_line(tx, dialog_id, m.Author.OPERATOR, caller.id, m.MessageKind.COMMENT, text)
 
     def close(self, caller: Caller, dialog_id: int, req: m.CloseRequest) -> m.Dialog:
         tags = checked_tags(req.tags)
@@ -893,3 +859,39 @@ def scope_filter(caller: Caller, scope: m.DialogScope, day_start: datetime) -> C
 
 
 PAGE_MAX = PAGE_LIMIT_MAX
+
+
+def store_line(
+    tx: Tx,
+    dialog_id: int,
+    author: m.Author,
+    author_id: int | None,
+    kind: m.MessageKind,
+    text: str,
+) -> int:
+    """A message the server writes itself (system line, transfer comment, a supervisor's
+    whisper): stored, counted in its dialog and published, never outbound. Its id."""
+    message_id = new_id(
+        tx.conn.execute(
+            insert(s.messages).values(
+                dialog_id=dialog_id,
+                author=author,
+                author_id=author_id,
+                kind=kind,
+                text=text,
+                attachment_ids=[],
+                created_at=tx.now,
+            )
+        )
+    )
+    tx.conn.execute(
+        update(s.dialogs)
+        .where(s.dialogs.c.id == dialog_id)
+        .values(
+            last_message_id=message_id,
+            message_count=s.dialogs.c.message_count + 1,
+            updated_at=tx.now,
+        )
+    )
+    tx.emit_message(message_id, dialog_id, set())
+    return message_id

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from operator_app.protocol import models as m
 from operator_app.protocol import reports as r
@@ -25,8 +25,8 @@ from . import schema as s
 from . import views
 from .access import Caller, visible_dialog
 from .errors import ApiError, aware, forbidden, invalid
-from .schema import new_id, utcnow
-from .service import Backend, start_of_today
+from .schema import utcnow
+from .service import Backend, start_of_today, store_line
 
 WORKING_STATES = (m.DialogState.WAITING, m.DialogState.ACTIVE)
 
@@ -310,28 +310,9 @@ def store_whisper(backend: Backend, caller: Caller, dialog_id: int, text: str) -
         assignee = tx.conn.execute(
             select(s.operators.c.name).where(s.operators.c.id == row.assignee_id)
         ).scalar_one()
-        message_id = new_id(
-            tx.conn.execute(
-                insert(s.messages).values(
-                    dialog_id=dialog_id,
-                    author=m.Author.OPERATOR,
-                    author_id=caller.id,
-                    kind=m.MessageKind.COMMENT,
-                    text=f"@{assignee}: {text}",
-                    attachment_ids=[],
-                    created_at=tx.now,
-                )
-            )
+        whisper = f"@{assignee}: {text}"
+        message_id = store_line(
+            tx, dialog_id, m.Author.OPERATOR, caller.id, m.MessageKind.COMMENT, whisper
         )
-        tx.conn.execute(
-            update(s.dialogs)
-            .where(s.dialogs.c.id == dialog_id)
-            .values(
-                last_message_id=message_id,
-                message_count=s.dialogs.c.message_count + 1,
-                updated_at=tx.now,
-            )
-        )
-        tx.emit_message(message_id, dialog_id, set())
         tx.audit(caller.id, "whisper", "dialog", dialog_id, to_operator_id=row.assignee_id)
         return views.message(tx.conn, message_id)
