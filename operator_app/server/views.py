@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Table, bindparam, func, select
 
 from operator_app.protocol import models as m
 from operator_app.protocol import routes
@@ -19,19 +19,9 @@ PREVIEW_CHARS = 120
 
 
 def operators(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Operator]:
-    query = select(s.operators).order_by(s.operators.c.id)
-    if ids is not None:
-        query = query.where(s.operators.c.id.in_(list(ids)))
-    rows = conn.execute(query).all()
+    rows = _by_id(conn, s.operators, ids)
     wanted = [r.id for r in rows]
-    loads: dict[int, int] = dict(
-        conn.execute(
-            select(s.dialogs.c.assignee_id, func.count())
-            .where(s.dialogs.c.state == m.DialogState.ACTIVE)
-            .where(s.dialogs.c.assignee_id.in_(wanted))
-            .group_by(s.dialogs.c.assignee_id)
-        ).all()
-    )
+    loads = _dialog_counts(conn, s.dialogs.c.assignee_id, m.DialogState.ACTIVE, wanted)
     members = _grouped(conn, s.queue_members, "operator_id", "queue_id", wanted)
     supervised = _grouped(conn, s.queue_supervisors, "operator_id", "queue_id", wanted)
     return [
@@ -56,19 +46,9 @@ def operator(conn: Connection, operator_id: int) -> m.Operator:
 
 
 def queues(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Queue]:
-    query = select(s.queues).order_by(s.queues.c.id)
-    if ids is not None:
-        query = query.where(s.queues.c.id.in_(list(ids)))
-    rows = conn.execute(query).all()
+    rows = _by_id(conn, s.queues, ids)
     wanted = [r.id for r in rows]
-    waiting: dict[int, int] = dict(
-        conn.execute(
-            select(s.dialogs.c.queue_id, func.count())
-            .where(s.dialogs.c.state == m.DialogState.WAITING)
-            .where(s.dialogs.c.queue_id.in_(wanted))
-            .group_by(s.dialogs.c.queue_id)
-        ).all()
-    )
+    waiting = _dialog_counts(conn, s.dialogs.c.queue_id, m.DialogState.WAITING, wanted)
     channel_rows = conn.execute(
         select(s.queue_channels).where(s.queue_channels.c.queue_id.in_(wanted))
     ).all()
@@ -89,6 +69,28 @@ def queues(conn: Connection, ids: Iterable[int] | None = None) -> list[m.Queue]:
         )
         for r in rows
     ]
+
+
+def _by_id(conn: Connection, table: Table, ids: Iterable[int] | None) -> Sequence[Row[Any]]:
+    """The rows of ``table`` with these ids (all of them for None), by id."""
+    query = select(table).order_by(table.c.id)
+    if ids is not None:
+        query = query.where(table.c.id.in_(list(ids)))
+    return conn.execute(query).all()
+
+
+def _dialog_counts(
+    conn: Connection, owner: ColumnElement[Any], state: m.DialogState, wanted: list[int]
+) -> dict[int, int]:
+    """How many dialogs in ``state`` each of ``wanted`` has, by ``owner`` (the dialogs'
+    assignee or queue column)."""
+    counted = (
+        select(owner, func.count())
+        .where(s.dialogs.c.state == state)
+        .where(owner.in_(wanted))
+        .group_by(owner)
+    )
+    return {int(key): int(count) for key, count in conn.execute(counted).all()}
 
 
 def _grouped(
