@@ -7,21 +7,18 @@ sound and flashes the taskbar. Settings live in QSettings (nothing secret in the
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, QUrl, qInstallMessageHandler
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from operator_app.protocol.reports import Board
 
 from ..i18n import tr
-from ..resources import resource_path
+from ..notifications import SoundPlayer
 
-logger = logging.getLogger(__name__)
 SETTINGS_GROUP = "supervisor/alerts"
 MAX_SEPARATE_SLA_ALERTS = 3
 
@@ -128,56 +125,19 @@ class AlertWatcher:
         ]
 
 
-@contextmanager
-def _quiet_qt(why: str) -> Iterator[None]:
-    """Qt multimedia chatters on machines without audio; that is not a warning of ours."""
-
-    def to_debug(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
-        logger.debug("%s: qt said: %s", why, message)
-
-    previous = qInstallMessageHandler(to_debug)
-    try:
-        yield
-    finally:
-        qInstallMessageHandler(previous)
-
-
 class AlertSound:
-    """Plays the alert sound when an audio output exists; ``requested`` counts every request."""
+    """The supervisor's alert: the new-dialog sound, or the system beep where no audio output
+    exists (QtMultimedia missing, a headless machine). ``requested`` counts every request."""
 
     NAME = "new-dialog"
 
-    def __init__(self) -> None:
+    def __init__(self, player: SoundPlayer | None = None) -> None:
         self.requested = 0
-        self._effect: object | None = None
-        self._available: bool | None = None
+        self.player = player or SoundPlayer()
 
     def play(self) -> bool:
         self.requested += 1
-        if not self._probe():
-            QApplication.beep()
-            return False
-        with _quiet_qt("alert sound"):
-            self._effect_instance().play()  # type: ignore[attr-defined]
-        return True
-
-    def _probe(self) -> bool:
-        if self._available is None:
-            with _quiet_qt("audio probe"):
-                try:
-                    from PySide6.QtMultimedia import QMediaDevices
-
-                    self._available = bool(QMediaDevices.audioOutputs())
-                except ImportError:
-                    self._available = False
-        return self._available
-
-    def _effect_instance(self) -> object:
-        if self._effect is None:
-            from PySide6.QtMultimedia import QSoundEffect
-
-            effect = QSoundEffect()
-            effect.setSource(QUrl.fromLocalFile(str(resource_path("sounds", f"{self.NAME}.wav"))))
-            effect.setVolume(0.7)
-            self._effect = effect
-        return self._effect
+        if self.player.play(self.NAME):
+            return True
+        QApplication.beep()
+        return False

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from PySide6.QtWidgets import QApplication
 
 from operator_app.protocol.reports import Board, QueueBoardRow
-from operator_app.ui.supervisor.alerts import AlertSettings, AlertWatcher
+from operator_app.ui.notifications import SoundPlayer
+from operator_app.ui.supervisor.alerts import AlertSettings, AlertSound, AlertWatcher
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
@@ -55,3 +57,27 @@ def test_settings_round_trip_and_bad_stored_values(qapp: QApplication) -> None:
 
     QSettings().setValue("supervisor/alerts/threshold", "many")
     assert AlertSettings.load().queue_threshold == AlertSettings().queue_threshold
+
+
+class _Player(SoundPlayer):
+    """A machine with (``audio``) or without an audio output; records what was asked."""
+
+    def __init__(self, audio: bool) -> None:
+        super().__init__()
+        self.audio = audio
+
+    def play(self, name: str) -> bool:
+        self.requested.append(name)
+        return self.audio
+
+
+def test_the_alert_sound_plays_or_beeps_where_there_is_no_audio(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beeps: list[None] = []
+    monkeypatch.setattr(QApplication, "beep", lambda: beeps.append(None))
+    with_audio, silent = AlertSound(_Player(audio=True)), AlertSound(_Player(audio=False))
+    assert with_audio.play() and not beeps
+    assert not silent.play() and not silent.play() and len(beeps) == 2
+    assert (with_audio.requested, silent.requested) == (1, 2)
+    assert silent.player.requested == [AlertSound.NAME] * 2
