@@ -207,9 +207,10 @@ def _dialog_for(tx: Tx, channel: m.Channel, msg: m.InboundMessage, contact_id: i
         participants = participant_ids(tx.conn, latest.id)
         return _Found(latest.id, tx.audience_of(latest, participants), latest, participants)
     if latest is not None and latest.closed_at and tx.now - latest.closed_at < REOPEN_WINDOW:
-        before = tx.audience_of(latest)
+        participants = participant_ids(tx.conn, latest.id)  # reopening changes nobody's part
+        before = tx.audience_of(latest, participants)
         _reopen(tx, latest)
-        return _Found(latest.id, before, None, None)
+        return _Found(latest.id, before, None, participants)
     queue_id = _queue_for(tx, channel, msg.queue_id)
     dialog_id = new_id(
         tx.conn.execute(

@@ -6,6 +6,7 @@ the transaction; the caller publishes ``tx.published`` only after the commit suc
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,7 +83,9 @@ class Tx:
     def dialog_row(self, dialog_id: int) -> Any:
         return _DIALOG_BY_ID.one(self.conn, {"dialog_id": dialog_id})
 
-    def audience_of(self, dialog: Any, participants: list[int] | None = None) -> set[int]:
+    def audience_of(
+        self, dialog: Any, participants: Collection[int] | None = None
+    ) -> set[int]:
         return dialog_audience(self.conn, dialog, self.memo, participants)
 
     def audience(self, dialog_id: int) -> set[int]:

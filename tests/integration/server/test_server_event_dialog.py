@@ -71,4 +71,10 @@ def test_the_event_dialog_is_the_stored_dialog_through_a_conversation(
     assert waiting_again == sue.dialog(dialog_id)  # the participants as read for the audience
     assert waiting_again["participant_ids"] == [sue.id]
     assert waiting_again["waiting_since"] == waiting_again["last_message"]["created_at"]
+
+    bob.ok("POST", routes.CLOSE.format(dialog_id=dialog_id), json={})
+    reopened = customer("Вопрос не решён")  # closed a moment ago: the same dialog again
+    assert reopened["id"] == dialog_id and reopened["state"] != "closed"
+    assert reopened == sue.dialog(dialog_id)  # the participants as read before the reopening
+    assert reopened["participant_ids"] == [sue.id]
     ws.close()
