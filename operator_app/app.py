@@ -155,6 +155,8 @@ async def run(app: QApplication, options: Options) -> int:
             code, reason = await show_main_window(app, service, options)
             if reason == "quit" or options.smoke:
                 return code
+            if reason == "language":  # the same session, in the window built again
+                continue
             # After "log out", or when the server refused the session: sign in again.
             chosen = await ask_to_sign_in(launcher, message=exit_message(reason))
             if chosen is None:
@@ -176,7 +178,7 @@ def prepare_ui(
     from operator_app.ui import i18n
     from operator_app.ui import theme as themes
 
-    i18n.install_language(language or settings.language or "ru")
+    i18n.install_language(language or i18n.language_for(settings.language))
     themes.apply(app, theme or settings.theme, settings.font_size)
 
 
@@ -422,11 +424,12 @@ async def show_main_window(
             await service.logout()
         if window.exit_reason in ("logout", "wipe", "session_ended"):
             remember_session(None)
-        await service.close()
-        if window.exit_reason == "wipe":
-            service.wipe_cache()
-        else:
-            service.cache.close()
+        if window.exit_reason != "language":  # else the next window goes on with the session
+            await service.close()
+            if window.exit_reason == "wipe":
+                service.wipe_cache()
+            else:
+                service.cache.close()
     return code, window.exit_reason
 
 

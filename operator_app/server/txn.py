@@ -83,9 +83,7 @@ class Tx:
     def dialog_row(self, dialog_id: int) -> Any:
         return _DIALOG_BY_ID.one(self.conn, {"dialog_id": dialog_id})
 
-    def audience_of(
-        self, dialog: Any, participants: Collection[int] | None = None
-    ) -> set[int]:
+    def audience_of(self, dialog: Any, participants: Collection[int] | None = None) -> set[int]:
         return dialog_audience(self.conn, dialog, self.memo, participants)
 
     def audience(self, dialog_id: int) -> set[int]:

@@ -8,7 +8,9 @@ from .resources import resource_path
 
 CONTEXT = "OperatorDesk"
 LANGUAGES = {"ru": "Русский", "en": "English"}
+FALLBACK = "ru"  # for a system in a language we do not ship: the seed market's (CIS locales)
 _installed: list[QTranslator] = []
+_current = ["en"]  # the source language until a translation is installed
 
 
 def tr(text: str) -> str:
@@ -23,7 +25,16 @@ def N_(text: str) -> str:
 
 def system_language() -> str:
     name = QLocale.system().name()[:2]
-    return name if name in LANGUAGES else "en"
+    return name if name in LANGUAGES else FALLBACK
+
+
+def language_for(chosen: str) -> str:
+    """The language to show for a setting: "" (or one we do not ship) follows the system."""
+    return chosen if chosen in LANGUAGES else system_language()
+
+
+def current_language() -> str:
+    return _current[0]
 
 
 def install_language(language: str) -> bool:
@@ -34,6 +45,7 @@ def install_language(language: str) -> bool:
     for old in _installed:
         app.removeTranslator(old)
     _installed.clear()
+    _current[0] = "en"
     if language == "en":
         return True
     qm = resource_path("translations", f"operator_desk_{language}.qm")
@@ -42,6 +54,7 @@ def install_language(language: str) -> bool:
         return False
     app.installTranslator(translator)
     _installed.append(translator)
+    _current[0] = language
     qt_translator = QTranslator(app)  # Qt's own dialogs and context menus
     from PySide6.QtCore import QLibraryInfo
 

@@ -125,7 +125,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("Operator desk"))
         self.setWindowIcon(icon("app"))
         self.resize(1280, 800)
-        self.exit_reason = "quit"  # or "logout" / "wipe": what the app does after the window closes
+        # or "logout" / "wipe" / "language": what the app does after the window closes
+        self.exit_reason = "quit"
         self._started = False  # finish_start() has run
         self._build()
         self._connect()
@@ -361,6 +362,11 @@ class MainWindow(QMainWindow):
                 return
         self.exit_reason = reason
         self.close()
+
+    def rebuild_for_language(self) -> None:
+        """Close, so that the app builds the window again over the same session in the
+        language installed now (tabs and layout come back through the session restore)."""
+        self._leave("language")
 
     def open_supervisor_console(self) -> SupervisorConsole | None:
         # Imported here: the console (charts, reports, staffing) is not on the start path.

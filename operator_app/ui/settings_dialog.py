@@ -1,7 +1,8 @@
 """Settings (Ctrl+,): server profiles, sounds, language, theme and font size.
 
-Edits a copy of the saved ``Settings``; OK saves it and applies what can change at once
-(theme, font size, sounds). The language applies after a restart, and the dialog says so.
+Edits a copy of the saved ``Settings``; OK saves it and applies it: theme, font size and
+sounds at once; a new language by building the main window again over the same session (every
+text is set when a widget is built), and the dialog says so before.
 Profiles hold no secrets: passwords and tokens live in the keyring only.
 """
 
@@ -38,7 +39,7 @@ from operator_app.core.profiles import ProfileError, ServerProfile
 from operator_app.core.settings import Settings, load_settings, save_settings
 
 from . import theme
-from .i18n import LANGUAGES, N_, tr
+from .i18n import LANGUAGES, N_, current_language, install_language, language_for, tr
 from .resources import icon
 
 if TYPE_CHECKING:
@@ -159,12 +160,15 @@ class SettingsDialog(QDialog):
         for code, name in LANGUAGES.items():
             self.language_combo.addItem(name, code)  # each language in its own name
         self._choose(self.language_combo, self.settings.language)
-        self.language_note = QLabel(tr("The language changes after a restart."), box)
+        self.language_note = QLabel(
+            tr("OK builds the window again in this language: open tabs and drafts stay."), box
+        )
         self.language_note.setObjectName("muted")
+        self.language_note.setWordWrap(True)
         self.language_note.setVisible(False)
         self.language_combo.currentIndexChanged.connect(
             lambda _i: self.language_note.setVisible(
-                self.language_combo.currentData() != self.original.language
+                switches_language(self.original, str(self.language_combo.currentData()))
             )
         )
         self.theme_combo = QComboBox(box)
@@ -282,8 +286,15 @@ def apply_appearance(app: QApplication, settings: Settings) -> None:
     theme.apply(app, settings.theme, settings.font_size)
 
 
-def apply_settings(window: MainWindow, settings: Settings) -> None:
-    """Save and apply: appearance now, sounds now, the language after a restart."""
+def switches_language(original: Settings, chosen: str) -> bool:
+    """A new choice that shows another language than the one shown now (a choice left as it
+    was never overrides the command line's ``--lang``)."""
+    return chosen != original.language and language_for(chosen) != current_language()
+
+
+def apply_settings(window: MainWindow, settings: Settings, original: Settings) -> None:
+    """Save and apply: appearance and sounds now; a new language by building the window again
+    (the app does it when the window closes with the reason "language")."""
     try:
         save_settings(settings)
     except OSError as exc:
@@ -296,13 +307,18 @@ def apply_settings(window: MainWindow, settings: Settings) -> None:
     if notifier is not None:
         notifier.sounds_enabled = settings.sounds
     window.on_connection(window.service.connection)  # its colour comes from the theme
+    if switches_language(original, settings.language):
+        install_language(language_for(settings.language))
+        window.rebuild_for_language()
 
 
 def open_settings(window: MainWindow) -> SettingsDialog:
     """Window-modal and non-blocking, so live updates keep flowing while it is open."""
     dialog = SettingsDialog(load_settings(), window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.accepted.connect(lambda: apply_settings(window, dialog.chosen_settings()))
+    dialog.accepted.connect(
+        lambda: apply_settings(window, dialog.chosen_settings(), dialog.original)
+    )
     dialog.open()
     return dialog
 

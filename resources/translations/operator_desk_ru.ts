@@ -628,8 +628,8 @@
       <translation>Внешний вид</translation>
     </message>
     <message>
-      <source>The language changes after a restart.</source>
-      <translation>Язык сменится после перезапуска.</translation>
+      <source>OK builds the window again in this language: open tabs and drafts stay.</source>
+      <translation>По OK окно откроется заново на этом языке: вкладки и черновики сохранятся.</translation>
     </message>
     <message>
       <source>Default</source>

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -15,9 +16,9 @@ from operator_app.core.service import Section
 from operator_app.core.settings import Settings, load_settings, save_settings
 from operator_app.protocol.models import Channel
 from operator_app.server.embedded import EmbeddedServer
-from operator_app.ui import theme
+from operator_app.ui import i18n, theme
 from operator_app.ui.session_state import decode_tabs, encode_tabs, open_tab_ids
-from operator_app.ui.settings_dialog import SettingsDialog, apply_appearance
+from operator_app.ui.settings_dialog import SettingsDialog, apply_appearance, switches_language
 from tests.helpers.desk_rows import dialog_of
 from tests.helpers.qt_async import wait_until
 from tests.ui.shell_helpers import collect_garbage_here, current_tab, signed_in_window
@@ -77,8 +78,10 @@ async def _settings(server: EmbeddedServer, qtbot: QtBot, app: QApplication) -> 
         dialog.sounds_check.setChecked(False)
         dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
         dialog.font_spin.setValue(13)
+        dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("ru"))
+        assert dialog.language_note.isVisibleTo(dialog)  # OK would build the window again
         dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
-        assert dialog.language_note.isVisibleTo(dialog)  # "after a restart"
+        assert not dialog.language_note.isVisibleTo(dialog)  # English is shown already
         dialog.accept()
 
         saved = load_settings()
@@ -184,3 +187,28 @@ async def _filters(server: EmbeddedServer, qtbot: QtBot) -> None:
         window.section_bar.setCurrentIndex(0)
         filters.choose()
         assert model.rowCount() == everything
+
+
+@pytest.mark.parametrize(
+    ("system", "chosen", "shown"),
+    [
+        ("ru_RU", "", "ru"),
+        ("en_GB", "", "en"),
+        ("kk_KZ", "", "ru"),  # a language we do not ship: the seed market's Russian
+        ("C", "", "ru"),  # no locale at all (a server, CI)
+        ("ru_RU", "en", "en"),  # a choice beats the system
+    ],
+)
+def test_like_the_system_follows_the_system_language(
+    monkeypatch: pytest.MonkeyPatch, system: str, chosen: str, shown: str
+) -> None:
+    monkeypatch.setattr(QLocale, "system", staticmethod(lambda: QLocale(system)))
+    assert i18n.language_for(chosen) == shown
+
+
+def test_only_a_new_choice_of_another_language_switches(qapp: QApplication) -> None:
+    assert i18n.current_language() == "en"  # the suite's language
+    started_with_lang = Settings(language="")  # --lang en on a Russian system, say
+    assert not switches_language(started_with_lang, "")  # a choice left alone
+    assert not switches_language(Settings(language="ru"), "en")  # English is shown already
+    assert switches_language(started_with_lang, "ru")

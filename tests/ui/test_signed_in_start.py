@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import TypeVar
 
 import keyring
@@ -29,8 +30,10 @@ from operator_app.core.service import DeliveryState, DeskService, Section
 from operator_app.core.settings import load_settings
 from operator_app.net.api import ApiClient
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.i18n import install_language
 from operator_app.ui.login import LoginDialog
 from operator_app.ui.main_window import MainWindow
+from operator_app.ui.settings_dialog import apply_settings
 from tests.helpers.keyring_backend import MemoryKeyring
 from tests.helpers.qt_async import wait_until
 
@@ -145,6 +148,44 @@ def test_a_remembered_session_opens_the_workspace_without_the_sign_in_window(
         dialog.close()
         assert await asyncio.wait_for(again, 15) == 0
         assert sign_in_windows == ["", "", ""]
+
+    _scenario(qloop, body)
+
+
+def test_a_new_language_builds_the_window_again_over_the_same_session(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    server: EmbeddedServer,
+    sign_in_windows: list[str],
+) -> None:
+    async def body() -> None:
+        await _sign_in_with_remember_me(server, qtbot)
+        session = _start()
+        window = await _window(MainWindow, "the main window")
+        await wait_until(lambda: window.service.connection.phase == Phase.ONLINE, what="online")
+        dialog_id = window.service.dialogs(Section.MINE)[0].dialog.id
+        window.open_dialog(dialog_id)
+        window.tabs_by_dialog[dialog_id].composer.setPlainText("черновик")  # saved as typed
+        assert window.section_bar.tabText(0).startswith("Mine")
+        original = load_settings()
+        try:
+            apply_settings(window, replace(original, language="ru"), original)
+            await wait_until(
+                lambda: _visible(MainWindow) not in (None, window), what="the window built again"
+            )
+            again = _visible(MainWindow)
+            assert again is not None and not window.isVisible()
+            assert again.section_bar.tabText(0).startswith("Мои")
+            assert again.service is window.service  # the same session: no sign-in, no restart
+            assert again.service.connection.phase == Phase.ONLINE
+            assert again.service.dialogs(Section.MINE)  # its cache still open
+            await wait_until(lambda: dialog_id in again.tabs_by_dialog, what="the tab back")
+            assert again.tabs_by_dialog[dialog_id].composer.toPlainText() == "черновик"
+            assert sign_in_windows == [""] and load_settings().language == "ru"
+            again.close()
+            assert await asyncio.wait_for(session, 15) == 0
+        finally:
+            install_language("en")
 
     _scenario(qloop, body)
 
