@@ -1,4 +1,5 @@
-"""Session restore: window geometry, splitter sizes, open tabs and the current tab.
+"""Session restore: window geometry, splitter sizes, open tabs, the current tab, and whether
+the supervisor console was open.
 
 Saved on close into ``Settings.window_state`` as base64 blobs (geometry and splitter from Qt,
 tabs as base64 JSON). Tabs are kept per server profile and login: dialog ids mean nothing on
@@ -18,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray
+from PySide6.QtWidgets import QWidget
 
 from operator_app.core.settings import load_settings, save_settings
 
@@ -36,6 +38,16 @@ SAVED_FLAG = "sessionSaved"
 def tabs_key(window: MainWindow) -> str:
     profile = window.service.profile
     return f"tabs:{profile.name}:{profile.login}"
+
+
+def console_key(window: MainWindow) -> str:
+    profile = window.service.profile
+    return f"console:{profile.name}:{profile.login}"
+
+
+def console_open(window: MainWindow) -> bool:
+    console = window.findChild(QWidget, "supervisorConsole")  # by name: no console import
+    return console is not None and console.isVisible()
 
 
 def encode_tabs(dialog_ids: list[int], current: int | None) -> str:
@@ -87,6 +99,7 @@ def save_session(window: MainWindow) -> None:
         state[tabs_key(window)] = encode_tabs(
             open_tab_ids(window), None if current is None else current.dialog_id
         )
+        state[console_key(window)] = "open" if console_open(window) else ""
     try:
         save_settings(settings)
     except OSError as exc:
@@ -97,10 +110,13 @@ class SessionRestorer:
     """Reopens the saved tabs once started: at once, or as soon as the sync brings their
     dialogs."""
 
-    def __init__(self, window: MainWindow, tabs: list[int], current: int | None) -> None:
+    def __init__(
+        self, window: MainWindow, tabs: list[int], current: int | None, console: bool = False
+    ) -> None:
         self.window = window
         self.pending = list(tabs)
         self.current = current
+        self.console = console  # the supervisor console was open: open it again
         self.deadline = 0.0
         self.started = False
         self.listening = False
@@ -111,6 +127,8 @@ class SessionRestorer:
         self.started = True
         self.deadline = time.monotonic() + PENDING_SECONDS
         self.open_ready()
+        if self.console:
+            self.window.open_supervisor_console()  # nothing for whom may not supervise
         if self.pending:
             self.window.bridge.dialogs_changed.connect(self._on_dialogs_changed)
             self.listening = True
@@ -148,4 +166,5 @@ def restore_session(window: MainWindow) -> SessionRestorer:
     if SPLITTER in state and not window.splitter.restoreState(_bytes(state[SPLITTER])):
         logger.info("saved splitter sizes ignored: unreadable")
     tabs, current = decode_tabs(state.get(tabs_key(window), ""))
-    return SessionRestorer(window, tabs, current)
+    console = state.get(console_key(window)) == "open"
+    return SessionRestorer(window, tabs, current, console)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from PySide6.QtCore import QMimeData, Qt
@@ -12,11 +13,14 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from operator_app.app import sign_in
 from operator_app.core.errors import ActionError
 from operator_app.core.service import Section
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import DialogState, MessageKind, OperatorStatus
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui.main_window import MainWindow
+from operator_app.ui.supervisor import SupervisorConsole
 from operator_app.ui.supervisor.alerts import AlertSettings
 from operator_app.ui.supervisor.boards import DIALOG_MIME, encode_id
 from operator_app.ui.supervisor.console import WhisperDialog
@@ -322,19 +326,27 @@ def test_an_operator_never_gets_the_console(
     qloop.run_until_complete(scenario())
 
 
+@asynccontextmanager
+async def olgas_window(server: EmbeddedServer, qtbot: QtBot) -> AsyncIterator[MainWindow]:
+    """The supervisor's main window over a session of her own, closed (and saved) after."""
+    service = await sign_in(server.url, "olga", "demo", demo=True)
+    window = MainWindow(service)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        yield window
+    finally:
+        window.close()
+        await window.runner.cancel_all()
+        await service.close()
+        service.cache.close()
+
+
 def test_a_supervisor_opens_the_console_from_the_main_window(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
 ) -> None:
-    from operator_app.app import sign_in
-    from operator_app.ui.main_window import MainWindow
-    from operator_app.ui.supervisor import SupervisorConsole
-
     async def scenario() -> None:
-        service = await sign_in(server.url, "olga", "demo", demo=True)
-        window = MainWindow(service)
-        qtbot.addWidget(window)
-        window.show()
-        try:
+        async with olgas_window(server, qtbot) as window:
             assert window.supervisor_action.isVisible()
             assert window.supervisor_action.shortcut().toString() == "Ctrl+Shift+M"
             window.supervisor_action.trigger()
@@ -342,10 +354,33 @@ def test_a_supervisor_opens_the_console_from_the_main_window(
             assert isinstance(console, SupervisorConsole) and console.isWindow()
             await wait_until(lambda: console.board is not None, what="the board")
             assert window.open_supervisor_console() is console  # one console, raised
-        finally:
-            window.close()
-            await window.runner.cancel_all()
-            await service.close()
-            service.cache.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_the_console_open_at_the_end_of_a_session_opens_with_the_next(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
+) -> None:
+    """As the tabs: a supervisor who left with the console open finds it open again (after
+    the first paint), also when a new language builds the window again."""
+
+    def console_of(window: MainWindow) -> SupervisorConsole | None:
+        console = window.findChild(SupervisorConsole)
+        return console if isinstance(console, SupervisorConsole) and console.isVisible() else None
+
+    async def scenario() -> None:
+        async with olgas_window(server, qtbot) as window:
+            window.finish_start()
+            assert console_of(window) is None  # never opened: nothing to restore
+            window.open_supervisor_console()
+        async with olgas_window(server, qtbot) as window:
+            assert console_of(window) is None  # not before the first paint
+            window.finish_start()
+            console = console_of(window)
+            assert console is not None
+            console.close()
+        async with olgas_window(server, qtbot) as window:
+            window.finish_start()
+            assert console_of(window) is None  # closed before the window: stays closed
 
     qloop.run_until_complete(scenario())
