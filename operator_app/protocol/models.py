@@ -7,9 +7,9 @@ except ``client_msg_id``, a UUID string the client mints before it sends anythin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .enums import Author as Author
 from .enums import Channel as Channel
@@ -20,6 +20,17 @@ from .enums import OperatorStatus as OperatorStatus
 from .enums import Role as Role
 from .enums import TemplateScope as TemplateScope
 from .limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_TAG_CHARS, MAX_TAGS
+
+
+def without_nul(value: object) -> object:
+    """NUL cannot be stored: PostgreSQL refuses it, and SQLite's string functions stop at it
+    (a dialog's preview read back would end there while its event did not). Nobody types it:
+    dropped rather than refused, so a customer's message is never lost to it; before the
+    length limits, so a text of NULs alone is as empty as it looks."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+StoredText = Annotated[str, BeforeValidator(without_nul)]  # text a request asks to store
 
 
 class WireModel(BaseModel):
@@ -173,7 +184,7 @@ class ServerInfo(WireModel):
 
 class SendMessageRequest(WireModel):
     client_msg_id: str = Field(min_length=8, max_length=64)
-    text: str = Field(max_length=MAX_MESSAGE_CHARS)
+    text: StoredText = Field(max_length=MAX_MESSAGE_CHARS)
     kind: MessageKind = MessageKind.MESSAGE
     attachment_ids: list[int] = Field(default_factory=list, max_length=10)
 
@@ -186,11 +197,11 @@ class SendMessageResponse(WireModel):
 class TransferRequest(WireModel):
     to_operator_id: int | None = None
     to_queue_id: int | None = None
-    comment: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    comment: StoredText = Field(default="", max_length=MAX_COMMENT_CHARS)
 
 
 class CloseRequest(WireModel):
-    resolution: str = Field(default="", max_length=MAX_COMMENT_CHARS)
+    resolution: StoredText = Field(default="", max_length=MAX_COMMENT_CHARS)
     tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
 
 
@@ -218,9 +229,9 @@ class TemplateIn(WireModel):
     scope: TemplateScope = TemplateScope.PERSONAL
     queue_id: int | None = None
     shortcut: str = Field(min_length=1, max_length=32, pattern=r"^[\w\-]+$")
-    title: str = Field(min_length=1, max_length=120)
-    category: str = Field(default="", max_length=60)
-    body: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    title: StoredText = Field(min_length=1, max_length=120)
+    category: StoredText = Field(default="", max_length=60)
+    body: StoredText = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     pinned: bool = False
 
 
@@ -244,21 +255,21 @@ class ContactCard(WireModel):
 class InboundMessage(WireModel):
     """A customer's message as a channel connector delivers it (webhook style)."""
 
-    address: str = Field(min_length=1, max_length=256)  # the customer's id on that channel
-    name: str = Field(default="", max_length=120)
-    text: str = Field(max_length=MAX_MESSAGE_CHARS)
-    external_id: str = Field(min_length=1, max_length=128)  # the channel's message id: dedup key
+    address: StoredText = Field(min_length=1, max_length=256)  # the customer's id on that channel
+    name: StoredText = Field(default="", max_length=120)
+    text: StoredText = Field(max_length=MAX_MESSAGE_CHARS)
+    external_id: StoredText = Field(min_length=1, max_length=128)  # the channel's dedup key
     queue_id: int | None = None  # route hint; otherwise the channel's default queue
 
 
 class InboundRating(WireModel):
-    address: str = Field(min_length=1, max_length=256)
+    address: StoredText = Field(min_length=1, max_length=256)
     dialog_id: int
     rating: int = Field(ge=1, le=5)
 
 
 class InboundTyping(WireModel):
-    address: str = Field(min_length=1, max_length=256)
+    address: StoredText = Field(min_length=1, max_length=256)
     on: bool = True
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from .limits import MAX_COMMENT_CHARS
-from .models import OperatorStatus, WireModel
+from .models import OperatorStatus, StoredText, WireModel
 
 MAX_REPORT_DAYS = 92  # the server refuses longer ranges
 
@@ -87,4 +87,4 @@ class Report(WireModel):
 
 
 class WhisperRequest(WireModel):
-    text: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
+    text: StoredText = Field(min_length=1, max_length=MAX_COMMENT_CHARS)

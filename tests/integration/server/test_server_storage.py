@@ -57,6 +57,24 @@ def test_demo_world_round_trip(database_url: str) -> None:
         olga.close()
 
 
+def test_a_nul_in_stored_text_is_dropped_on_either_database(database_url: str) -> None:
+    """PostgreSQL refuses a NUL in text (a customer's message would be lost to a 500);
+    SQLite cuts previews at one. The wire models drop it before anything is stored."""
+    with EmbeddedServer(database_url=database_url, reply_to_operators=False) as srv:
+        accepted = customer_says(srv.url, "telegram", "@nul\x00", "Заказ\x00 42", external_id="n-1")
+        anna = Api(srv.url).login("anna")
+        dialog_id = anna.dialogs("mine")[0]["id"]
+        body = {"client_msg_id": str(uuid.uuid4()), "text": "При\x00вет"}
+        sent = anna.ok("POST", routes.MESSAGES.format(dialog_id=dialog_id), json=body)
+        assert sent["message"]["text"] == "Привет"
+        olga = Api(srv.url).login("olga")
+        written = olga.dialog(accepted["dialog_id"])
+        assert written["contact_name"] == "@nul"
+        assert written["last_message"]["text"] == "Заказ 42"
+        anna.close()
+        olga.close()
+
+
 def test_retention_prunes_and_routing_assigns(database_url: str) -> None:
     with EmbeddedServer(
         database_url=database_url, event_retention=3, reply_to_operators=False
