@@ -22,15 +22,19 @@ from .enums import TemplateScope as TemplateScope
 from .limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_TAG_CHARS, MAX_TAGS
 
 
-def without_nul(value: object) -> object:
+def without_nul(text: str) -> str:
     """NUL cannot be stored: PostgreSQL refuses it, and SQLite's string functions stop at it
     (a dialog's preview read back would end there while its event did not). Nobody types it:
-    dropped rather than refused, so a customer's message is never lost to it; before the
-    length limits, so a text of NULs alone is as empty as it looks."""
-    return value.replace("\x00", "") if isinstance(value, str) else value
+    dropped rather than refused, so a customer's message is never lost to it."""
+    return text.replace("\x00", "")
 
 
-StoredText = Annotated[str, BeforeValidator(without_nul)]  # text a request asks to store
+def _stored(value: object) -> object:
+    """Before the length limits, so a text of NULs alone is as empty as it looks."""
+    return without_nul(value) if isinstance(value, str) else value  # else pydantic refuses it
+
+
+StoredText = Annotated[str, BeforeValidator(_stored)]  # text a request asks to store
 
 
 class WireModel(BaseModel):

@@ -7,6 +7,7 @@ cache equals the server's state (table by table) and no message appears twice.
 from __future__ import annotations
 
 import asyncio
+import io
 import random
 import tempfile
 import uuid
@@ -31,7 +32,7 @@ from operator_app.core.service import DeskService
 from operator_app.net.api import ApiClient
 from operator_app.net.realtime import Phase
 from operator_app.protocol.events import EventFrame, ServerFrame
-from operator_app.protocol.models import DialogScope, SendMessageRequest
+from operator_app.protocol.models import DialogScope, SendMessageRequest, without_nul
 from operator_app.server.embedded import EmbeddedServer
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.reliability_world import (
@@ -62,6 +63,22 @@ class World:
     duplicated = 0
 
 
+STEP_LIMIT = 120.0  # the longest step (a login through faults) takes ~65 s at worst
+
+
+async def _bounded(coro: Awaitable[T], loop: asyncio.AbstractEventLoop) -> T:
+    task = asyncio.ensure_future(coro)
+    done, _ = await asyncio.wait({task}, timeout=STEP_LIMIT)
+    if not done:  # the stacks before cancelling: a cancelled task forgets where it waited
+        stacks = io.StringIO()
+        for stuck in asyncio.all_tasks(loop):
+            print(repr(stuck), file=stacks)
+            stuck.print_stack(file=stacks)
+        task.cancel()
+        raise AssertionError(f"a step hung for {STEP_LIMIT:.0f} s:\n{stacks.getvalue()}")
+    return task.result()
+
+
 class DeskMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -81,7 +98,9 @@ class DeskMachine(RuleBasedStateMachine):
         World.examples += 1
 
     def run(self, coro: Awaitable[T]) -> T:
-        return self.loop.run_until_complete(coro)
+        """One step's work; a step stuck for STEP_LIMIT seconds fails at once with every task's
+        stack (a hang once cost the suite its 15-minute timeout and told nothing)."""
+        return self.loop.run_until_complete(_bounded(coro, self.loop))
 
     # ---- setup ----------------------------------------------------------------------------
 
@@ -120,7 +139,7 @@ class DeskMachine(RuleBasedStateMachine):
         assert self.service is not None
         text = f"sm {self.tag} {len(self.expected)} {words}"
         self.service.send(self.dialog_id, text)
-        self.expected.append(text)
+        self.expected.append(without_nul(text))  # the protocol stores no NUL (StoredText)
         self.settled = False
 
     @rule()
