@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from operator_app.app import sign_in
 from operator_app.core.errors import ActionError
 from operator_app.core.service import Section
 from operator_app.protocol.errors import ErrorCode
@@ -26,6 +25,7 @@ from operator_app.ui.supervisor.boards import DIALOG_MIME, encode_id
 from operator_app.ui.supervisor.console import WhisperDialog
 from tests.helpers.model_tester import check_model
 from tests.helpers.qt_async import type_text, wait_until
+from tests.ui.shell_helpers import signed_in_window
 
 from .console_harness import Desk, customer_types, customer_writes, supervisor_desk
 
@@ -329,17 +329,8 @@ def test_an_operator_never_gets_the_console(
 @asynccontextmanager
 async def olgas_window(server: EmbeddedServer, qtbot: QtBot) -> AsyncIterator[MainWindow]:
     """The supervisor's main window over a session of her own, closed (and saved) after."""
-    service = await sign_in(server.url, "olga", "demo", demo=True)
-    window = MainWindow(service)
-    qtbot.addWidget(window)
-    window.show()
-    try:
+    async with signed_in_window(server, qtbot, "olga", expect_mine=False) as (_service, window):
         yield window
-    finally:
-        window.close()
-        await window.runner.cancel_all()
-        await service.close()
-        service.cache.close()
 
 
 def test_a_supervisor_opens_the_console_from_the_main_window(
