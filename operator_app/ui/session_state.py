@@ -35,14 +35,10 @@ MAX_TABS = 30
 SAVED_FLAG = "sessionSaved"
 
 
-def tabs_key(window: MainWindow) -> str:
+def session_key(kind: str, window: MainWindow) -> str:
+    """Where ``kind`` ("tabs", "console") is kept: per server profile and login."""
     profile = window.service.profile
-    return f"tabs:{profile.name}:{profile.login}"
-
-
-def console_key(window: MainWindow) -> str:
-    profile = window.service.profile
-    return f"console:{profile.name}:{profile.login}"
+    return f"{kind}:{profile.name}:{profile.login}"
 
 
 def console_open(window: MainWindow) -> bool:
@@ -96,10 +92,10 @@ def save_session(window: MainWindow) -> None:
     state[SPLITTER] = _blob(window.splitter.saveState())
     if window.session_restorer.started:  # else the saved tabs were never reopened: keep them
         current = window.current_tab()
-        state[tabs_key(window)] = encode_tabs(
+        state[session_key("tabs", window)] = encode_tabs(
             open_tab_ids(window), None if current is None else current.dialog_id
         )
-        state[console_key(window)] = "open" if console_open(window) else ""
+        state[session_key("console", window)] = "open" if console_open(window) else ""
     try:
         save_settings(settings)
     except OSError as exc:
@@ -165,6 +161,6 @@ def restore_session(window: MainWindow) -> SessionRestorer:
         logger.info("saved window geometry ignored: unreadable")
     if SPLITTER in state and not window.splitter.restoreState(_bytes(state[SPLITTER])):
         logger.info("saved splitter sizes ignored: unreadable")
-    tabs, current = decode_tabs(state.get(tabs_key(window), ""))
-    console = state.get(console_key(window)) == "open"
+    tabs, current = decode_tabs(state.get(session_key("tabs", window), ""))
+    console = state.get(session_key("console", window)) == "open"
     return SessionRestorer(window, tabs, current, console)
