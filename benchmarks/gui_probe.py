@@ -86,7 +86,8 @@ async def painted(widget: QWidget, ready: Any = lambda: True, timeout: float = 3
 
     watch = PaintWatch(widget, settle, ready)
     try:
-        return await asyncio.wait_for(done, timeout)
+        async with asyncio.timeout(timeout):
+            return await done
     finally:
         watch.deleteLater()
 

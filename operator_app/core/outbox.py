@@ -8,7 +8,6 @@ or a restart is therefore harmless and the message lands exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from operator_app.net.errors import ApiError, NetError
-from operator_app.net.state import Backoff
+from operator_app.net.state import Backoff, wait_or_wake
 from operator_app.protocol.models import Message, SendMessageRequest
 
 from .cache import Cache, OutboxItem
@@ -65,8 +64,7 @@ class Outbox:
                 delay = await self.flush()
                 if delay is None:
                     continue  # progress made: the next message of each dialog is due
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                await wait_or_wake(self._wake, delay)
                 self._wake.clear()
 
     async def flush(self) -> float | None:

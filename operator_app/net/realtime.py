@@ -53,6 +53,7 @@ from .errors import ApiError, IncompatibleServer, NetError, TlsFailure
 from .state import Backoff as Backoff
 from .state import ConnectionState as ConnectionState
 from .state import Phase as Phase
+from .state import wait_or_wake
 from .state import ws_url_for as ws_url_for
 from .tls import describe_network_error, tls_failure_from
 
@@ -233,8 +234,7 @@ class RealtimeConnection:
         self._set_state(ConnectionState(phase, retry_at=retry_at, reason=reason, error=error))
         if self._stopping:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        await wait_or_wake(self._wake, delay)
 
     def _set_state(self, state: ConnectionState) -> None:
         if state == self.state:

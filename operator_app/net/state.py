@@ -6,6 +6,8 @@ hold it) before the network stack is imported: the app paints from the cache fir
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 import time
 from dataclasses import dataclass
@@ -63,6 +65,18 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+async def wait_or_wake(wake: asyncio.Event, delay: float | None) -> None:
+    """Wait ``delay`` seconds (forever if None) or until ``wake`` is set.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives in the
+    same turn as the event (it returns the event's result instead), and the cancelled task
+    then runs on, so closing the app waited for it forever.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(delay):
+            await wake.wait()
 
 
 def ws_url_for(base_url: str) -> str:

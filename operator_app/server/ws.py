@@ -257,7 +257,8 @@ class Session:
 
     async def _authenticate(self) -> ev.AuthFrame | None:
         try:
-            message = await asyncio.wait_for(self.sock.receive(), AUTH_TIMEOUT)
+            async with asyncio.timeout(AUTH_TIMEOUT):
+                message = await self.sock.receive()
         except TimeoutError:
             await self._refuse(
                 ErrorCode.UNAUTHORIZED, "no auth frame in time", WS_CLOSE_UNAUTHORIZED
@@ -393,7 +394,8 @@ class Session:
 
     async def _close(self, code: int) -> None:
         try:
-            await asyncio.wait_for(self.sock.close(code), CLOSE_TIMEOUT)
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.sock.close(code)
         except Exception:
             pass  # already gone, or the client does not read: abort below
         else:

@@ -20,7 +20,7 @@ from tests.unit.core.core_fakes import FakeApi
 
 
 class Harness:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, retry_after: float = 0.01) -> None:
         self.cache = Cache.open(tmp_path / "c.sqlite3")
         self.api = FakeApi()
         self.failed: list[MessageRow] = []
@@ -29,7 +29,7 @@ class Harness:
             self.api.as_client(),
             on_sent=self._sent,
             on_failed=self.failed.append,
-            backoff=Backoff(base=0.01, cap=0.02, rng=random.Random(1)),
+            backoff=Backoff(base=retry_after, cap=2 * retry_after, rng=random.Random(1)),
         )
 
     def _sent(self, message: Message) -> None:
@@ -154,3 +154,20 @@ async def test_run_loop_wakes_and_drains(harness: Harness) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.asyncio
+async def test_a_cancel_in_the_same_turn_as_a_wake_ends_the_run(tmp_path: Path) -> None:
+    """Closing the app cancels the outbox while the connection's last change wakes it: the
+    cancel must win (on Python 3.11 ``asyncio.wait_for`` returned the wake instead, the loop
+    went on, and closing waited for it forever)."""
+    harness = Harness(tmp_path, retry_after=30.0)
+    harness.queue(1, "x")
+    harness.api.down = True
+    task = asyncio.create_task(harness.outbox.run())
+    while not harness.api.calls:  # tried once, now waiting out its backoff
+        await asyncio.sleep(0.01)
+    harness.outbox.wake()
+    task.cancel()
+    await asyncio.wait([task], timeout=3)  # not ``await task``: a timeout would cancel it again
+    assert task.cancelled()

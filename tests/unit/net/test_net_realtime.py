@@ -327,6 +327,20 @@ async def test_no_token_waits_offline_until_retry_now() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_cancel_in_the_same_turn_as_a_wake_ends_the_run() -> None:
+    """Closing the app wakes the connection and cancels it at once: the cancel must win (on
+    Python 3.11 ``asyncio.wait_for`` returned the wake instead, and the run went on)."""
+    slow_retries = Backoff(base=30.0, cap=30.0, rng=random.Random(1))  # the first pause ~4 s
+    client = Client("ws://127.0.0.1:9/api/v1/ws", backoff=slow_retries)  # nothing listens
+    task = asyncio.create_task(client.conn.run())
+    await client.wait_for(lambda: client.went(Phase.RECONNECTING))
+    client.conn.retry_now()
+    task.cancel()
+    await asyncio.wait([task], timeout=3)  # not ``await task``: a timeout would cancel it again
+    assert task.cancelled()
+
+
+@pytest.mark.asyncio
 async def test_send_typing_only_when_online() -> None:
     async def script(ws: ServerConnection, index: int) -> None:
         await ws.send(hello())
