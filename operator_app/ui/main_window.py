@@ -696,6 +696,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save drafts and let go of every model: the core closes right after this."""
         save_session(self)
+        self.notifier.close()  # the next window (a new language, a log-out) brings its own icon
         for tab in self.tabs_by_dialog.values():
             tab.shutdown()
         self._tick.stop()

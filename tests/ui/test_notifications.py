@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.service import Section
@@ -12,6 +13,7 @@ from operator_app.core.settings import Settings, save_settings
 from operator_app.protocol.models import Channel, DialogState
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.notifications import Notifier, SoundPlayer, quiet_qt_messages, tray_safe
+from operator_app.ui.resources import icon
 from tests.helpers.desk_rows import dialog_of
 from tests.helpers.qt_async import wait_until
 from tests.ui.shell_helpers import (
@@ -124,3 +126,22 @@ async def _assignment(server: EmbeddedServer, qtbot: QtBot) -> None:
         assert notifier.player.requested == ["new-message"]
         notifier.tray_message_clicked()
         assert current_tab(window).dialog_id == news.dialog_id
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints", "systemTrayWindowChanged")  # offscreen's tray
+def test_closing_the_window_takes_its_tray_icon_away(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    """A new language or a log-out builds a new window: the old one's icon must not linger."""
+    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
+        qloop.run_until_complete(_tray_on_close(server, qtbot))
+
+
+async def _tray_on_close(server: EmbeddedServer, qtbot: QtBot) -> None:
+    async with signed_in_window(server, qtbot) as (_service, window):
+        tray = QSystemTrayIcon(icon("app"), window)  # stands in for a desktop's tray icon
+        window.notifier.tray = tray
+        tray.show()
+        assert tray.isVisible()
+        window.close()
+        assert not tray.isVisible()
