@@ -148,11 +148,21 @@ def _staff(
     return staff
 
 
-def visible_dialog(conn: Connection, caller: Caller, dialog_id: int) -> Any:
-    """The dialog row if the caller may see it; 404 if it does not exist, else 403."""
+def visible_dialog(
+    conn: Connection, caller: Caller, dialog_id: int, *, to_take: bool = False
+) -> Any:
+    """The dialog row if the caller may see it; 404 if it does not exist, else 403.
+
+    ``to_take``: a dialog of the caller's queues that left the waiting line meanwhile says why
+    (a colleague took it, or it was closed): the caller saw it waiting, so that is no secret.
+    """
     row = _DIALOG.first(conn, {"dialog_id": dialog_id})
     if row is None:
         raise not_found("dialog")
     if not can_see(caller, row, participants_of(conn, dialog_id)):
+        if to_take and row.queue_id in caller.queue_ids:
+            if row.state == DialogState.CLOSED:
+                raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
+            raise ApiError(ErrorCode.CONFLICT, "the dialog is already assigned")
         raise forbidden("this dialog")
     return row

@@ -528,7 +528,7 @@ class Backend:
 
     def take(self, caller: Caller, dialog_id: int) -> m.Dialog:
         with self.write() as tx:
-            row = visible_dialog(tx.conn, caller, dialog_id)
+            row = visible_dialog(tx.conn, caller, dialog_id, to_take=True)
             if row.state == m.DialogState.CLOSED:
                 raise ApiError(ErrorCode.DIALOG_CLOSED, "the dialog is closed")
             if row.assignee_id == caller.id:

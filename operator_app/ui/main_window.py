@@ -53,6 +53,7 @@ from .i18n import N_, tr
 from .labels import STATUS_LABELS
 from .list_filters import ListFilters
 from .notifications import install_notifications
+from .problems import problem_text
 from .resources import icon
 from .search import install_quick_switcher
 from .session_state import restore_session, save_session
@@ -641,7 +642,7 @@ class MainWindow(QMainWindow):
 
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, ActionError | OfflineError):
-            self.statusBar().showMessage(str(error), 15000)
+            self.statusBar().showMessage(problem_text(error), 15000)
             return
         logger.error("action failed", exc_info=error)
         self.statusBar().showMessage(tr("Something went wrong: {e}").format(e=error), 15000)

@@ -1,8 +1,9 @@
 """A refused action in the operator's language: the server writes its reasons in English.
 
-A refusal whose code says it all gets the UI's own sentence; the core's local refusals are
-marked here with ``N_`` so the translation files carry them; anything else (a validation
-detail, say) is shown as the server wrote it.
+A refusal whose code says it all gets the UI's own sentence; so does one of the server's
+fixed sentences an operator can meet (a colleague took the dialog first, a template deleted
+meanwhile); the core's local refusals are marked here with ``N_`` so the translation files
+carry them; anything else (a validation detail of a field, say) is shown as the server wrote it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,34 @@ BY_CODE = {
     ErrorCode.FORBIDDEN: N_("You are not allowed to do this."),
     ErrorCode.RATE_LIMITED: N_("Too many attempts. Wait a minute and try again."),
     ErrorCode.INTERNAL: N_("The server failed. Try again later."),
+    ErrorCode.UNAUTHORIZED: N_("Your session has ended. Sign in again."),
+}
+
+# The server's sentences (operator_app/server) for refusals whose code leaves the reason open
+# (or serves two cases: at capacity is you, or the colleague you transfer to), as it writes
+# them; they go before the code's sentence. tests/ui/test_problems.py reads the server's code
+# and fails on a sentence that is neither here nor known to be one no operator meets.
+SERVER_SENTENCES = {
+    "you are at capacity": N_("You have no free slots: finish one of your dialogs first."),
+    "the dialog is already assigned": N_("A colleague has already taken this dialog."),
+    "the dialog is already assigned to this operator": N_(
+        "The dialog is already with that operator."
+    ),
+    "nobody is assigned to this dialog": N_("Nobody is assigned to this dialog now."),
+    "an admin cannot disable themselves": N_("You cannot disable your own account."),
+    "a message needs text or an attachment": N_("The message is empty."),
+    "a whisper needs text": N_("The whisper is empty."),
+    "the file is too large": N_("The file is too large for the server."),
+    "the file is empty": N_("The file is empty."),
+    "tags must be 1-40 characters": N_("A tag must be 1 to 40 characters long."),
+    "unknown queue": N_("There is no such queue (any more)."),
+    "dialog not found": N_("The dialog is not on the server (any more)."),
+    "template not found": N_("The template was deleted meanwhile."),
+    "operator not found": N_("There is no such operator (any more)."),
+    "queue not found": N_("There is no such queue (any more)."),
+    "contact not found": N_("The client's card is not on the server (any more)."),
+    "attachment not found": N_("The file is not on the server (any more)."),
+    "unknown attachment": N_("An attached file is not on the server (any more)."),
 }
 
 # The core's own refusals (core/service.py): shown translated.
@@ -36,7 +65,7 @@ def problem_text(error: ActionError | OfflineError) -> str:
         if any(word in detail.lower() for word in ("tls", "ssl", "certificate")):
             return tr("Secure connection failed (TLS): {detail}").format(detail=detail)
         return tr("The server cannot be reached: {detail}").format(detail=detail)
-    phrase = BY_CODE.get(error.code)
+    phrase = SERVER_SENTENCES.get(error.message) or BY_CODE.get(error.code)
     if phrase is not None:
         return tr(phrase)
     return tr(error.message) if error.message in LOCAL else error.message

@@ -524,8 +524,76 @@
       <translation>Ошибка на сервере. Попробуйте позже.</translation>
     </message>
     <message>
+      <source>Your session has ended. Sign in again.</source>
+      <translation>Сеанс завершён. Войдите снова.</translation>
+    </message>
+    <message>
+      <source>You have no free slots: finish one of your dialogs first.</source>
+      <translation>У вас нет свободных мест: сначала завершите один из своих диалогов.</translation>
+    </message>
+    <message>
+      <source>A colleague has already taken this dialog.</source>
+      <translation>Коллега уже взял этот диалог.</translation>
+    </message>
+    <message>
+      <source>The dialog is already with that operator.</source>
+      <translation>Диалог уже у этого оператора.</translation>
+    </message>
+    <message>
+      <source>Nobody is assigned to this dialog now.</source>
+      <translation>Сейчас этот диалог ни за кем не закреплён.</translation>
+    </message>
+    <message>
+      <source>You cannot disable your own account.</source>
+      <translation>Нельзя отключить собственную учётную запись.</translation>
+    </message>
+    <message>
       <source>The message is empty.</source>
       <translation>Сообщение пустое.</translation>
+    </message>
+    <message>
+      <source>The whisper is empty.</source>
+      <translation>Подсказка пустая.</translation>
+    </message>
+    <message>
+      <source>The file is too large for the server.</source>
+      <translation>Файл слишком большой для сервера.</translation>
+    </message>
+    <message>
+      <source>The file is empty.</source>
+      <translation>Файл пустой.</translation>
+    </message>
+    <message>
+      <source>A tag must be 1 to 40 characters long.</source>
+      <translation>Тег должен быть длиной от 1 до 40 символов.</translation>
+    </message>
+    <message>
+      <source>There is no such queue (any more).</source>
+      <translation>Такой очереди нет (уже нет).</translation>
+    </message>
+    <message>
+      <source>The dialog is not on the server (any more).</source>
+      <translation>Этого диалога нет на сервере (уже нет).</translation>
+    </message>
+    <message>
+      <source>The template was deleted meanwhile.</source>
+      <translation>Шаблон уже удалён.</translation>
+    </message>
+    <message>
+      <source>There is no such operator (any more).</source>
+      <translation>Такого оператора нет (уже нет).</translation>
+    </message>
+    <message>
+      <source>The client's card is not on the server (any more).</source>
+      <translation>Карточки клиента нет на сервере (уже нет).</translation>
+    </message>
+    <message>
+      <source>The file is not on the server (any more).</source>
+      <translation>Файла нет на сервере (уже нет).</translation>
+    </message>
+    <message>
+      <source>An attached file is not on the server (any more).</source>
+      <translation>Одного из вложенных файлов нет на сервере (уже нет).</translation>
     </message>
     <message>
       <source>At most 10 attachments per message.</source>

@@ -17,14 +17,17 @@ from pytestqt.qtbot import QtBot
 from operator_app.app import sign_in
 from operator_app.core.connection import Phase
 from operator_app.core.service import DeliveryState, DeskService, Section
+from operator_app.protocol import routes
 from operator_app.protocol.models import DialogState, MessageKind, OperatorStatus
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.dialog_list import DraftRole
+from operator_app.ui.i18n import install_language
 from operator_app.ui.main_window import MainWindow
 from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.model_tester import check_model
 from tests.helpers.qt_async import type_text, wait_until
+from tests.integration.server.server_helpers import Api
 from tests.ui.chat_harness import replayed_messages
 
 Scenario = Callable[[MainWindow, DeskService], Awaitable[None]]
@@ -81,6 +84,34 @@ def test_taking_a_waiting_dialog_moves_it_to_mine(
             await wait_until(lambda: not tab.take_button.isVisible(), what="Take button hidden")
 
     run_with_server(qloop, scenario)
+
+
+def test_a_colleague_taking_the_dialog_first_is_said_in_the_operators_language(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            window.section_bar.setCurrentIndex(1)
+            waiting = window.models[Section.WAITING]
+            await wait_until(lambda: waiting.rowCount() > 0, what="waiting dialogs")
+            dialog_id = waiting.dialog_id_at(0)
+            tab = window.open_dialog(dialog_id)
+            supervisor = Api(url).login("olga")
+            try:  # she takes it herself; the news has not reached this window yet
+                supervisor.ok("POST", routes.TAKE.format(dialog_id=dialog_id))
+            finally:
+                supervisor.close()
+            QTest.mouseClick(tab.take_button, Qt.MouseButton.LeftButton)
+            status = window.statusBar()
+            await wait_until(lambda: status.currentMessage() != "", what="the refusal shown")
+            assert status.currentMessage() == "Коллега уже взял этот диалог."
+            assert window.models[Section.MINE].row_of(dialog_id) < 0
+
+    assert install_language("ru")
+    try:
+        run_with_server(qloop, scenario)
+    finally:
+        install_language("en")
 
 
 def test_transfer_to_a_queue_with_a_comment_from_the_keyboard(

@@ -3,7 +3,9 @@ when its code says it all, the core's own refusals are translated, any other det
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -11,7 +13,8 @@ from pytestqt.qtbot import QtBot
 from operator_app.core.errors import ActionError, OfflineError
 from operator_app.protocol.enums import ErrorCode
 from operator_app.ui.i18n import install_language
-from operator_app.ui.problems import BY_CODE, LOCAL, problem_text
+from operator_app.ui.login import explain
+from operator_app.ui.problems import BY_CODE, LOCAL, SERVER_SENTENCES, problem_text
 
 
 @pytest.fixture
@@ -40,3 +43,75 @@ def test_in_english_the_sentences_are_the_marked_ones(qtbot: QtBot) -> None:
         problem_text(ActionError(ErrorCode.NOT_ASSIGNED, "not yours"))
         == BY_CODE[ErrorCode.NOT_ASSIGNED]
     )
+
+
+def test_a_colleague_taking_the_dialog_first_is_said_in_russian(russian: None) -> None:
+    taken = ActionError(ErrorCode.CONFLICT, "the dialog is already assigned")
+    assert problem_text(taken) == "Коллега уже взял этот диалог."
+    full = ActionError(ErrorCode.OPERATOR_AT_CAPACITY, "you are at capacity")
+    assert problem_text(full).startswith("У вас нет свободных мест")
+    their = ActionError(ErrorCode.OPERATOR_AT_CAPACITY, "Ivan has no free capacity")
+    assert problem_text(their) == "У этого оператора нет свободных мест."
+    many = ActionError(ErrorCode.PAYLOAD_TOO_LARGE, LOCAL[1])  # the same code, the core's own
+    assert problem_text(many) == "Не больше 10 вложений в одном сообщении."
+    gone = ActionError(ErrorCode.NOT_FOUND, "template not found")
+    assert problem_text(gone) == "Шаблон уже удалён."
+
+
+# Sentences of the server no operator meets through this app: the app never sends what they
+# refuse (malformed requests, the channels' side, the REST contract's misuse).
+NOT_FOR_OPERATORS = {
+    "missing bearer token",
+    "wrong or missing channel secret",
+    "empty message",  # a channel's post
+    "open dialog not found",  # a channel's typing
+    "only a closed dialog can be rated",  # a channel's rating
+    "the server has no queue to route to",  # a channel's post on a server without queues
+    "bad content type",
+    "bad cursor",
+    "give before_id or after_id, not both",
+    "give exactly one of to_operator_id and to_queue_id",
+    "client_msg_id already used in another dialog",
+}
+SERVER = Path(__file__).resolve().parents[2] / "operator_app" / "server"
+
+
+def _server_refusals() -> list[tuple[str, str]]:
+    """(code, sentence) of every refusal the server writes with a fixed sentence."""
+    found = []
+    for path in sorted(SERVER.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            args, name = node.args, node.func.id
+            texts = [
+                a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            if name == "ApiError" and isinstance(args[0], ast.Attribute) and texts:
+                found.append((args[0].attr.lower(), texts[0]))
+            elif name == "invalid" and texts:
+                found.append(("validation_error", texts[0]))
+            elif name == "not_found" and texts:
+                found.append(("not_found", f"{texts[0]} not found"))
+    return found
+
+
+def test_every_fixed_sentence_of_the_server_an_operator_meets_is_translated() -> None:
+    refusals = _server_refusals()
+    assert ("conflict", "the dialog is already assigned") in refusals  # the scan works
+    login_codes = {ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_DISABLED}
+    untranslated = [
+        (code, sentence)
+        for code, sentence in refusals
+        if ErrorCode(code) not in BY_CODE
+        and ErrorCode(code) not in login_codes
+        and sentence not in SERVER_SENTENCES
+        and sentence not in NOT_FOR_OPERATORS
+    ]
+    assert untranslated == []
+    stale = set(SERVER_SENTENCES) - {sentence for _code, sentence in refusals}
+    assert stale == set()
+
+
+def test_sign_in_refusals_in_russian(russian: None) -> None:
+    assert explain(ActionError(ErrorCode.INVALID_CREDENTIALS, "x")) == "Неверный логин или пароль."

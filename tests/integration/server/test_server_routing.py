@@ -69,8 +69,11 @@ def test_manual_take_respects_capacity_and_queues(
     ann.refused("POST", routes.TAKE.format(dialog_id=ids[2]), 409, "operator_at_capacity")
     cid = small_login("cid")  # billing only: the sales dialog is not his business
     cid.refused("POST", routes.TAKE.format(dialog_id=ids[2]), 403, "forbidden")
-    bob = small_login("bob")
-    bob.refused("POST", routes.TAKE.format(dialog_id=ids[0]), 403, "forbidden")
+    bob = small_login("bob")  # in sales too: he saw it waiting, so he learns why it is gone
+    bob.refused("POST", routes.TAKE.format(dialog_id=ids[0]), 409, "conflict")
+    ann.ok("POST", routes.CLOSE.format(dialog_id=ids[0]), json={"resolution": "готово"})
+    bob.refused("POST", routes.TAKE.format(dialog_id=ids[0]), 409, "dialog_closed")
+    bob.refused("GET", routes.DIALOG.format(dialog_id=ids[0]), 403, "forbidden")  # still hidden
 
 
 def test_transfer_to_an_operator_with_comment(
