@@ -26,6 +26,7 @@ import platformdirs
 from operator_app import APP_ID
 from operator_app.protocol.enums import Author, DialogState, MessageKind
 
+from .changes import CACHE_REBUILT
 from .filelock import FileLock
 from .rows import (
     EVERY_DIALOG,
@@ -212,10 +213,7 @@ class Cache:
             marker.unlink(missing_ok=True)
             log.warning("cache %s is damaged (%s), moved to %s", path, exc, moved)
             cache = cls(_connect(path, check="none"), path)
-            cache.notices.append(
-                f"The local cache was damaged and has been rebuilt from the server "
-                f"(the old file was kept as {moved.name})."
-            )
+            cache.notices.append(CACHE_REBUILT)  # the old file's name is in the log
             return cache
         cache.deep_check_due = verify and not full
         return cache

@@ -48,7 +48,26 @@ class DirectoryChanged:
 @dataclass(frozen=True)
 class Notice:
     level: Literal["info", "warning", "error"]
-    text: str
+    text: str  # one of NOTICE_SENTENCES, or a server's own words (an error frame)
+
+
+# The core's notices are fixed sentences, so the UI can say them in the operator's language
+# (ui/problems.py marks each for translation; tests/ui/test_problems.py keeps the two in step).
+CACHE_REBUILT = (
+    "The local cache was damaged and has been rebuilt from the server; "
+    "the old file was kept beside it."
+)
+CACHE_DAMAGED = (
+    "The local cache is damaged. It keeps working for now and will be rebuilt "
+    "from the server at the next start."
+)
+SESSION_ENDED = "Your session has ended. Please sign in again."
+SERVER_RESET = "The server was reset; the local cache is rebuilt."
+NO_KEYRING = (
+    "No system keyring is available, so the password is not remembered: "
+    "it will be asked at each start."
+)
+NOTICE_SENTENCES = (CACHE_REBUILT, CACHE_DAMAGED, SESSION_ENDED, SERVER_RESET, NO_KEYRING)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from operator_app import APP_ID
 
+from .changes import NO_KEYRING
+
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
@@ -70,10 +72,7 @@ class CredentialStore:
         return str(getattr(backend, "name", type(backend).__name__))
 
     def unavailable_reason(self) -> str:
-        return (
-            "No system keyring is available, so the password is not remembered: "
-            "it will be asked at each start."
-        )
+        return NO_KEYRING
 
     def get_token(self, login: str) -> str | None:
         if not self.available:

@@ -25,6 +25,8 @@ from . import heap
 from . import templates as template_rendering
 from .cache import Cache
 from .changes import (
+    CACHE_DAMAGED,
+    SESSION_ENDED,
     Assigned,
     Change,
     ConnectionChanged,
@@ -224,13 +226,7 @@ class DeskService:
         problem = await asyncio.to_thread(self.cache.deep_check)
         if problem is not None:
             log.warning("the cache is damaged: %s", problem)
-            self._emit(
-                Notice(
-                    "warning",
-                    "The local cache is damaged. It keeps working for now and will be rebuilt "
-                    "from the server at the next start.",
-                )
-            )
+            self._emit(Notice("warning", CACHE_DAMAGED))
 
     async def close(self) -> None:
         """Stop background work and the socket; the cache stays consistent (and open)."""
@@ -310,7 +306,7 @@ class DeskService:
         refused = isinstance(state.error, ApiError) and state.error.code == ErrorCode.UNAUTHORIZED
         if state.phase is Phase.OFFLINE and refused and self.api.token:
             self._forget_token()  # revoked or expired: needs_login turns True
-            self._emit(Notice("warning", "The session has ended. Please log in again."))
+            self._emit(Notice("warning", SESSION_ENDED))
         self._emit(ConnectionChanged(state))
 
     def _forget_token(self) -> None:

@@ -43,6 +43,7 @@ from operator_app.protocol.models import Dialog, DialogScope, DialogState, Messa
 
 from .cache import Cache
 from .changes import (
+    SERVER_RESET,
     Assigned,
     Change,
     DialogsChanged,
@@ -187,7 +188,7 @@ class SyncEngine:
             # hold no longer matches its ids and cursors.
             log.warning("sync: the server's history does not match the cache; rebuilding it")
             self.cache.clear_synced()
-            self._emit([Notice("warning", "The server was reset; the local cache is rebuilt.")])
+            self._emit([Notice("warning", SERVER_RESET)])
             cursor = None
         if cursor is None:
             self._owe_snapshot(hello.head_cursor)

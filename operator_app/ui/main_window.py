@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from operator_app.core.connection import ConnectionState, Phase
+from operator_app.core.errors import translate
 from operator_app.core.roles import may_supervise
 from operator_app.core.service import (
     ActionError,
@@ -53,7 +54,7 @@ from .i18n import N_, tr
 from .labels import STATUS_LABELS
 from .list_filters import ListFilters
 from .notifications import install_notifications
-from .problems import problem_text
+from .problems import notice_text, problem_text
 from .resources import icon
 from .search import install_quick_switcher
 from .session_state import restore_session, save_session
@@ -633,12 +634,14 @@ class MainWindow(QMainWindow):
         wait = state.retry_in(time.monotonic())
         if state.phase == Phase.RECONNECTING and wait is not None:
             text += " " + tr("Reconnecting in {n} s.").format(n=max(int(wait + 0.999), 0))
+        elif state.phase == Phase.OFFLINE and state.error is not None:
+            text += " " + problem_text(translate(state.error))
         elif state.phase == Phase.OFFLINE and state.reason:
             text += " " + state.reason
         self.banner_label.setText(text)
 
     def on_notice(self, level: str, text: str) -> None:
-        self.statusBar().showMessage(text, 15000 if level != "error" else 0)
+        self.statusBar().showMessage(notice_text(text), 15000 if level != "error" else 0)
 
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, ActionError | OfflineError):

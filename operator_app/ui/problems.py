@@ -21,7 +21,7 @@ BY_CODE = {
     ErrorCode.FORBIDDEN: N_("You are not allowed to do this."),
     ErrorCode.RATE_LIMITED: N_("Too many attempts. Wait a minute and try again."),
     ErrorCode.INTERNAL: N_("The server failed. Try again later."),
-    ErrorCode.UNAUTHORIZED: N_("Your session has ended. Sign in again."),
+    ErrorCode.UNAUTHORIZED: N_("Your session has ended. Please sign in again."),
 }
 
 # The server's sentences (operator_app/server) for refusals whose code leaves the reason open
@@ -57,6 +57,30 @@ LOCAL = (
     N_("At most 10 attachments per message."),
     N_("There is no failed message to retry."),
 )
+
+
+# The core's notices (core/changes.py, NOTICE_SENTENCES), as it writes them.
+NOTICES = (
+    N_(
+        "The local cache was damaged and has been rebuilt from the server; "
+        "the old file was kept beside it."
+    ),
+    N_(
+        "The local cache is damaged. It keeps working for now and will be rebuilt "
+        "from the server at the next start."
+    ),
+    N_("Your session has ended. Please sign in again."),
+    N_("The server was reset; the local cache is rebuilt."),
+    N_(
+        "No system keyring is available, so the password is not remembered: "
+        "it will be asked at each start."
+    ),
+)
+
+
+def notice_text(text: str) -> str:
+    """A notice of the core in the operator's language; a server's own words as they are."""
+    return tr(text) if text in NOTICES else text
 
 
 def problem_text(error: ActionError | OfflineError) -> str:

@@ -524,10 +524,6 @@
       <translation>Ошибка на сервере. Попробуйте позже.</translation>
     </message>
     <message>
-      <source>Your session has ended. Sign in again.</source>
-      <translation>Сеанс завершён. Войдите снова.</translation>
-    </message>
-    <message>
       <source>You have no free slots: finish one of your dialogs first.</source>
       <translation>У вас нет свободных мест: сначала завершите один из своих диалогов.</translation>
     </message>
@@ -602,6 +598,22 @@
     <message>
       <source>There is no failed message to retry.</source>
       <translation>Нет неотправленного сообщения для повтора.</translation>
+    </message>
+    <message>
+      <source>The local cache was damaged and has been rebuilt from the server; the old file was kept beside it.</source>
+      <translation>Локальный кэш был повреждён и заново собран с сервера; старый файл сохранён рядом.</translation>
+    </message>
+    <message>
+      <source>The local cache is damaged. It keeps working for now and will be rebuilt from the server at the next start.</source>
+      <translation>Локальный кэш повреждён. Пока он работает, а при следующем запуске будет заново собран с сервера.</translation>
+    </message>
+    <message>
+      <source>The server was reset; the local cache is rebuilt.</source>
+      <translation>Сервер был сброшен; локальный кэш собирается заново.</translation>
+    </message>
+    <message>
+      <source>No system keyring is available, so the password is not remembered: it will be asked at each start.</source>
+      <translation>Системное хранилище паролей недоступно, поэтому пароль не запоминается: он будет запрошен при каждом запуске.</translation>
     </message>
     <message>
       <source>The server cannot be reached: {detail}</source>

@@ -252,6 +252,31 @@ def test_offline_banner_counts_down_and_the_app_recovers(
     run_with_server(qloop, scenario)
 
 
+def test_a_revoked_session_is_said_in_the_operators_language(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            elsewhere = Api(url)  # the same session ended from elsewhere (an admin, say)
+            elsewhere.token = str(window.service.api.token)
+            try:
+                elsewhere.ok("POST", routes.LOGOUT)
+            finally:
+                elsewhere.close()
+            await wait_until(
+                lambda: window.service.connection.phase == Phase.OFFLINE, what="refused"
+            )
+            ended = "Сеанс завершён. Войдите снова."
+            assert window.banner.isVisible() and window.banner_label.text().endswith(ended)
+            assert window.statusBar().currentMessage() == ended  # the core's notice
+
+    assert install_language("ru")
+    try:
+        run_with_server(qloop, scenario)
+    finally:
+        install_language("en")
+
+
 def test_models_pass_the_qt_model_tester(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot, qtmodeltester: ModelTester
 ) -> None:

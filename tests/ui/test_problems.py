@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from operator_app.core.changes import NOTICE_SENTENCES, SESSION_ENDED
 from operator_app.core.errors import ActionError, OfflineError
 from operator_app.protocol.enums import ErrorCode
 from operator_app.ui.i18n import install_language
 from operator_app.ui.login import explain
-from operator_app.ui.problems import BY_CODE, LOCAL, SERVER_SENTENCES, problem_text
+from operator_app.ui.problems import (
+    BY_CODE,
+    LOCAL,
+    NOTICES,
+    SERVER_SENTENCES,
+    notice_text,
+    problem_text,
+)
 
 
 @pytest.fixture
@@ -115,3 +123,29 @@ def test_every_fixed_sentence_of_the_server_an_operator_meets_is_translated() ->
 
 def test_sign_in_refusals_in_russian(russian: None) -> None:
     assert explain(ActionError(ErrorCode.INVALID_CREDENTIALS, "x")) == "Неверный логин или пароль."
+
+
+def test_the_cores_notices_are_said_in_russian(russian: None) -> None:
+    assert set(NOTICES) == set(NOTICE_SENTENCES)
+    assert notice_text(SESSION_ENDED) == "Сеанс завершён. Войдите снова."
+    assert all(notice_text(text) != text for text in NOTICE_SENTENCES)
+    assert notice_text("no auth frame in time") == "no auth frame in time"  # a server's words
+
+
+def test_the_core_words_its_notices_only_from_the_catalogue() -> None:
+    core = Path(__file__).resolve().parents[2] / "operator_app" / "core"
+    literal = []
+    for path in sorted(core.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Notice"
+                and any(
+                    isinstance(a, ast.JoinedStr)
+                    or (isinstance(a, ast.Constant) and a.value not in ("info", "warning", "error"))
+                    for a in node.args[1:]
+                )
+            ):
+                literal.append(f"{path.name}:{node.lineno}")
+    assert literal == []

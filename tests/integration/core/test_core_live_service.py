@@ -10,7 +10,7 @@ import pytest
 from keyring.backends import fail
 
 from operator_app.core.cache import Cache
-from operator_app.core.changes import DirectoryChanged, Notice
+from operator_app.core.changes import SESSION_ENDED, DirectoryChanged, Notice
 from operator_app.core.credentials import CredentialStore
 from operator_app.core.errors import ActionError
 from operator_app.core.rows import DeliveryState, Section
@@ -56,7 +56,7 @@ async def test_a_session_revoked_elsewhere_asks_for_login(
     await elsewhere.aclose()
     await eventually(lambda: service.needs_login, what="needs login")
     assert test_keyring.secrets == {}
-    assert any(isinstance(c, Notice) and "log in" in c.text for c in changes)
+    assert any(isinstance(c, Notice) and c.text == SESSION_ENDED for c in changes)
     assert service.connection.phase is Phase.OFFLINE
 
 
