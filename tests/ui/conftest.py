@@ -11,6 +11,8 @@ import qasync
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+from operator_app.ui.i18n import install_language
+
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
@@ -28,3 +30,11 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def russian(qapp: QApplication) -> Iterator[None]:
+    """The UI in Russian, as the seed market's operators work, and English again after."""
+    assert install_language("ru")
+    yield
+    install_language("en")

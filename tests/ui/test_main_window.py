@@ -21,7 +21,6 @@ from operator_app.protocol import routes
 from operator_app.protocol.models import DialogState, MessageKind, OperatorStatus
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.dialog_list import DraftRole
-from operator_app.ui.i18n import install_language
 from operator_app.ui.main_window import MainWindow
 from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole
 from tests.helpers.fault_proxy import FaultProxy
@@ -87,7 +86,7 @@ def test_taking_a_waiting_dialog_moves_it_to_mine(
 
 
 def test_a_colleague_taking_the_dialog_first_is_said_in_the_operators_language(
-    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, russian: None
 ) -> None:
     async def scenario(url: str) -> None:
         async with workspace(url, qtbot) as window:
@@ -107,11 +106,7 @@ def test_a_colleague_taking_the_dialog_first_is_said_in_the_operators_language(
             assert status.currentMessage() == "Коллега уже взял этот диалог."
             assert window.models[Section.MINE].row_of(dialog_id) < 0
 
-    assert install_language("ru")
-    try:
-        run_with_server(qloop, scenario)
-    finally:
-        install_language("en")
+    run_with_server(qloop, scenario)
 
 
 def test_transfer_to_a_queue_with_a_comment_from_the_keyboard(
@@ -253,7 +248,7 @@ def test_offline_banner_counts_down_and_the_app_recovers(
 
 
 def test_a_revoked_session_is_said_in_the_operators_language(
-    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, russian: None
 ) -> None:
     async def scenario(url: str) -> None:
         async with workspace(url, qtbot) as window:
@@ -270,11 +265,7 @@ def test_a_revoked_session_is_said_in_the_operators_language(
             assert window.banner.isVisible() and window.banner_label.text().endswith(ended)
             assert window.statusBar().currentMessage() == ended  # the core's notice
 
-    assert install_language("ru")
-    try:
-        run_with_server(qloop, scenario)
-    finally:
-        install_language("en")
+    run_with_server(qloop, scenario)
 
 
 def test_models_pass_the_qt_model_tester(

@@ -4,10 +4,8 @@ when its code says it all, the core's own refusals are translated, any other det
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.changes import NOTICE_SENTENCES, SESSION_ENDED
@@ -23,13 +21,6 @@ from operator_app.ui.problems import (
     notice_text,
     problem_text,
 )
-
-
-@pytest.fixture
-def russian(qtbot: QtBot) -> Iterator[None]:
-    assert install_language("ru")
-    yield
-    install_language("en")
 
 
 def test_a_refusal_whose_code_says_it_all_is_said_in_russian(russian: None) -> None:
