@@ -29,6 +29,9 @@ BY_CODE = {
 # them; they go before the code's sentence. tests/ui/test_problems.py reads the server's code
 # and fails on a sentence that is neither here nor known to be one no operator meets.
 SERVER_SENTENCES = {
+    "the dialog is closed": N_("The dialog is closed."),
+    "this dialog is not assigned to you": N_("This dialog is not assigned to you."),
+    "you may not access this dialog": N_("This dialog is no longer available to you."),
     "you are at capacity": N_("You have no free slots: finish one of your dialogs first."),
     "the dialog is already assigned": N_("A colleague has already taken this dialog."),
     "the dialog is already assigned to this operator": N_(
@@ -81,6 +84,13 @@ NOTICES = (
 def notice_text(text: str) -> str:
     """A notice of the core in the operator's language; a server's own words as they are."""
     return tr(text) if text in NOTICES else text
+
+
+def reason_text(reason: str) -> str:
+    """A kept reason (why a message was not sent) in the operator's language when it is one
+    of the server's fixed sentences; only the sentence is kept, not the code."""
+    phrase = SERVER_SENTENCES.get(reason)
+    return tr(phrase) if phrase is not None else reason
 
 
 def problem_text(error: ActionError | OfflineError) -> str:

@@ -65,6 +65,7 @@ from . import theme
 from .formatting import day_label, one_line
 from .i18n import tr
 from .links import find_links, link_at
+from .problems import reason_text
 from .resources import icon
 from .tasks import TaskRunner
 from .thumbnails import THUMB_SIZE, ThumbnailStore, is_image
@@ -811,7 +812,7 @@ def _state_mark(row: MessageRow) -> str:
     if row.state == DeliveryState.PENDING:
         return "◷ " + tr("sending")
     if row.state == DeliveryState.FAILED:
-        reason = f": {one_line(row.error, 120)}" if row.error else ""
+        reason = f": {one_line(reason_text(row.error), 120)}" if row.error else ""
         return "⚠ " + tr("not sent") + reason + " — " + tr("click to retry")
     return "✓"
 

@@ -524,6 +524,10 @@
       <translation>Ошибка на сервере. Попробуйте позже.</translation>
     </message>
     <message>
+      <source>This dialog is no longer available to you.</source>
+      <translation>Этот диалог вам больше недоступен.</translation>
+    </message>
+    <message>
       <source>You have no free slots: finish one of your dialogs first.</source>
       <translation>У вас нет свободных мест: сначала завершите один из своих диалогов.</translation>
     </message>
@@ -565,11 +569,11 @@
     </message>
     <message>
       <source>There is no such queue (any more).</source>
-      <translation>Такой очереди нет (уже нет).</translation>
+      <translation>Такой очереди нет или она удалена.</translation>
     </message>
     <message>
       <source>The dialog is not on the server (any more).</source>
-      <translation>Этого диалога нет на сервере (уже нет).</translation>
+      <translation>Такого диалога на сервере нет или он удалён.</translation>
     </message>
     <message>
       <source>The template was deleted meanwhile.</source>
@@ -577,19 +581,19 @@
     </message>
     <message>
       <source>There is no such operator (any more).</source>
-      <translation>Такого оператора нет (уже нет).</translation>
+      <translation>Такого оператора нет или он удалён.</translation>
     </message>
     <message>
       <source>The client's card is not on the server (any more).</source>
-      <translation>Карточки клиента нет на сервере (уже нет).</translation>
+      <translation>Карточки клиента на сервере нет или она удалена.</translation>
     </message>
     <message>
       <source>The file is not on the server (any more).</source>
-      <translation>Файла нет на сервере (уже нет).</translation>
+      <translation>Файла на сервере нет или он удалён.</translation>
     </message>
     <message>
       <source>An attached file is not on the server (any more).</source>
-      <translation>Одного из вложенных файлов нет на сервере (уже нет).</translation>
+      <translation>Одного из вложенных файлов на сервере нет или он удалён.</translation>
     </message>
     <message>
       <source>At most 10 attachments per message.</source>

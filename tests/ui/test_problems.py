@@ -92,6 +92,8 @@ def _server_refusals() -> list[tuple[str, str]]:
                 found.append(("validation_error", texts[0]))
             elif name == "not_found" and texts:
                 found.append(("not_found", f"{texts[0]} not found"))
+            elif name == "forbidden" and texts:
+                found.append(("forbidden", f"you may not access {texts[0]}"))
     return found
 
 

@@ -397,7 +397,7 @@ def test_a_refused_message_shows_failed_and_retry_sends_it(
 
 
 def test_retrying_a_message_refused_again_stays_failed(
-    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, russian: None
 ) -> None:
     async def scenario(server: EmbeddedServer) -> None:
         async with desk(server) as session:
@@ -411,6 +411,8 @@ def test_retrying_a_message_refused_again_stays_failed(
             tab.retry(row.key)
             assert _state(tab, row.key) == DeliveryState.PENDING
             await wait_until(lambda: _state(tab, row.key) == DeliveryState.FAILED, what="again")
+            failed = tab.model.message_at(tab.model.row_of_key(row.key))
+            assert "не отправлено: Диалог закрыт." in tab.delegate._meta_text(failed)  # why
             tab.retry("no-such-key")  # nothing to retry: said in the status line, no crash
             assert tab.typing_label.text()
 
