@@ -48,7 +48,7 @@ class DirectoryChanged:
 @dataclass(frozen=True)
 class Notice:
     level: Literal["info", "warning", "error"]
-    text: str  # one of NOTICE_SENTENCES, or a server's own words (an error frame)
+    text: str  # one of NOTICE_SENTENCES
 
 
 # The core's notices are fixed sentences, so the UI can say them in the operator's language

@@ -124,8 +124,9 @@ class SyncEngine:
             self._owe_snapshot(frame.head_cursor)
             self._start_snapshot(again=True)
         elif isinstance(frame, ErrorFrame):
+            # On a live session the server refuses only typing (ephemeral: dropped silently, as
+            # over REST) or a frame of ours it cannot read (a bug): nothing the operator can act on.
             log.info("sync: the server reported %s: %s", frame.code, frame.message)
-            self._emit([Notice("error", frame.message)])
 
     async def on_frames(self, frames: Sequence[ServerFrame]) -> None:
         """Frames read back to back (a replay), in order. Runs of events are applied in

@@ -82,7 +82,7 @@ NOTICES = (
 
 
 def notice_text(text: str) -> str:
-    """A notice of the core in the operator's language; a server's own words as they are."""
+    """A notice of the core in the operator's language (any other text as it is)."""
     return tr(text) if text in NOTICES else text
 
 

@@ -23,9 +23,11 @@ from operator_app.core.changes import (
     TypingChanged,
 )
 from operator_app.core.sync import SyncEngine
+from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.events import (
     DialogUpdated,
     EphemeralFrame,
+    ErrorFrame,
     EventFrame,
     HelloFrame,
     MessageCreated,
@@ -305,3 +307,17 @@ async def test_a_resync_counts_what_the_customer_wrote_meanwhile_as_unread(
     await harness.engine.snapshot()  # the same state again is not counted twice
     row = harness.cache.dialog_row(1)
     assert row is not None and row.unread == 1
+
+
+@pytest.mark.asyncio
+async def test_an_error_frame_is_logged_not_shown(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused typing flag (the dialog was closed meanwhile) is no news for the operator:
+    typing is best effort, and the status bar kept the server's English sentence for good."""
+    caplog.set_level("INFO", logger="operator_app.core.sync")
+    await harness.engine.on_frame(
+        ErrorFrame(code=ErrorCode.DIALOG_CLOSED, message="the dialog is closed")
+    )
+    assert harness.changes == []
+    assert "the dialog is closed" in caplog.text
