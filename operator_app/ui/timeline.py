@@ -70,6 +70,7 @@ from .resources import icon
 from .tasks import TaskRunner
 from .thumbnails import THUMB_SIZE, ThumbnailStore, is_image
 
+_WRAP = Qt.TextFlag.TextWordWrap
 MessageRowRole = Qt.ItemDataRole.UserRole + 1
 DayHeaderRole = Qt.ItemDataRole.UserRole + 2
 PAGE = 100
@@ -480,9 +481,18 @@ class MessageDelegate(QStyledItemDelegate):
     def _inner_height(self, row: MessageRow, font: QFont, inner: int) -> int:
         text = self._text_height(row.text, font, inner)
         files = self._attachments_height(row, inner)
-        meta = QFontMetrics(self._small(font)).height()
+        meta = self._meta_height(self._meta_text(row), font, inner)
         gaps = self.SECTION * (bool(text) + bool(files))
         return text + files + meta + gaps
+
+    def _meta_height(self, meta_text: str, font: QFont, inner: int) -> int:
+        """One line; wrapped when it is longer than the widest bubble (a failed message's
+        reason must be read whole, not elided in its middle)."""
+        metrics = QFontMetrics(self._small(font))
+        if metrics.horizontalAdvance(meta_text) + 4 <= inner:
+            return metrics.height()
+        wrapped = metrics.boundingRect(QRect(0, 0, inner, 10_000), _WRAP, meta_text)
+        return wrapped.height()
 
     def geometry(self, rect: QRect, row: MessageRow, font: QFont, header: bool) -> BubbleGeometry:
         """Where the bubble and its parts go inside the item rect ``rect``.
@@ -543,7 +553,7 @@ class MessageDelegate(QStyledItemDelegate):
                     (QRect(bubble.left() + self.PAD, y, inner, self.FILE_LINE), attachment)
                 )
                 y += self.FILE_LINE
-        meta_height = QFontMetrics(small).height()
+        meta_height = self._meta_height(meta_text, font, inner_max)
         meta = QRect(
             bubble.left() + self.PAD,
             bubble.bottom() - self.PAD - meta_height + 1,
@@ -673,11 +683,8 @@ class MessageDelegate(QStyledItemDelegate):
         painter.setFont(small)
         color = t.color("failed") if row.state == DeliveryState.FAILED else t.color("muted")
         painter.setPen(color)
-        meta = QFontMetrics(small).elidedText(
-            shape.meta_text, Qt.TextElideMode.ElideMiddle, shape.meta.width()
-        )
         align = Qt.AlignmentFlag.AlignRight if mine_side else Qt.AlignmentFlag.AlignLeft
-        painter.drawText(shape.meta, align | Qt.AlignmentFlag.AlignTop, meta)
+        painter.drawText(shape.meta, align | Qt.AlignmentFlag.AlignTop | _WRAP, shape.meta_text)
 
     def _paint_image(
         self, painter: QPainter, rect: QRect, attachment: Attachment, font: QFont

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
@@ -411,8 +411,23 @@ def test_retrying_a_message_refused_again_stays_failed(
             tab.retry(row.key)
             assert _state(tab, row.key) == DeliveryState.PENDING
             await wait_until(lambda: _state(tab, row.key) == DeliveryState.FAILED, what="again")
-            failed = tab.model.message_at(tab.model.row_of_key(row.key))
-            assert "не отправлено: Диалог закрыт." in tab.delegate._meta_text(failed)  # why
+            position = tab.model.row_of_key(row.key)
+            failed = tab.model.message_at(position)
+            why = tab.delegate._meta_text(failed)
+            assert "не отправлено: Диалог закрыт." in why
+            tab.timeline.resize(420, tab.timeline.height())  # narrower than the reason's line
+            await asyncio.sleep(0.05)
+            shape = tab.delegate.geometry(
+                tab.timeline.visualRect(tab.model.index(position)),
+                failed,
+                tab.timeline.font(),
+                bool(tab.model.index(position).data(DayHeaderRole)),
+            )
+            small = QFontMetrics(tab.delegate._small(tab.timeline.font()))
+            assert small.horizontalAdvance(why) > shape.meta.width()  # so it must wrap...
+            whole = small.boundingRect(shape.meta, Qt.TextFlag.TextWordWrap, why)
+            assert whole.height() <= shape.meta.height()  # ...and is read whole, in the bubble
+            assert shape.bubble.contains(shape.meta)
             tab.retry("no-such-key")  # nothing to retry: said in the status line, no crash
             assert tab.typing_label.text()
 
