@@ -1204,6 +1204,10 @@
       <translation>Не удалось записать {path}: {why}</translation>
     </message>
     <message>
+      <source>The share answered within the target time by the operators needed</source>
+      <translation>Доля чатов, принятых в целевое время, если операторов столько, сколько нужно</translation>
+    </message>
+    <message>
       <source>Hour</source>
       <translation>Час</translation>
     </message>
@@ -1228,8 +1232,8 @@
       <translation>Было минус нужно</translation>
     </message>
     <message>
-      <source>Expected service level</source>
-      <translation>Ожидаемый уровень сервиса</translation>
+      <source>Service level</source>
+      <translation>Уровень сервиса</translation>
     </message>
     <message>
       <source>Erlang C per hour, each operator counted as several chat slots. Load is measured over the range chosen in Reports.</source>

@@ -47,8 +47,10 @@ class StaffingModel(QAbstractTableModel):
         N_("Operators needed"),
         N_("Operators seen"),
         N_("Seen minus needed"),
-        N_("Expected service level"),
+        N_("Service level"),
     )
+    # The columns share the width equally: the heading is short, its tooltip says the rest.
+    SERVICE_LEVEL_TIP = N_("The share answered within the target time by the operators needed")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,8 +70,12 @@ class StaffingModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return tr(self.HEADERS[section]) if 0 <= section < len(self.HEADERS) else None
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return tr(self.HEADERS[section])
+        if role == Qt.ItemDataRole.ToolTipRole and section == len(self.HEADERS) - 1:
+            return tr(self.SERVICE_LEVEL_TIP)
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -163,3 +163,29 @@ def test_staffing_helper_per_hour_next_to_the_staffing_seen(
             assert len(view.chart.chart().series()) == 1
 
     qloop.run_until_complete(scenario())
+
+
+def test_staffing_headings_fit_their_columns_in_russian(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer, russian: None
+) -> None:
+    """The columns share the width equally: on a 1024-pixel console every heading must still
+    be read whole ("Ожидаемый уровень сервиса" was cut at both ends)."""
+
+    async def scenario() -> None:
+        async with supervisor_desk(server) as desk:
+            console = desk.console
+            console.resize(1024, 700)
+            console.tabs.setCurrentWidget(console.staffing)
+            await asyncio.sleep(0.05)
+            header = console.staffing.table.horizontalHeader()
+            model = console.staffing.model
+            headings = [
+                str(model.headerData(c, Qt.Orientation.Horizontal))
+                for c in range(model.columnCount())
+            ]
+            assert headings[-1] == "Уровень сервиса"
+            for column, heading in enumerate(headings):
+                width = header.fontMetrics().horizontalAdvance(heading) + 8  # the section's margins
+                assert width <= header.sectionSize(column), heading
+
+    qloop.run_until_complete(scenario())
