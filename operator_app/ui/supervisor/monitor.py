@@ -148,8 +148,9 @@ class MonitorGrid(QWidget):
         )
         self.hint.setObjectName("muted")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        outer.addWidget(self.hint)
-        area = QScrollArea(self)
+        self.hint.setWordWrap(True)
+        outer.addWidget(self.hint, 1)  # with no pane the hint fills the tab, in its middle
+        self._area = area = QScrollArea(self)
         area.setWidgetResizable(True)
         area.setFrameShape(QFrame.Shape.NoFrame)
         self._holder = QWidget(area)
@@ -158,6 +159,7 @@ class MonitorGrid(QWidget):
         self._grid.setSpacing(6)
         area.setWidget(self._holder)
         outer.addWidget(area, 1)
+        area.hide()
 
     def open(self, dialog_id: int) -> MonitorPane:
         if dialog_id in self.panes:
@@ -187,6 +189,7 @@ class MonitorGrid(QWidget):
         for number, pane in enumerate(self.panes.values()):
             self._grid.addWidget(pane, number // COLUMNS, number % COLUMNS)
         self.hint.setVisible(not self.panes)
+        self._area.setVisible(bool(self.panes))
 
     def on_messages_changed(self, change: MessagesChanged) -> None:
         pane = self.panes.get(change.dialog_id)

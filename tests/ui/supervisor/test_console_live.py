@@ -174,10 +174,17 @@ def test_monitor_shows_messages_and_typing_live_then_whisper_and_take_over(
         async with supervisor_desk(server) as desk:
             mine = [r for r in desk.service.dialogs(Section.SUPERVISED) if r.dialog.assignee_id]
             watched = [r.dialog.id for r in mine[:3]]
+            grid = desk.console.monitor
+            desk.console.tabs.setCurrentWidget(grid)
+            await asyncio.sleep(0.05)
+            assert grid.hint.isVisible() and grid.hint.height() > grid.height() * 0.9  # fills it
             for dialog_id in watched:
                 desk.console.open_monitor(dialog_id)
-            grid = desk.console.monitor
             assert list(grid.panes) == watched
+            assert not grid.hint.isVisibleTo(grid)
+            await wait_until(
+                lambda: all(pane.isVisible() for pane in grid.panes.values()), what="panes shown"
+            )
             assert desk.console.tabs.currentWidget() is grid
             for pane in grid.panes.values():
                 await wait_until(pane.model.rowCount, what="history")  # until a row
