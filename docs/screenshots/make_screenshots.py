@@ -2,7 +2,8 @@
 
 Usage: QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR]
 (`make screenshots`). Produces the main window, the sign-in window and the transfer dialog in
-Russian and English, light and dark (the sign-in window also set for a Chatwoot server).
+Russian and English, light and dark (the sign-in window also set for a Chatwoot server), and
+the supervisor console's four tabs in Russian, light and dark, over two weeks of history.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: tests' history
 
 import qasync
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QApplication, QWidget
 
 from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
@@ -24,7 +27,9 @@ from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui import i18n, theme
 from operator_app.ui.login import LoginDialog
 from operator_app.ui.main_window import MainWindow
+from operator_app.ui.supervisor.console import SupervisorConsole
 from operator_app.ui.transfer import TransferDialog
+from tests.ui.supervisor.history import busy_fortnight
 
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
 VARIANTS = [("ru", "light"), ("ru", "dark"), ("en", "light"), ("en", "dark")]
@@ -102,10 +107,58 @@ async def chatwoot_login_shot(lang: str, look: str) -> None:
     dialog.close()
 
 
+async def supervisor_shots(service: DeskService, look: str) -> None:
+    """The console's tabs as Olga sees them: live boards, three dialogs watched, the last two
+    weeks' reports and the staffing helper over them."""
+    window = MainWindow(service)
+    console = window.open_supervisor_console()
+    assert isinstance(console, SupervisorConsole)
+    console.resize(1400, 860)
+    await settle(1.5)
+    save(console, f"supervisor-live-{look}")
+    watched = [r.dialog.id for r in service.dialogs(Section.SUPERVISED) if r.dialog.assignee_id]
+    for dialog_id in watched[:3]:
+        console.open_monitor(dialog_id)
+    await settle(1.5)
+    save(console, f"supervisor-monitor-{look}")
+    shown: list[bool] = []
+    console.reports_shown.connect(lambda: shown.append(True))
+    console.tabs.setCurrentWidget(console.reports)
+    today = QDate.currentDate()
+    console.reports.since_edit.setDate(today.addDays(-14))
+    console.reports.until_edit.setDate(today)
+    console.reports.show_button.click()
+    for _ in range(100):
+        if shown:
+            break
+        await settle(0.05)
+    await settle(1.0)
+    save(console, f"supervisor-reports-{look}")
+    console.tabs.setCurrentWidget(console.staffing)
+    await settle(0.6)
+    save(console, f"supervisor-staffing-{look}")
+    console.close()
+    window.close()
+    await window.runner.cancel_all()
+
+
 async def run(app: QApplication) -> None:
     server = EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False)
     server.start()
+    busy_fortnight(server)
     try:
+        for look in ("light", "dark"):
+            i18n.install_language("ru")
+            theme.apply(app, look)
+            with tempfile.TemporaryDirectory() as cache_dir:
+                service = await sign_in(
+                    server.url, "olga", DEMO_PASSWORD, demo=True, cache_dir=Path(cache_dir)
+                )
+                try:
+                    await supervisor_shots(service, look)
+                finally:
+                    await service.close()
+                    service.cache.close()
         for lang, look in VARIANTS:
             i18n.install_language(lang)
             theme.apply(app, look)
