@@ -18,6 +18,7 @@ from typing import TypeVar
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import Phase as Stage
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -37,6 +38,7 @@ from operator_app.server.embedded import EmbeddedServer
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.reliability_world import (
     FIGURES,
+    FULL,
     all_messages,
     close_desk,
     customer_writes,
@@ -48,6 +50,9 @@ from tests.helpers.reliability_world import (
 
 EXAMPLES = sized(5, 60)
 STEPS = sized(15, 40)
+# Each example runs seconds of real I/O, so shrinking a failure takes many minutes: the fast
+# size (CI) reports the failing example as found; `make reliability` shrinks it.
+STAGES = tuple(Stage) if FULL else tuple(s for s in Stage if s is not Stage.shrink)
 T = TypeVar("T")
 
 
@@ -282,6 +287,7 @@ def test_state_machine_cache_equals_server_and_no_id_twice(world: type[World]) -
         settings=settings(
             max_examples=EXAMPLES,
             stateful_step_count=STEPS,
+            phases=STAGES,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
