@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # annotations only: httpx loads after the window's first pain
 log = logging.getLogger(__name__)
 
 
+# A kept reason is a fixed sentence the UI translates, then ": " and a detail (ui/problems.py).
+UNREADABLE_FILE = "An attached file cannot be read"
+
+
 class _Permanent(Exception):
     """This message can never be sent as it is; the reason is for the operator."""
 
@@ -117,7 +121,8 @@ class Outbox:
             try:
                 attachment = await self.api.upload(path)
             except OSError as exc:
-                raise _Permanent(f"cannot read {path.name}: {exc.strerror or exc}") from exc
+                log.info("outbox: %s cannot be read: %s", path, exc)
+                raise _Permanent(f"{UNREADABLE_FILE}: {path.name}") from exc
             except ApiError as exc:
                 if exc.permanent:
                     raise _Permanent(exc.message) from exc

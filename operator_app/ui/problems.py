@@ -54,11 +54,12 @@ SERVER_SENTENCES = {
     "unknown attachment": N_("An attached file is not on the server (any more)."),
 }
 
-# The core's own refusals (core/service.py): shown translated.
+# The core's own refusals (core/service.py) and reasons (core/outbox.py): shown translated.
 LOCAL = (
     N_("The message is empty."),
     N_("At most 10 attachments per message."),
     N_("There is no failed message to retry."),
+    N_("An attached file cannot be read"),  # + ": file name"
 )
 
 
@@ -87,10 +88,14 @@ def notice_text(text: str) -> str:
 
 
 def reason_text(reason: str) -> str:
-    """A kept reason (why a message was not sent) in the operator's language when it is one
-    of the server's fixed sentences; only the sentence is kept, not the code."""
+    """A kept reason (why a message was not sent) in the operator's language: one of the
+    server's fixed sentences (only the sentence is kept, not the code), or one of the core's,
+    perhaps followed by ": " and a detail (a file's name)."""
     phrase = SERVER_SENTENCES.get(reason)
-    return tr(phrase) if phrase is not None else reason
+    if phrase is not None:
+        return tr(phrase)
+    sentence, colon, detail = reason.partition(": ")
+    return tr(sentence) + colon + detail if sentence in LOCAL else reason
 
 
 def problem_text(error: ActionError | OfflineError) -> str:

@@ -604,6 +604,10 @@
       <translation>Нет неотправленного сообщения для повтора.</translation>
     </message>
     <message>
+      <source>An attached file cannot be read</source>
+      <translation>Вложенный файл не удаётся прочитать</translation>
+    </message>
+    <message>
       <source>The local cache was damaged and has been rebuilt from the server; the old file was kept beside it.</source>
       <translation>Локальный кэш был повреждён и заново собран с сервера; старый файл сохранён рядом.</translation>
     </message>

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from operator_app.core.changes import NOTICE_SENTENCES, SESSION_ENDED
 from operator_app.core.errors import ActionError, OfflineError
+from operator_app.core.outbox import UNREADABLE_FILE
 from operator_app.protocol.enums import ErrorCode
 from operator_app.ui.i18n import install_language
 from operator_app.ui.login import explain
@@ -20,6 +21,7 @@ from operator_app.ui.problems import (
     SERVER_SENTENCES,
     notice_text,
     problem_text,
+    reason_text,
 )
 
 
@@ -142,3 +144,10 @@ def test_the_core_words_its_notices_only_from_the_catalogue() -> None:
             ):
                 literal.append(f"{path.name}:{node.lineno}")
     assert literal == []
+
+
+def test_a_kept_reason_of_the_core_is_translated_with_its_detail(russian: None) -> None:
+    unreadable = f"{UNREADABLE_FILE}: счёт.pdf"
+    assert reason_text(unreadable) == "Вложенный файл не удаётся прочитать: счёт.pdf"
+    assert reason_text("the dialog is closed") == "Диалог закрыт."
+    assert reason_text("something: else") == "something: else"
