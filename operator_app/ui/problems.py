@@ -22,6 +22,8 @@ BY_CODE = {
     ErrorCode.RATE_LIMITED: N_("Too many attempts. Wait a minute and try again."),
     ErrorCode.INTERNAL: N_("The server failed. Try again later."),
     ErrorCode.UNAUTHORIZED: N_("Your session has ended. Please sign in again."),
+    # our server's not-found sentences say what is gone (below); a Chatwoot server's do not
+    ErrorCode.NOT_FOUND: N_("It is not on the server (any more)."),
 }
 
 # The server's sentences (operator_app/server) for refusals whose code leaves the reason open

@@ -524,6 +524,10 @@
       <translation>Ошибка на сервере. Попробуйте позже.</translation>
     </message>
     <message>
+      <source>It is not on the server (any more).</source>
+      <translation>Этого на сервере нет (или уже нет).</translation>
+    </message>
+    <message>
       <source>This dialog is no longer available to you.</source>
       <translation>Этот диалог вам больше недоступен.</translation>
     </message>

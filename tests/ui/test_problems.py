@@ -55,6 +55,8 @@ def test_a_colleague_taking_the_dialog_first_is_said_in_russian(russian: None) -
     assert problem_text(their) == "У этого оператора нет свободных мест."
     many = ActionError(ErrorCode.PAYLOAD_TOO_LARGE, LOCAL[1])  # the same code, the core's own
     assert problem_text(many) == "Не больше 10 вложений в одном сообщении."
+    chatwoot = ActionError(ErrorCode.NOT_FOUND, "Resource could not be found")
+    assert problem_text(chatwoot) == "Этого на сервере нет (или уже нет)."
     gone = ActionError(ErrorCode.NOT_FOUND, "template not found")
     assert problem_text(gone) == "Шаблон уже удалён."
 
