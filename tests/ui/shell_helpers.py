@@ -34,7 +34,7 @@ def collect_garbage_here() -> Iterator[None]:
 
 @asynccontextmanager
 async def signed_in_window(
-    server: EmbeddedServer,
+    server: EmbeddedServer | str,
     qtbot: QtBot,
     login: str = DEMO_LOGIN,
     password: str = DEMO_PASSWORD,
@@ -43,8 +43,10 @@ async def signed_in_window(
     expect_mine: bool = True,
 ) -> AsyncIterator[tuple[DeskService, MainWindow]]:
     """anna's main window, online, with her dialogs listed (``expect_mine``: a supervisor
-    has none); closed properly afterwards, which saves the session."""
-    service = await sign_in(server.url, login, password, demo=True, cache_dir=cache_dir)
+    has none); closed properly afterwards, which saves the session. ``server``: the embedded
+    server, or the address that reaches it (a fault proxy in front of it)."""
+    url = server if isinstance(server, str) else server.url
+    service = await sign_in(url, login, password, demo=True, cache_dir=cache_dir)
     window = MainWindow(service)
     qtbot.addWidget(window)
     window.show()

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QDialogButtonBox, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from operator_app.app import sign_in
 from operator_app.core.connection import Phase
 from operator_app.core.service import DeliveryState, DeskService, Section
 from operator_app.protocol import routes
@@ -28,6 +27,7 @@ from tests.helpers.model_tester import check_model
 from tests.helpers.qt_async import type_text, wait_until
 from tests.integration.server.server_helpers import Api
 from tests.ui.chat_harness import replayed_messages
+from tests.ui.shell_helpers import signed_in_window
 
 Scenario = Callable[[MainWindow, DeskService], Awaitable[None]]
 
@@ -36,20 +36,9 @@ Scenario = Callable[[MainWindow, DeskService], Awaitable[None]]
 async def workspace(
     url: str, qtbot: QtBot, login: str = "anna", expect_mine: bool = True
 ) -> AsyncIterator[MainWindow]:
-    service = await sign_in(url, login, "demo", demo=True)
-    window = MainWindow(service)
-    qtbot.addWidget(window)
-    window.show()
-    try:
-        await wait_until(lambda: service.connection.phase == Phase.ONLINE, what="online")
-        if expect_mine:
-            await wait_until(lambda: window.models[Section.MINE].rowCount() > 0, what="mine")
+    """The shell harness's signed-in window, for scenarios that only need the window."""
+    async with signed_in_window(url, qtbot, login, expect_mine=expect_mine) as (_service, window):
         yield window
-    finally:
-        window.close()
-        await window.runner.cancel_all()
-        await service.close()
-        service.cache.close()
 
 
 def run_with_server(
