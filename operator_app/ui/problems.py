@@ -31,8 +31,8 @@ BY_CODE = {
 # them; they go before the code's sentence. tests/ui/test_problems.py reads the server's code
 # and fails on a sentence that is neither here nor known to be one no operator meets.
 SERVER_SENTENCES = {
-    "the dialog is closed": N_("The dialog is closed."),
-    "this dialog is not assigned to you": N_("This dialog is not assigned to you."),
+    "the dialog is closed": BY_CODE[ErrorCode.DIALOG_CLOSED],
+    "this dialog is not assigned to you": BY_CODE[ErrorCode.NOT_ASSIGNED],
     "you may not access this dialog": N_("This dialog is no longer available to you."),
     "you are at capacity": N_("You have no free slots: finish one of your dialogs first."),
     "the dialog is already assigned": N_("A colleague has already taken this dialog."),

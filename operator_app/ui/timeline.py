@@ -476,12 +476,13 @@ class MessageDelegate(QStyledItemDelegate):
         if row.author == Author.SYSTEM:
             return extra + QFontMetrics(font).height() + 12
         inner = self._bubble_width(width) - 2 * self.PAD
-        return extra + self._inner_height(row, font, inner) + 2 * self.PAD + self.GAP + 4
+        meta_text = self._meta_text(row)
+        return extra + self._inner_height(row, meta_text, font, inner) + 2 * self.PAD + self.GAP + 4
 
-    def _inner_height(self, row: MessageRow, font: QFont, inner: int) -> int:
+    def _inner_height(self, row: MessageRow, meta_text: str, font: QFont, inner: int) -> int:
         text = self._text_height(row.text, font, inner)
         files = self._attachments_height(row, inner)
-        meta = self._meta_height(self._meta_text(row), font, inner)
+        meta = self._meta_height(meta_text, font, inner)
         gaps = self.SECTION * (bool(text) + bool(files))
         return text + files + meta + gaps
 
@@ -531,7 +532,7 @@ class MessageDelegate(QStyledItemDelegate):
                 )
         width = min(max(widths) + 2 * self.PAD, max_width)
         inner = width - 2 * self.PAD
-        height = self._inner_height(row, font, inner_max) + 2 * self.PAD
+        height = self._inner_height(row, meta_text, font, inner_max) + 2 * self.PAD
         mine_side = row.author == Author.OPERATOR
         left = rect.right() - self.MARGIN - width if mine_side else rect.left() + self.MARGIN
         bubble = QRect(left, top + 3, width, height)
