@@ -23,7 +23,7 @@ from operator_app.protocol.enums import DialogScope, ErrorCode, OperatorStatus
 from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
 
 from .errors import ApiError, IncompatibleServer, NetError, ServerUnreachable, TlsFailure
-from .tls import Verify, describe_network_error, tls_context, tls_failure_from
+from .tls import TIMED_OUT, Verify, describe_network_error, tls_context, tls_failure_from
 
 if TYPE_CHECKING:
     # pydantic and the wire models load at the first request or answer (imported in the
@@ -506,7 +506,7 @@ class ApiClient:
         if tls is not None:
             return tls
         if isinstance(exc, httpx.TimeoutException):
-            return ServerUnreachable(f"{self._host}: timed out")
+            return ServerUnreachable(f"{self._host}: {TIMED_OUT}")
         if isinstance(exc, httpx.DecodingError):
             return ApiError(0, ErrorCode.INTERNAL, f"the answer could not be decoded: {exc}")
         return ServerUnreachable(f"{self._host}: {describe_network_error(exc)}")

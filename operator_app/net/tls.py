@@ -58,18 +58,28 @@ def tls_failure_from(exc: BaseException, host: str) -> TlsFailure | None:
     return None
 
 
+# The fixed reasons below: the UI translates them (ui/problems.py, NETWORK_REASONS).
+REFUSED = "connection refused"
+RESET = "connection reset"
+HOST_NOT_FOUND = "host not found"
+TIMED_OUT = "timed out"
+UNREACHABLE = "network unreachable"
+NETWORK_REASONS = (REFUSED, RESET, HOST_NOT_FOUND, TIMED_OUT, UNREACHABLE)
+
+
 def describe_network_error(exc: BaseException) -> str:
-    """A short human reason for a transport failure: "connection refused", "timed out"..."""
+    """A short human reason for a transport failure: one of ``NETWORK_REASONS`` when the
+    cause is known, else the exception's own words."""
     for cause in causes(exc):
         if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
+            return REFUSED
         if isinstance(cause, ConnectionResetError):
-            return "connection reset"
+            return RESET
         if isinstance(cause, socket.gaierror):
-            return "host not found"
+            return HOST_NOT_FOUND
         if isinstance(cause, TimeoutError):
-            return "timed out"
+            return TIMED_OUT
         if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-            return "network unreachable"
+            return UNREACHABLE
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__

@@ -65,6 +65,16 @@ LOCAL = (
 )
 
 
+# Why the server cannot be reached (net/tls.py, NETWORK_REASONS), as the net layer words it
+# after the server's address ("host:port: connection refused").
+NETWORK_REASONS = {
+    "connection refused": N_("the connection was refused"),
+    "connection reset": N_("the connection was reset"),
+    "host not found": N_("the address is not found"),
+    "timed out": N_("no answer in time"),
+    "network unreachable": N_("the network is unreachable"),
+}
+
 # The core's notices (core/changes.py, NOTICE_SENTENCES), as it writes them.
 NOTICES = (
     N_(
@@ -100,12 +110,19 @@ def reason_text(reason: str) -> str:
     return tr(sentence) + colon + detail if sentence in LOCAL else reason
 
 
+def network_text(detail: str) -> str:
+    """``host: reason`` with a known reason in the operator's language."""
+    host, colon, reason = detail.rpartition(": ")
+    phrase = NETWORK_REASONS.get(reason)
+    return detail if phrase is None else host + colon + tr(phrase)
+
+
 def problem_text(error: ActionError | OfflineError) -> str:
     if isinstance(error, OfflineError):
         detail = str(error)
         if any(word in detail.lower() for word in ("tls", "ssl", "certificate")):
             return tr("Secure connection failed (TLS): {detail}").format(detail=detail)
-        return tr("The server cannot be reached: {detail}").format(detail=detail)
+        return tr("The server cannot be reached: {detail}").format(detail=network_text(detail))
     phrase = SERVER_SENTENCES.get(error.message) or BY_CODE.get(error.code)
     if phrase is not None:
         return tr(phrase)

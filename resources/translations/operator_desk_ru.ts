@@ -612,6 +612,26 @@
       <translation>Вложенный файл не удаётся прочитать</translation>
     </message>
     <message>
+      <source>the connection was refused</source>
+      <translation>соединение отклонено</translation>
+    </message>
+    <message>
+      <source>the connection was reset</source>
+      <translation>соединение сброшено</translation>
+    </message>
+    <message>
+      <source>the address is not found</source>
+      <translation>адрес не найден</translation>
+    </message>
+    <message>
+      <source>no answer in time</source>
+      <translation>нет ответа</translation>
+    </message>
+    <message>
+      <source>the network is unreachable</source>
+      <translation>сеть недоступна</translation>
+    </message>
+    <message>
       <source>The local cache was damaged and has been rebuilt from the server; the old file was kept beside it.</source>
       <translation>Локальный кэш был повреждён и заново собран с сервера; старый файл сохранён рядом.</translation>
     </message>

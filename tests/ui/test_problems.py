@@ -4,19 +4,24 @@ when its code says it all, the core's own refusals are translated, any other det
 from __future__ import annotations
 
 import ast
+import asyncio
+import socket
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.changes import NOTICE_SENTENCES, SESSION_ENDED
-from operator_app.core.errors import ActionError, OfflineError
+from operator_app.core.errors import ActionError, OfflineError, guarded
 from operator_app.core.outbox import UNREADABLE_FILE
+from operator_app.net.api import ApiClient
+from operator_app.net.tls import NETWORK_REASONS as NET_REASONS
 from operator_app.protocol.enums import ErrorCode
 from operator_app.ui.i18n import install_language
 from operator_app.ui.login import explain
 from operator_app.ui.problems import (
     BY_CODE,
     LOCAL,
+    NETWORK_REASONS,
     NOTICES,
     SERVER_SENTENCES,
     notice_text,
@@ -153,3 +158,30 @@ def test_a_kept_reason_of_the_core_is_translated_with_its_detail(russian: None) 
     assert reason_text(unreadable) == "Вложенный файл не удаётся прочитать: счёт.pdf"
     assert reason_text("the dialog is closed") == "Диалог закрыт."
     assert reason_text("something: else") == "something: else"
+
+
+def test_why_the_server_cannot_be_reached_is_said_in_russian(
+    russian: None, qloop: asyncio.AbstractEventLoop
+) -> None:
+    assert set(NETWORK_REASONS) == set(NET_REASONS)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    async def ask() -> OfflineError:
+        api = ApiClient(f"http://127.0.0.1:{port}")
+        try:
+            await guarded(api.info())
+        except OfflineError as error:
+            return error
+        finally:
+            await api.aclose()
+        raise AssertionError("a dead port answered")
+
+    refused = qloop.run_until_complete(ask())
+    assert problem_text(refused) == f"Сервер недоступен: 127.0.0.1:{port}: соединение отклонено"
+    assert all(
+        problem_text(OfflineError(f"h: {r}")) != f"Сервер недоступен: h: {r}" for r in NET_REASONS
+    )
+    odd = OfflineError("h: [Errno 99] Cannot assign requested address")
+    assert problem_text(odd) == "Сервер недоступен: h: [Errno 99] Cannot assign requested address"
