@@ -568,6 +568,17 @@ class Cache:
         )
         return [dialog_id for (dialog_id,) in rows]
 
+    def awaiting_reply_ids(self, me: OperatorInfo | None, *, limit: int = 100) -> list[int]:
+        """My open dialogs whose client waits for an answer, the longest waiting first."""
+        if me is None:
+            return []
+        rows = self.conn.execute(
+            "SELECT id FROM dialogs WHERE assignee_id = ? AND state IN ('waiting', 'active')"
+            " AND waiting_ts IS NOT NULL ORDER BY waiting_ts, id LIMIT ?",
+            (me.id, limit),
+        )
+        return [dialog_id for (dialog_id,) in rows]
+
     def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:
         """The rows of these dialogs (at most MAX_DIALOG_PAGE), by id; missing ones left out."""
         ids = list(ids)[:MAX_DIALOG_PAGE]

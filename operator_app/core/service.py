@@ -335,6 +335,17 @@ class DeskService:
             section, self.me, midnight=midnight, narrowed=narrowed, limit=limit
         )
 
+    def next_awaiting_reply(self, current: int | None = None) -> int | None:
+        """The dialog of mine whose client has waited longest for an answer; from one of
+        them, the next in that order (round again after the last), so pressing on walks
+        through every waiting client. None when nobody waits."""
+        waiting = self.cache.awaiting_reply_ids(self.me)
+        if not waiting:
+            return None
+        if current in waiting:
+            return waiting[(waiting.index(current) + 1) % len(waiting)]
+        return waiting[0]
+
     def dialog_rows(self, ids: Sequence[int]) -> dict[int, DialogRow]:
         """The rows of these dialogs by id (at most 2,000); unknown ids are left out."""
         return self.cache.dialog_rows(ids)

@@ -334,9 +334,14 @@ class MainWindow(QMainWindow):
         quit_action = self.account_menu.addAction(tr("Quit"), self.close)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.view_menu = bar.addMenu(tr("&View"))
+        self.next_waiting_action = self.view_menu.addAction(
+            tr("Next client waiting for your answer"), self.open_next_awaiting_reply
+        )
+        self.next_waiting_action.setShortcut(QKeySequence("Ctrl+J"))
         help_menu = bar.addMenu(tr("&Help"))
         keys = help_menu.addAction(tr("Keyboard shortcuts"), self.show_shortcuts)
         keys.setShortcut(QKeySequence("F1"))
+        self.view_menu.addSeparator()
         self.supervisor_action = self.view_menu.addAction(
             icon("supervisor"), tr("Supervisor console"), self.open_supervisor_console
         )
@@ -432,6 +437,15 @@ class MainWindow(QMainWindow):
         tab.composer.setFocus()
         self._update_card(dialog_id)
         return tab
+
+    def open_next_awaiting_reply(self) -> None:
+        """Ctrl+J: to the client who has waited longest for an answer, then the next."""
+        current = self.current_tab()
+        dialog_id = self.service.next_awaiting_reply(current.dialog_id if current else None)
+        if dialog_id is None:
+            self.statusBar().showMessage(tr("No client is waiting for your answer."), 5000)
+            return
+        self.open_dialog(dialog_id)
 
     def _tab_at(self, index: int) -> ChatTab | None:
         """The chat tab at ``index`` (looked up among ours: the chat tab module loads with

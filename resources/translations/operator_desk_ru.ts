@@ -452,6 +452,10 @@
       <translation>&amp;Вид</translation>
     </message>
     <message>
+      <source>Next client waiting for your answer</source>
+      <translation>Следующий клиент, ждущий ответа</translation>
+    </message>
+    <message>
       <source>&amp;Help</source>
       <translation>&amp;Справка</translation>
     </message>
@@ -474,6 +478,10 @@
     <message>
       <source>This logs you out and deletes the cached dialogs on this computer. Unsent messages are lost. Continue?</source>
       <translation>Вы выйдете из учётной записи, а сохранённые на этом компьютере диалоги будут удалены. Неотправленные сообщения пропадут. Продолжить?</translation>
+    </message>
+    <message>
+      <source>No client is waiting for your answer.</source>
+      <translation>Ответа сейчас никто не ждёт.</translation>
     </message>
     <message>
       <source>Something went wrong: {e}</source>
@@ -820,6 +828,10 @@
       <translation>Перейти на вкладку 1…9</translation>
     </message>
     <message>
+      <source>Next client waiting for your answer (the longest waiting first)</source>
+      <translation>Следующий клиент, ждущий ответа (сначала ждущие дольше всех)</translation>
+    </message>
+    <message>
       <source>Close the tab</source>
       <translation>Закрыть вкладку</translation>
     </message>
@@ -862,6 +874,10 @@
     <message>
       <source>Reconnect now</source>
       <translation>Переподключиться сейчас</translation>
+    </message>
+    <message>
+      <source>Supervisor console (supervisors)</source>
+      <translation>Консоль супервизора (для супервизоров)</translation>
     </message>
     <message>
       <source>This list</source>

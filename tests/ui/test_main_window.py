@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import pytest
 from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialogButtonBox, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +23,7 @@ from operator_app.protocol.models import DialogState, MessageKind, OperatorStatu
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
+from operator_app.ui.shortcuts_help import SHORTCUTS
 from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.model_tester import check_model
@@ -184,6 +187,81 @@ def test_tabs_by_keyboard(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> Non
             )
             assert tabs.count() == 3 and ids[1] in window.tabs_by_dialog
             assert window.current_tab() is window.tabs_by_dialog[ids[1]]
+
+    run_with_server(qloop, scenario)
+
+
+def test_ctrl_j_walks_the_clients_waiting_for_an_answer_longest_first(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, russian: None
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            service = window.service
+            mine = window.models[Section.MINE]
+            rows = service.dialog_rows([mine.dialog_id_at(n) for n in range(mine.rowCount())])
+            held = sorted(
+                (r.dialog.waiting_since, r.dialog.id)
+                for r in rows.values()
+                if r.dialog.waiting_since is not None
+            )
+            order = [dialog_id for _since, dialog_id in held]
+            assert len(order) >= 3, "the demo's clients wait for anna"
+
+            def ctrl_j() -> int | None:
+                QTest.keyClick(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+                tab = window.current_tab()
+                return None if tab is None else tab.dialog_id
+
+            assert ctrl_j() == order[0]
+            assert ctrl_j() == order[1]
+
+            async def answer(dialog_id: int) -> None:
+                tab = window.open_dialog(dialog_id)
+                type_text(tab.composer, "Здравствуйте! Уже смотрю.")
+                QTest.keyClick(tab.composer, Qt.Key.Key_Return)
+
+                def answered() -> bool:
+                    row = service.dialog(dialog_id)
+                    return row is not None and row.dialog.waiting_since is None
+
+                await wait_until(answered, what="the answer recorded")
+
+            for dialog_id in order[1:]:  # answered: off the walk
+                await answer(dialog_id)
+            assert ctrl_j() == order[0]
+            assert ctrl_j() == order[0]  # the only one left: it stays
+            await answer(order[0])
+            assert service.next_awaiting_reply() is None
+            assert ctrl_j() == order[0]  # nobody waits: the tab stays
+            assert window.statusBar().currentMessage() == "Ответа сейчас никто не ждёт."
+
+    run_with_server(qloop, scenario)
+
+
+def test_every_shortcut_of_the_workspace_is_in_the_f1_table(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    listed = {
+        part.replace("…9", "")
+        for keys, _action in SHORTCUTS
+        for part in re.split(r" / |\s{2,}", keys)
+    }
+
+    def bare(keys: str) -> str:  # Alt+7 is listed as Alt+1…9
+        return re.sub(r"\+[2-9]$", "+1", keys)
+
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            window.open_dialog(window.models[Section.MINE].dialog_id_at(0))
+            sequences = [a.shortcut() for a in window.findChildren(QAction)]
+            sequences += [s.key() for s in window.findChildren(QShortcut)]
+            sequences += [b.shortcut() for b in window.findChildren(QAbstractButton)]
+            answered = {
+                bare(s.toString(QKeySequence.SequenceFormat.PortableText)) for s in sequences
+            }
+            answered.discard("")
+            assert {"Ctrl+J", "Ctrl+Shift+U", "Alt+1"} <= answered  # the scan finds them
+            assert answered - listed == set()
 
     run_with_server(qloop, scenario)
 

@@ -162,6 +162,29 @@ def test_sections(cache: Cache) -> None:
     assert cache.list_dialogs(Section.CLOSED_TODAY, me, midnight=tomorrow) == []
 
 
+def test_my_clients_awaiting_an_answer_longest_waiting_first(cache: Cache) -> None:
+    def waiting(
+        dialog_id: int,
+        minutes: int | None,
+        assignee_id: int = 1,
+        state: DialogState = DialogState.ACTIVE,
+    ) -> None:
+        since = None if minutes is None else T0 + timedelta(minutes=minutes)
+        found = dialog(dialog_id, assignee_id=assignee_id, state=state, waiting_since=since)
+        cache.upsert_dialog(found)
+
+    waiting(1, 5)
+    waiting(2, 1)
+    waiting(3, None)  # answered
+    waiting(4, 3, assignee_id=2)  # a colleague's
+    waiting(5, 0, state=DialogState.CLOSED)
+    waiting(6, 3, state=DialogState.WAITING)  # routed to me, not answered yet
+    waiting(7, 3)
+    me = operator_info(operator(1))
+    assert cache.awaiting_reply_ids(me) == [2, 6, 7, 1]
+    assert cache.awaiting_reply_ids(None) == []
+
+
 def test_filters_and_row_fields(cache: Cache) -> None:
     midnight = T0.replace(hour=0)
     me = operator_info(operator(1))
