@@ -14,9 +14,16 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    Signal,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from operator_app.core.service import DeskService, DialogFilter, DialogRow, Section
 from operator_app.protocol.enums import Author, DialogState, MessageKind
@@ -174,6 +181,28 @@ class DialogListModel(QAbstractListModel):
         del old_position
         self._rows = list(new_rows)
         self.layoutChanged.emit()
+
+
+class FilterEdit(QLineEdit):
+    """The list's filter, worked from the keyboard: Down goes into the list, Enter opens the
+    list's current (else first) dialog, Escape clears the words, then gives the focus back."""
+
+    into_list = Signal()
+    open_current = Signal()
+    leave = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Down:
+            self.into_list.emit()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.open_current.emit()
+        elif key == Qt.Key.Key_Escape and self.text():
+            self.clear()
+        elif key == Qt.Key.Key_Escape:
+            self.leave.emit()
+        else:
+            super().keyPressEvent(event)
 
 
 def _preview_text(row: DialogRow) -> str:

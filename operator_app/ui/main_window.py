@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListView,
     QMainWindow,
     QPushButton,
@@ -49,7 +48,7 @@ from . import theme
 from .bridge import CoreBridge
 from .capabilities import why_not
 from .client_card import ClientCard
-from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel
+from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel, FilterEdit
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
 from .list_filters import ListFilters
@@ -218,7 +217,7 @@ class MainWindow(QMainWindow):
         for _section, label in SECTIONS:
             self.section_bar.addTab(tr(label))
         column.addWidget(self.section_bar)
-        self.filter_edit = QLineEdit(panel)
+        self.filter_edit = FilterEdit(panel)
         self.filter_edit.setPlaceholderText(tr("Filter by name or text (Ctrl+F)"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setContentsMargins(8, 6, 8, 6)
@@ -286,6 +285,11 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.section_bar.currentChanged.connect(self._section_chosen)
         self.filter_edit.textChanged.connect(self._filter_changed)
+        self.filter_edit.into_list.connect(self._into_list)
+        self.filter_edit.open_current.connect(
+            lambda: self._dialog_activated(self._list_current())
+        )
+        self.filter_edit.leave.connect(self._back_to_work)
         self.list_filters.changed.connect(lambda: self._filter_changed(self.filter_edit.text()))
         self.dialog_view.activated.connect(self._dialog_activated)
         self.dialog_view.clicked.connect(self._dialog_activated)
@@ -409,6 +413,23 @@ class MainWindow(QMainWindow):
 
     def _filter_changed(self, text: str) -> None:
         self.models[self.current_section()].set_filter(self.list_filters.narrowed(text))
+
+    def _list_current(self) -> QModelIndex:
+        """The list's current row, else its first (invalid when the list is empty)."""
+        view = self.dialog_view
+        current = view.currentIndex()
+        return current if current.isValid() else view.model().index(0, 0)
+
+    def _into_list(self) -> None:
+        index = self._list_current()
+        if index.isValid():
+            self.dialog_view.setCurrentIndex(index)
+            self.dialog_view.setFocus()
+
+    def _back_to_work(self) -> None:
+        """Escape from an empty filter: back to the open dialog's composer."""
+        tab = self.current_tab()
+        (tab.composer if tab is not None else self.dialog_view).setFocus()
 
     def _dialog_activated(self, index: QModelIndex) -> None:
         dialog_id = index.data(DialogIdRole)

@@ -238,6 +238,43 @@ def test_ctrl_j_walks_the_clients_waiting_for_an_answer_longest_first(
     run_with_server(qloop, scenario)
 
 
+def test_the_dialog_filter_is_worked_from_the_keyboard(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            mine = window.models[Section.MINE]
+            everyone = mine.rowCount()
+            wanted = mine.dialog_id_at(everyone - 1)
+            row = window.service.dialog(wanted)
+            assert row is not None and everyone > 1
+            QTest.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+            await wait_until(window.filter_edit.hasFocus, what="focus in the filter")
+            type_text(window.filter_edit, row.dialog.contact_name)
+            await wait_until(lambda: mine.rowCount() == 1, what="one dialog left")
+            QTest.keyClick(window.filter_edit, Qt.Key.Key_Return)
+            tab = window.current_tab()
+            assert tab is not None and tab.dialog_id == wanted
+            await wait_until(tab.composer.hasFocus, what="focus in the composer")
+
+            window.filter_edit.setFocus()
+            QTest.keyClick(window.filter_edit, Qt.Key.Key_Escape)  # clears the words
+            assert window.filter_edit.text() == "" and mine.rowCount() == everyone
+            QTest.keyClick(window.filter_edit, Qt.Key.Key_Escape)  # back to work
+            await wait_until(tab.composer.hasFocus, what="focus back in the composer")
+
+            window.filter_edit.setFocus()
+            QTest.keyClick(window.filter_edit, Qt.Key.Key_Down)
+            await wait_until(window.dialog_view.hasFocus, what="focus in the list")
+            assert window.dialog_view.currentIndex().row() == 0
+            QTest.keyClick(window.dialog_view, Qt.Key.Key_Down)
+            QTest.keyClick(window.dialog_view, Qt.Key.Key_Return)
+            second = window.current_tab()
+            assert second is not None and second.dialog_id == mine.dialog_id_at(1)
+
+    run_with_server(qloop, scenario)
+
+
 def test_every_shortcut_of_the_workspace_is_in_the_f1_table(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
