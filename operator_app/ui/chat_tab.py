@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -53,6 +53,7 @@ MAX_ATTACHMENTS = 10
 UrlOpener = Callable[[QUrl], object]
 
 DRAFT_SAVE_MS = 400
+FOLLOW_SLACK_PX = 80  # this close to the bottom the operator still follows new messages
 TYPING_IDLE_MS = 4000
 
 
@@ -137,6 +138,7 @@ class ChatTab(QWidget):
         self.timeline.save_requested.connect(self.save_attachment)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         layout.addWidget(self.timeline, 1)
+        self._build_jump_button()
 
         self.typing_label = QLabel("", self)
         self.typing_label.setObjectName("typingLine")
@@ -144,6 +146,44 @@ class ChatTab(QWidget):
         self.typing_label.setContentsMargins(14, 2, 14, 2)
         layout.addWidget(self.typing_label)
         layout.addWidget(self._build_composer())
+
+    def _build_jump_button(self) -> None:
+        """Over the timeline's corner while the operator reads further up: how many messages
+        came in below meanwhile, and a click (or End in the timeline) to go down to them."""
+        self._unseen = 0
+        self.jump_button = QToolButton(self.timeline)
+        self.jump_button.setObjectName("jumpToLatest")
+        self.jump_button.setToolTip(tr("To the latest message"))
+        self.jump_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.jump_button.clicked.connect(self._follow_bottom)
+        self.jump_button.hide()
+        bar = self.timeline.verticalScrollBar()
+        bar.valueChanged.connect(self._update_jump_button)
+        bar.rangeChanged.connect(self._update_jump_button)
+        self.timeline.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.timeline and event.type() == QEvent.Type.Resize:
+            self._update_jump_button()
+        return super().eventFilter(watched, event)
+
+    def _at_bottom(self) -> bool:
+        bar = self.timeline.verticalScrollBar()
+        return bar.value() >= bar.maximum() - FOLLOW_SLACK_PX
+
+    def _update_jump_button(self) -> None:
+        if self._at_bottom():
+            self._unseen = 0
+            self.jump_button.hide()
+            return
+        self.jump_button.setText(f"↓ {self._unseen}" if self._unseen else "↓")
+        self.jump_button.adjustSize()
+        corner = self.timeline.viewport().geometry().bottomRight()
+        self.jump_button.move(
+            corner.x() - self.jump_button.width() - 12, corner.y() - self.jump_button.height() - 12
+        )
+        self.jump_button.show()
+        self.jump_button.raise_()
 
     def _build_header(self) -> QFrame:
         header = QFrame(self)
@@ -305,6 +345,7 @@ class ChatTab(QWidget):
         self.service.save_draft(self.dialog_id, "")
         self._send_typing(False)
         self.comment_toggle.setChecked(False)
+        self._scroll_timer.start()  # down to the message just sent, from wherever one read
 
     def show_problem(self, text: str) -> None:
         self._style_status_line(problem=True)
@@ -473,9 +514,16 @@ class ChatTab(QWidget):
         self.runner.start(self.service.reopen(self.dialog_id), key=f"reopen:{self.dialog_id}")
 
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
-        bar = self.timeline.verticalScrollBar()
-        if last == self.model.rowCount() - 1 and bar.value() >= bar.maximum() - 80:
+        if last != self.model.rowCount() - 1:  # older history above
+            return
+        if self._at_bottom():
             self._scroll_timer.start()
+            return
+        me = self.service.me
+        mine = me.id if me is not None else None
+        rows = (self.model.message_at(row) for row in range(first, last + 1))
+        self._unseen += sum(1 for row in rows if row.author_id != mine)
+        self._update_jump_button()
 
     def _follow_bottom(self) -> None:
         """At the bottom the window keeps only the newest rows, then shows the last one."""

@@ -158,6 +158,8 @@ def stylesheet(t: Theme) -> str:
     QPushButton#primary {{ background: {t.accent}; color: {t.accent_text}; border: none; }}
     QPushButton#primary[comment="true"] {{ background: {t.comment_border}; color: #1F1400; }}
     QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
+    QToolButton#jumpToLatest {{ background: {t.base}; border: 1px solid {t.accent};
+        border-radius: 11px; padding: 3px 12px; color: {t.accent}; font-weight: 600; }}
     QToolButton:checked {{ background: {t.bubble_comment}; border: 1px solid {t.comment_border}; }}
     QFrame#offlineBanner {{ background: {t.banner_offline}; }}
     QFrame#offlineBanner QLabel {{ color: {t.banner_text}; }}

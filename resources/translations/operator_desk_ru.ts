@@ -32,6 +32,10 @@
       <translation>Этот сервер открывает закрытый диалог снова, когда клиент напишет ещё раз.</translation>
     </message>
     <message>
+      <source>To the latest message</source>
+      <translation>К последнему сообщению</translation>
+    </message>
+    <message>
       <source>Take</source>
       <translation>Взять</translation>
     </message>

@@ -280,6 +280,47 @@ def test_older_history_loads_when_scrolled_to_the_top(
     run_with_server(qloop, scenario)
 
 
+def test_messages_arriving_below_while_reading_above_are_counted_on_a_button(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            channel, address = await session.address_of(dialog_id)
+            for number in range(30):
+                await session.customer_says(channel, address, f"Строка {number}", f"up{number}")
+            tab = await session.open_tab(dialog_id)
+            await wait_until(lambda: _last(tab).text == "Строка 29", what="the history")
+            bar = tab.timeline.verticalScrollBar()
+            await wait_until(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+            assert not tab.jump_button.isVisible()
+
+            bar.setValue(bar.maximum() // 3)  # reading further up
+            await wait_until(tab.jump_button.isVisible, what="the way down offered")
+            assert tab.jump_button.text() == "↓"
+            place = bar.value()
+            await session.customer_says(channel, address, "Вы тут?", "below-1")
+            await session.customer_says(channel, address, "Ответьте, пожалуйста", "below-2")
+            await wait_until(lambda: tab.jump_button.text() == "↓ 2", what="two new below")
+            assert bar.value() == place  # the reader is not pulled away
+            button = tab.jump_button.geometry()
+            assert tab.timeline.viewport().geometry().contains(button)
+
+            QTest.mouseClick(tab.jump_button, Qt.MouseButton.LeftButton)
+            await wait_until(lambda: bar.value() == bar.maximum(), what="down at the latest")
+            await wait_until(lambda: not tab.jump_button.isVisible(), what="the button gone")
+
+            bar.setValue(0)  # up again, then the operator answers: down to the answer
+            await wait_until(tab.jump_button.isVisible, what="the way down offered again")
+            tab.composer.setPlainText("Да, я здесь")
+            tab.submit()
+            await wait_until(lambda: _last(tab).text == "Да, я здесь", what="the echo")
+            await wait_until(lambda: bar.value() == bar.maximum(), what="down at the answer")
+            await wait_until(lambda: not tab.jump_button.isVisible(), what="nothing unseen")
+
+    run_with_server(qloop, scenario)
+
+
 # ---- days and system lines ------------------------------------------------------------------
 
 
