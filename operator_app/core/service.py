@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from operator_app.net.api import OWN_SERVER_GAPS
 from operator_app.net.errors import ApiError, NetError
@@ -39,7 +39,7 @@ from .changes import (
 )
 from .clock import local_midnight, utcnow
 from .credentials import CredentialStore
-from .errors import ActionError, OfflineError, guarded
+from .errors import ActionError, OfflineError, build, guarded
 from .profiles import ServerProfile
 from .rows import (
     EVERY_DIALOG,
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
     # Annotations only. websockets loads in start(), after the window has painted from the
     # cache; pydantic and the wire models (~70 ms) at the first use of the sync engine, the
     # outbox or an action: the first paint reads plain rows (rows.py).
-    from pydantic import BaseModel
-
     from operator_app.net.api import ApiClient
     from operator_app.net.realtime import RealtimeConnection
     from operator_app.protocol.models import ContactCard, Operator, Queue, Template, TemplateIn
@@ -68,7 +66,6 @@ if TYPE_CHECKING:
     from .sync import SyncEngine
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound="BaseModel")
 MAX_NOTICES = 20
 # The full integrity check of a large cache reads the whole file (~1.3 s of a core at
 # 400 MB): it waits until the first tabs the operator opens after the start are painted.
@@ -472,7 +469,7 @@ class DeskService:
     ) -> None:
         from operator_app.protocol.models import TransferRequest
 
-        body = _build(
+        body = build(
             TransferRequest,
             to_operator_id=to_operator_id,
             to_queue_id=to_queue_id,
@@ -485,7 +482,7 @@ class DeskService:
     ) -> None:
         from operator_app.protocol.models import CloseRequest
 
-        body = _build(CloseRequest, resolution=resolution, tags=list(tags))
+        body = build(CloseRequest, resolution=resolution, tags=list(tags))
         self.sync.apply_dialog(await guarded(self.api.close_dialog(dialog_id, body)))
 
     async def reopen(self, dialog_id: int) -> None:
@@ -550,13 +547,3 @@ class DeskService:
             await asyncio.sleep(0)
         if dropped:
             log.info("retention: dropped %d closed dialogs from the cache", dropped)
-
-
-def _build(model: type[M], **fields: Any) -> M:
-    from pydantic import ValidationError
-
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ActionError(ErrorCode.VALIDATION_ERROR, str(first.get("msg", exc))) from exc

@@ -15,9 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import (
@@ -30,24 +27,14 @@ from operator_app.protocol.models import (
 from operator_app.protocol.reports import Board, BucketSize, Report, ReportRow, WhisperRequest
 
 from .clock import local_midnight
-from .errors import ActionError, guarded
+from .errors import ActionError, build, guarded
 from .roles import may_supervise as may_supervise  # re-exported for the console
 from .service import DeskService
 from .staffing import StaffingResult, operators_needed
 
-B = TypeVar("B", bound=BaseModel)
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _build(model: type[B], **fields: object) -> B:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ActionError(ErrorCode.VALIDATION_ERROR, str(first.get("msg", exc))) from exc
 
 
 @dataclass(frozen=True)
@@ -119,11 +106,11 @@ class SupervisorService:
     # ---- actions ----------------------------------------------------------------------------
 
     async def set_operator_status(self, operator_id: int, status: OperatorStatus) -> Operator:
-        body = _build(StatusRequest, status=status)
+        body = build(StatusRequest, status=status)
         return await guarded(self.api.set_operator_status(operator_id, body))
 
     async def set_capacity(self, operator_id: int, capacity: int) -> Operator:
-        body = _build(CapacityRequest, capacity=capacity)
+        body = build(CapacityRequest, capacity=capacity)
         return await guarded(self.api.set_capacity(operator_id, body))
 
     async def take_over(self, dialog_id: int) -> None:
@@ -137,7 +124,7 @@ class SupervisorService:
 
     async def whisper(self, dialog_id: int, text: str) -> Message:
         """An internal comment addressed to the dialog's assignee."""
-        body = _build(WhisperRequest, text=text)
+        body = build(WhisperRequest, text=text)
         return await guarded(self.api.whisper(dialog_id, body))
 
     # ---- staffing ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -38,6 +38,24 @@ def error_response(code: ErrorCode, message: str, **details: Any) -> JSONRespons
     return JSONResponse(
         body.model_dump(mode="json"), status_code=http_status(code), headers=headers
     )
+
+
+_LIMITS = ("max_length", "min_length", "le", "ge", "lt", "gt")
+
+
+def _field_error(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One refused field for a 422's ``details.errors``: where, pydantic's words, and its
+    kind and limit, from which a client words it in its operator's language."""
+    found: dict[str, Any] = {
+        "loc": [str(part) for part in error.get("loc", ())],
+        "msg": str(error.get("msg", "")),
+        "type": str(error.get("type", "")),
+    }
+    ctx = error.get("ctx") or {}
+    limit = next((ctx[key] for key in _LIMITS if key in ctx), None)
+    if isinstance(limit, int | float | str):
+        found["limit"] = limit
+    return found
 
 
 def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastAPI:
@@ -73,11 +91,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
-            for e in exc.errors()
-        ]
-        return error_response(ErrorCode.VALIDATION_ERROR, "invalid request", errors=errors)
+        return error_response(
+            ErrorCode.VALIDATION_ERROR,
+            "invalid request",
+            errors=[_field_error(e) for e in exc.errors()],
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -286,9 +286,7 @@ class MainWindow(QMainWindow):
         self.section_bar.currentChanged.connect(self._section_chosen)
         self.filter_edit.textChanged.connect(self._filter_changed)
         self.filter_edit.into_list.connect(self._into_list)
-        self.filter_edit.open_current.connect(
-            lambda: self._dialog_activated(self._list_current())
-        )
+        self.filter_edit.open_current.connect(lambda: self._dialog_activated(self._list_current()))
         self.filter_edit.leave.connect(self._back_to_work)
         self.list_filters.changed.connect(lambda: self._filter_changed(self.filter_edit.text()))
         self.dialog_view.activated.connect(self._dialog_activated)

@@ -2,13 +2,14 @@
 
 A refusal whose code says it all gets the UI's own sentence; so does one of the server's
 fixed sentences an operator can meet (a colleague took the dialog first, a template deleted
-meanwhile); the core's local refusals are marked here with ``N_`` so the translation files
-carry them; anything else (a validation detail of a field, say) is shown as the server wrote it.
+meanwhile); a refused field is named with its kind of problem; the core's local refusals are
+marked here with ``N_`` so the translation files carry them; anything else is shown as the
+server (or the validator) wrote it.
 """
 
 from __future__ import annotations
 
-from operator_app.core.errors import ActionError, OfflineError
+from operator_app.core.errors import ActionError, FieldProblem, OfflineError
 from operator_app.protocol.enums import ErrorCode
 
 from .i18n import N_, tr
@@ -65,6 +66,30 @@ LOCAL = (
 )
 
 
+# A refused field: its name and what is wrong with it, by the validator's kind of problem
+# (core.errors.FieldProblem; pydantic's error types). Other kinds keep the validator's words.
+FIELD_NAMES = {
+    "text": N_("Text"),
+    "comment": N_("Comment"),
+    "resolution": N_("Resolution"),
+    "tags": N_("Tags"),
+    "shortcut": N_("Shortcut"),
+    "title": N_("Title"),
+    "category": N_("Category"),
+    "body": N_("Text"),
+    "capacity": N_("Capacity"),
+}
+FIELD_PROBLEMS = {
+    "missing": N_("it must be filled in"),
+    "string_too_short": N_("it must not be empty"),  # every minimum of ours is one character
+    "string_too_long": N_("at most {limit} characters"),
+    "too_long": N_("at most {limit} items"),
+    "string_pattern_mismatch": N_("letters, digits, “_” and “-” only"),  # the shortcut's
+    "less_than_equal": N_("at most {limit}"),
+    "greater_than_equal": N_("at least {limit}"),
+    "int_parsing": N_("a whole number is needed"),
+}
+
 # Why the server cannot be reached (net/tls.py, NETWORK_REASONS), as the net layer words it
 # after the server's address ("host:port: connection refused").
 NETWORK_REASONS = {
@@ -117,12 +142,26 @@ def network_text(detail: str) -> str:
     return detail if phrase is None else host + colon + tr(phrase)
 
 
+def field_text(problem: FieldProblem) -> str | None:
+    """ "Check the field “Title”: at most 120 characters", or None for a problem not known."""
+    phrase = FIELD_PROBLEMS.get(problem.kind)
+    if phrase is None:
+        return None
+    name = FIELD_NAMES.get(problem.field.split(".")[0])
+    field = tr(name) if name is not None else problem.field
+    return tr("Check the field “{field}”: {problem}").format(
+        field=field, problem=tr(phrase).format(limit=problem.limit)
+    )
+
+
 def problem_text(error: ActionError | OfflineError) -> str:
     if isinstance(error, OfflineError):
         detail = str(error)
         if any(word in detail.lower() for word in ("tls", "ssl", "certificate")):
             return tr("Secure connection failed (TLS): {detail}").format(detail=detail)
         return tr("The server cannot be reached: {detail}").format(detail=network_text(detail))
+    if error.problem is not None and (text := field_text(error.problem)) is not None:
+        return text
     phrase = SERVER_SENTENCES.get(error.message) or BY_CODE.get(error.code)
     if phrase is not None:
         return tr(phrase)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from operator_app.core.errors import invalid_input
 from operator_app.core.service import ActionError, DeskService, OfflineError
 from operator_app.protocol.enums import Role, TemplateScope
 
@@ -400,13 +401,7 @@ class TemplateEditor(QDialog):
         try:
             body = self.value()
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(part) for part in first.get("loc", ()))
-            self.show_error(
-                tr("Check the field “{field}”: {problem}").format(
-                    field=tr(_FIELD_NAMES.get(field, field)), problem=first.get("msg", "")
-                )
-            )
+            self.show_error(problem_text(invalid_input(exc)))
             return
         self.save_requested.emit(body, None if self.template is None else self.template.id)
 
@@ -433,11 +428,3 @@ class TemplateEditor(QDialog):
 
     def set_busy(self, busy: bool) -> None:
         self.buttons.setEnabled(not busy)
-
-
-_FIELD_NAMES = {
-    "shortcut": N_("Shortcut"),
-    "title": N_("Title"),
-    "category": N_("Category"),
-    "body": N_("Text"),
-}

@@ -624,6 +624,58 @@
       <translation>Вложенный файл не удаётся прочитать</translation>
     </message>
     <message>
+      <source>Text</source>
+      <translation>Текст</translation>
+    </message>
+    <message>
+      <source>Shortcut</source>
+      <translation>Сокращение</translation>
+    </message>
+    <message>
+      <source>Title</source>
+      <translation>Название</translation>
+    </message>
+    <message>
+      <source>Category</source>
+      <translation>Категория</translation>
+    </message>
+    <message>
+      <source>Capacity</source>
+      <translation>Лимит диалогов</translation>
+    </message>
+    <message>
+      <source>it must be filled in</source>
+      <translation>его нужно заполнить</translation>
+    </message>
+    <message>
+      <source>it must not be empty</source>
+      <translation>оно не может быть пустым</translation>
+    </message>
+    <message>
+      <source>at most {limit} characters</source>
+      <translation>не больше {limit} символов</translation>
+    </message>
+    <message>
+      <source>at most {limit} items</source>
+      <translation>не больше {limit} значений</translation>
+    </message>
+    <message>
+      <source>letters, digits, “_” and “-” only</source>
+      <translation>только буквы, цифры, «_» и «-»</translation>
+    </message>
+    <message>
+      <source>at most {limit}</source>
+      <translation>не больше {limit}</translation>
+    </message>
+    <message>
+      <source>at least {limit}</source>
+      <translation>не меньше {limit}</translation>
+    </message>
+    <message>
+      <source>a whole number is needed</source>
+      <translation>нужно целое число</translation>
+    </message>
+    <message>
       <source>the connection was refused</source>
       <translation>соединение отклонено</translation>
     </message>
@@ -658,6 +710,10 @@
     <message>
       <source>No system keyring is available, so the password is not remembered: it will be asked at each start.</source>
       <translation>Системное хранилище паролей недоступно, поэтому пароль не запоминается: он будет запрошен при каждом запуске.</translation>
+    </message>
+    <message>
+      <source>Check the field “{field}”: {problem}</source>
+      <translation>Проверьте поле «{field}»: {problem}</translation>
     </message>
     <message>
       <source>The server cannot be reached: {detail}</source>
@@ -1012,10 +1068,6 @@
       <translation>Лимит изменён.</translation>
     </message>
     <message>
-      <source>Capacity</source>
-      <translation>Лимит диалогов</translation>
-    </message>
-    <message>
       <source>Take over</source>
       <translation>Забрать себе</translation>
     </message>
@@ -1364,22 +1416,6 @@
       <translation>Шаблоны ответов Chatwoot хранят только сокращение и текст.</translation>
     </message>
     <message>
-      <source>Shortcut</source>
-      <translation>Сокращение</translation>
-    </message>
-    <message>
-      <source>Title</source>
-      <translation>Название</translation>
-    </message>
-    <message>
-      <source>Category</source>
-      <translation>Категория</translation>
-    </message>
-    <message>
-      <source>Text</source>
-      <translation>Текст</translation>
-    </message>
-    <message>
       <source>Templates</source>
       <translation>Шаблоны</translation>
     </message>
@@ -1458,10 +1494,6 @@
     <message>
       <source>Delete the template “{title}”?</source>
       <translation>Удалить шаблон «{title}»?</translation>
-    </message>
-    <message>
-      <source>Check the field “{field}”: {problem}</source>
-      <translation>Проверьте поле «{field}»: {problem}</translation>
     </message>
     <message>
       <source>Image unavailable</source>

@@ -8,14 +8,16 @@ import asyncio
 import socket
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from operator_app.core.changes import NOTICE_SENTENCES, SESSION_ENDED
-from operator_app.core.errors import ActionError, OfflineError, guarded
+from operator_app.core.errors import ActionError, FieldProblem, OfflineError, build, guarded
 from operator_app.core.outbox import UNREADABLE_FILE
 from operator_app.net.api import ApiClient
 from operator_app.net.tls import NETWORK_REASONS as NET_REASONS
 from operator_app.protocol.enums import ErrorCode
+from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.i18n import install_language
 from operator_app.ui.login import explain
 from operator_app.ui.problems import (
@@ -185,3 +187,45 @@ def test_why_the_server_cannot_be_reached_is_said_in_russian(
     )
     odd = OfflineError("h: [Errno 99] Cannot assign requested address")
     assert problem_text(odd) == "Сервер недоступен: h: [Errno 99] Cannot assign requested address"
+
+
+def test_a_refused_field_is_named_and_its_problem_said_in_russian(russian: None) -> None:
+    from operator_app.protocol.models import CloseRequest, TemplateIn, TemplateScope
+
+    with pytest.raises(ActionError) as long_resolution:
+        build(CloseRequest, resolution="я" * 2001)
+    assert problem_text(long_resolution.value) == "Проверьте поле «Итог»: не больше 2000 символов"
+    with pytest.raises(ActionError) as spaced:
+        build(TemplateIn, scope=TemplateScope.PERSONAL, shortcut="до ставка", title="t", body="b")
+    assert problem_text(spaced.value) == (
+        "Проверьте поле «Сокращение»: только буквы, цифры, «_» и «-»"
+    )
+    odd = ActionError(
+        ErrorCode.VALIDATION_ERROR, "Value error, odd", FieldProblem("x", "value_error")
+    )
+    assert problem_text(odd) == "Value error, odd"  # a kind not known: the validator's words
+
+
+def test_a_servers_refused_field_is_said_in_russian(
+    russian: None, qloop: asyncio.AbstractEventLoop
+) -> None:
+    from operator_app.protocol.models import DialogScope, TransferRequest
+
+    async def refuse(url: str) -> ActionError:
+        api = ApiClient(url)
+        try:
+            await api.login("anna", "demo")
+            mine = await api.dialogs(DialogScope.MINE)
+            # past the client's own check, as an older client or another one would send it
+            body = TransferRequest.model_construct(comment="я" * 2001)
+            await guarded(api.transfer(mine.items[0].id, body))
+        except ActionError as error:
+            return error
+        finally:
+            await api.aclose()
+        raise AssertionError("the server took a comment over its limit")
+
+    with EmbeddedServer(demo=True, simulate_rate=0.0) as server:
+        refused = qloop.run_until_complete(refuse(server.url))
+    assert refused.problem == FieldProblem("comment", "string_too_long", 2000)
+    assert problem_text(refused) == "Проверьте поле «Комментарий»: не больше 2000 символов"

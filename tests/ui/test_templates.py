@@ -277,6 +277,9 @@ def test_operator_creates_edits_and_deletes_a_personal_template(
             editor.body.setPlainText("Текст")
             editor.buttons.button(QDialogButtonBox.StandardButton.Save).click()
             assert editor.error.isVisible() and editor.isVisible()  # refused locally
+            assert editor.error.text() == (
+                "Check the field “Shortcut”: letters, digits, “_” and “-” only"
+            )
             editor.shortcut.setText("card")
             editor.category.setCurrentText("Оплата")
             editor.body.setPlainText("Оплатить можно картой, {client_name}.")
@@ -307,6 +310,7 @@ def test_operator_creates_edits_and_deletes_a_personal_template(
             editor.body.setPlainText("x" * 9000)  # over the protocol's limit: refused locally
             editor.submit()
             assert editor.error.isVisible() and editor.isVisible()
+            assert editor.error.text() == "Check the field “Text”: at most 8192 characters"
             editor.reject()
 
             panel.select(edited.id)

@@ -143,6 +143,17 @@ def test_a_day_start_without_a_time_zone_is_refused(login: Login, path: str) -> 
     assert body["message"] == "day_start needs a time zone"
 
 
+def test_a_refused_field_says_where_what_kind_and_its_limit(login: Login) -> None:
+    anna = login("anna")
+    dialog_id = anna.dialogs("mine")[0]["id"]
+    path = routes.TRANSFER.format(dialog_id=dialog_id)
+    body = anna.refused("POST", path, 422, "validation_error", json={"comment": "я" * 2001})
+    first = body["details"]["errors"][0]
+    assert first["loc"] == ["body", "comment"]
+    assert first["type"] == "string_too_long" and first["limit"] == 2000
+    assert first["msg"]  # pydantic's words stay for a client that does not know the kind
+
+
 def test_dialog_list_pages_with_an_opaque_cursor(login: Login) -> None:
     olga = login("olga")
     every = olga.dialogs("supervised")
