@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -121,6 +122,8 @@ class ChatTab(QWidget):
         self._scroll_timer = QTimer(self, singleShot=True, interval=0)
         self._scroll_timer.timeout.connect(self._follow_bottom)
         self._scroll_timer.start()
+        self._unread_timer = QTimer(self, singleShot=True, interval=0)
+        self._unread_timer.timeout.connect(self._scroll_to_unread)
 
     # ---- layout ----------------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class ChatTab(QWidget):
         self.timeline.link_activated.connect(self.open_link)
         self.timeline.open_requested.connect(self.open_attachment)
         self.timeline.save_requested.connect(self.save_attachment)
+        self.model.rowsAboutToBeInserted.connect(self._note_place)
         self.model.rowsInserted.connect(self._on_rows_inserted)
         layout.addWidget(self.timeline, 1)
         self._build_jump_button()
@@ -151,6 +155,7 @@ class ChatTab(QWidget):
         """Over the timeline's corner while the operator reads further up: how many messages
         came in below meanwhile, and a click (or End in the timeline) to go down to them."""
         self._unseen = 0
+        self._was_at_bottom = True
         self.jump_button = QToolButton(self.timeline)
         self.jump_button.setObjectName("jumpToLatest")
         self.jump_button.setToolTip(tr("To the latest message"))
@@ -346,6 +351,7 @@ class ChatTab(QWidget):
         self._send_typing(False)
         self.comment_toggle.setChecked(False)
         self._scroll_timer.start()  # down to the message just sent, from wherever one read
+        self.model.mark_unread(0)  # answered: what was new is read
 
     def show_problem(self, text: str) -> None:
         self._style_status_line(problem=True)
@@ -513,8 +519,27 @@ class ChatTab(QWidget):
     def _reopen(self) -> None:
         self.runner.start(self.service.reopen(self.dialog_id), key=f"reopen:{self.dialog_id}")
 
+    def show_unread(self, count: int) -> None:
+        """ "New messages" above the last ``count`` customer messages; when they begin above
+        the screen, the timeline starts there instead of at the bottom."""
+        marked = self.model.mark_unread(count)
+        if marked.isValid():
+            self._unread_timer.start()  # after the first scroll to the bottom
+
+    def _scroll_to_unread(self) -> None:
+        marked = self.model.row_of_key(self.model.unread_key or "")
+        if marked >= 0:
+            index = self.model.index(marked)
+            if self.timeline.visualRect(index).top() < 0:
+                self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def _note_place(self) -> None:
+        self._was_at_bottom = self._at_bottom()
+
     def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if last != self.model.rowCount() - 1:  # older history above
+            if self._was_at_bottom:  # it pushed the bottom down, out of view
+                self._scroll_timer.start()
             return
         if self._at_bottom():
             self._scroll_timer.start()

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -503,9 +503,24 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         tab = self._tab_at(index)
         if tab is not None:
-            self.service.mark_read(tab.dialog_id)
+            self._catch_up(tab)
             self._update_card(tab.dialog_id)
-            self._update_tab_title(tab)
+
+    def _catch_up(self, tab: ChatTab) -> None:
+        """The operator looks at ``tab`` now: what came meanwhile is marked, then read."""
+        row = self.service.dialog(tab.dialog_id)
+        if row is not None and row.unread:
+            tab.show_unread(row.unread)
+        self.service.mark_read(tab.dialog_id)
+        self._update_tab_title(tab)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # messages to the tab in front while the window was behind another stayed unread
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            tab = self.current_tab()
+            if tab is not None:
+                self._catch_up(tab)
 
     def _on_current_tab(self, action: Callable[[int], object]) -> None:
         tab = self.current_tab()

@@ -73,6 +73,7 @@ from .thumbnails import THUMB_SIZE, ThumbnailStore, is_image
 _WRAP = Qt.TextFlag.TextWordWrap
 MessageRowRole = Qt.ItemDataRole.UserRole + 1
 DayHeaderRole = Qt.ItemDataRole.UserRole + 2
+UnreadMarkRole = Qt.ItemDataRole.UserRole + 3  # True on the first unread row ("New messages")
 PAGE = 100
 # Live rows grow the window at the bottom; while the operator follows the bottom, rows beyond
 # this many are dropped from the top (fetchMore brings them back): QListView lays out every row
@@ -105,6 +106,7 @@ class TimelineModel(QAbstractListModel):
         self._older_wanted = False
         self._detached = False
         self._headers: dict[tuple[datetime, datetime | None, int], str] = {}
+        self.unread_key: str | None = None  # the row "New messages" stands above
 
     # ---- Qt model API ----------------------------------------------------------------------
 
@@ -120,7 +122,9 @@ class TimelineModel(QAbstractListModel):
         if role == MessageRowRole:
             return row
         if role == DayHeaderRole:
-            return self._day_header(index.row())
+            return self.day_header(index.row())
+        if role == UnreadMarkRole:
+            return row.key == self.unread_key
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
@@ -170,6 +174,7 @@ class TimelineModel(QAbstractListModel):
         for row in change.updated:
             self._update(row)
         tail: list[MessageRow] = []
+        older = False
         for row in change.inserted:
             if self._position(row.key) >= 0:
                 self._update(row)
@@ -180,8 +185,13 @@ class TimelineModel(QAbstractListModel):
                     tail.append(row)
             elif sort_key(row) >= sort_key(self._rows[0]):
                 self._insert(row)
-            # older than our window: fetchMore will bring it when scrolled to
+            else:  # older than our window: fetchMore brings it when scrolled to...
+                older = True
         self._append(tail)
+        if older and len(self._rows) < PAGE:
+            # ...but a short window may not scroll at all: the history that came after a live
+            # message (a dialog opened for the first time) is its start, so it goes in now
+            self._prepend_cached()
 
     def trim_older(self, keep: int = MAX_WINDOW) -> int:
         """Drop the oldest rows beyond ``keep`` (the view follows the bottom); returns how many.
@@ -209,8 +219,31 @@ class TimelineModel(QAbstractListModel):
         return self._rows[row]
 
     def day_header(self, row: int) -> str:
-        """The day label above this row, or "" when it continues the previous row's day."""
-        return self._day_header(row)
+        """The label above this row: its day where a day begins, "New messages" where the
+        unread begin, both, or ""."""
+        day = self._day_header(row)
+        if self._rows[row].key != self.unread_key:
+            return day
+        news = tr("New messages")
+        return f"{day} · {news}" if day else news
+
+    def mark_unread(self, count: int) -> QModelIndex:
+        """Put "New messages" above the last ``count`` customer messages (the unread count
+        counts theirs only); 0 takes it away. When the window holds fewer, where they begin
+        is not in it: no mark (a mark on its first row would say wrong). Returns the marked
+        row's index (invalid when none)."""
+        before, self.unread_key = self.unread_key, None
+        clients = [row for row in self._rows if row.author == Author.CLIENT]
+        if 0 < count <= len(clients):
+            self.unread_key = clients[-count].key
+        marked = QModelIndex()
+        for key in {before, self.unread_key} - {None}:
+            number = self.row_of_key(key) if key else -1
+            if number >= 0:
+                index = self.index(number)
+                self.dataChanged.emit(index, index)
+                marked = index if key == self.unread_key else marked
+        return marked
 
     def attachment_ready(self, attachment_id: int) -> None:
         """A thumbnail arrived: repaint the rows that show it."""
@@ -368,8 +401,8 @@ class MessageDelegate(QStyledItemDelegate):
         # QListView asks every row's size at each insert into the view (a live message): the
         # answer for a row object after the same previous row (day header) at the same width
         # is returned without computing anything. Rows are immutable: a changed one is a new
-        # object. key -> (row, previous row, width, size)
-        self._sizes: dict[str, tuple[MessageRow, MessageRow | None, int, QSize]] = {}
+        # object. key -> (row, previous row, width, size, "New messages" above it)
+        self._sizes: dict[str, tuple[MessageRow, MessageRow | None, int, QSize, bool]] = {}
         # (key, width, day header, font) -> (row, its bubble's shape in an item rect at 0, 0)
         self._shapes: dict[tuple[str, int, bool, str], tuple[MessageRow, BubbleGeometry]] = {}
         # A paint lays each visible text out three times (height, geometry, drawing), and
@@ -450,7 +483,14 @@ class MessageDelegate(QStyledItemDelegate):
             current = model.message_at(number)
             previous = model.message_at(number - 1) if number else None
             known = self._sizes.get(current.key)
-            if known and known[0] is current and known[1] is previous and known[2] == width:
+            marked = current.key == model.unread_key
+            if (
+                known
+                and known[0] is current
+                and known[1] is previous
+                and known[2] == width
+                and known[4] == marked
+            ):
                 return known[3]
             row: MessageRow | None = current
             header = model.day_header(number)
@@ -468,7 +508,7 @@ class MessageDelegate(QStyledItemDelegate):
         if isinstance(model, TimelineModel):
             if len(self._sizes) > 4 * MAX_WINDOW:
                 self._sizes.clear()
-            self._sizes[row.key] = (row, previous, width, size)
+            self._sizes[row.key] = (row, previous, width, size, row.key == model.unread_key)
         return size
 
     def _measure(self, row: MessageRow, font: QFont, width: int, header: bool) -> int:
@@ -608,9 +648,8 @@ class MessageDelegate(QStyledItemDelegate):
             painter.fillRect(rect, selection)
         header = index.data(DayHeaderRole) or ""
         if header:
-            self._paint_day(
-                painter, QRect(rect.left(), rect.top(), rect.width(), self.DAY), header, font
-            )
+            band = QRect(rect.left(), rect.top(), rect.width(), self.DAY)
+            self._paint_day(painter, band, header, font, unread=bool(index.data(UnreadMarkRole)))
         if row.author == Author.SYSTEM:
             rect.setTop(rect.top() + (self.DAY if header else 0))
             self._paint_system(painter, rect, row, font)
@@ -618,17 +657,24 @@ class MessageDelegate(QStyledItemDelegate):
             self._paint_bubble(painter, self.geometry(rect, row, font, bool(header)), row, font)
         painter.restore()
 
-    def _paint_day(self, painter: QPainter, rect: QRect, label: str, font: QFont) -> None:
+    def _paint_day(
+        self, painter: QPainter, rect: QRect, label: str, font: QFont, *, unread: bool = False
+    ) -> None:
+        """A day's pill; where the unread begin, a line across with the pill in the accent."""
         t = theme.current()
         small = self._small(font)
         small.setBold(True)
         painter.setFont(small)
         width = QFontMetrics(small).horizontalAdvance(label) + 24
         pill = QRect(rect.center().x() - width // 2, rect.top() + 5, width, rect.height() - 10)
+        if unread:
+            painter.setPen(t.color("accent"))
+            middle = pill.center().y()
+            painter.drawLine(rect.left() + 12, middle, rect.right() - 12, middle)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(t.color("alt_base"))
+        painter.setBrush(t.color("accent" if unread else "alt_base"))
         painter.drawRoundedRect(pill, 9, 9)
-        painter.setPen(t.color("muted"))
+        painter.setPen(t.color("accent_text" if unread else "muted"))
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
 
     def _paint_system(self, painter: QPainter, rect: QRect, row: MessageRow, font: QFont) -> None:

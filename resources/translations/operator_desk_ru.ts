@@ -1496,6 +1496,10 @@
       <translation>Удалить шаблон «{title}»?</translation>
     </message>
     <message>
+      <source>New messages</source>
+      <translation>Новые сообщения</translation>
+    </message>
+    <message>
       <source>Image unavailable</source>
       <translation>Изображение недоступно</translation>
     </message>

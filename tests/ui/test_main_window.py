@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QStyleOptionViewItem
+from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QStyleOptionViewItem, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -24,13 +24,13 @@ from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
 from operator_app.ui.shortcuts_help import SHORTCUTS
-from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole
+from operator_app.ui.timeline import PAGE, MessageDelegate, MessageRowRole, UnreadMarkRole
 from tests.helpers.fault_proxy import FaultProxy
 from tests.helpers.model_tester import check_model
 from tests.helpers.qt_async import type_text, wait_until
 from tests.integration.server.server_helpers import Api
 from tests.ui.chat_harness import replayed_messages
-from tests.ui.shell_helpers import signed_in_window
+from tests.ui.shell_helpers import address_of, customer_writes, signed_in_window
 
 Scenario = Callable[[MainWindow, DeskService], Awaitable[None]]
 
@@ -273,6 +273,80 @@ def test_the_dialog_filter_is_worked_from_the_keyboard(
             assert second is not None and second.dialog_id == mine.dialog_id_at(1)
 
     run_with_server(qloop, scenario)
+
+
+def test_new_messages_are_marked_where_they_begin_when_their_tab_comes_to_the_front(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, russian: None
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with signed_in_window(server, qtbot) as (service, window):
+            mine = window.models[Section.MINE]
+            background, front = mine.dialog_id_at(0), mine.dialog_id_at(1)
+            behind = window.open_dialog(background)
+            await wait_until(lambda: behind.model.rowCount() > 0, what="its history")
+            window.open_dialog(front)
+            channel, address = await address_of(service, background)
+            texts = [f"Сообщение {n}" for n in range(40)]
+            for text in texts:
+                await customer_writes(server, channel, address, text)
+            await wait_until(lambda: behind.model.message_at(-1).text == texts[-1], what="all in")
+
+            window.chat_tabs.setCurrentWidget(behind)  # back to the dialog: 40 unread
+            model = behind.model
+            first_new = model.row_of_key(model.unread_key or "")
+            assert model.message_at(first_new).text == texts[0]
+            assert model.day_header(first_new).endswith("Новые сообщения")
+            assert (
+                sum(model.data(model.index(n), UnreadMarkRole) for n in range(model.rowCount()))
+                == 1
+            )
+            # the timeline starts where the new ones begin, not at the bottom
+            index = model.index(first_new)
+            await wait_until(lambda: behind.timeline.visualRect(index).top() >= 0, what="shown")
+            bar = behind.timeline.verticalScrollBar()
+            assert bar.value() < bar.maximum()
+
+            window.chat_tabs.setCurrentIndex(window.chat_tabs.indexOf(window.tabs_by_dialog[front]))
+            window.chat_tabs.setCurrentWidget(behind)  # nothing new meanwhile: the mark stays
+            assert model.unread_key is not None
+            type_text(behind.composer, "Прочитала, отвечаю")
+            QTest.keyClick(behind.composer, Qt.Key.Key_Return)
+            assert model.unread_key is None  # answered: nothing is new any more
+            assert not model.day_header(first_new).endswith("Новые сообщения")
+
+    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
+        qloop.run_until_complete(scenario(server))
+
+
+def test_messages_to_the_tab_in_front_while_the_window_was_behind_are_caught_up(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with signed_in_window(server, qtbot) as (service, window):
+            dialog_id = window.models[Section.MINE].dialog_id_at(0)
+            tab = window.open_dialog(dialog_id)
+            await wait_until(window.isActiveWindow, what="the window in front")
+            other = QWidget()
+            qtbot.addWidget(other)
+            other.show()
+            other.activateWindow()
+            await wait_until(lambda: not window.isActiveWindow(), what="another window in front")
+            channel, address = await address_of(service, dialog_id)
+            await customer_writes(server, channel, address, "Вы ещё здесь?")
+            await customer_writes(server, channel, address, "Алло")
+
+            def unread() -> int:
+                row = service.dialog(dialog_id)
+                return row.unread if row is not None else -1
+
+            await wait_until(lambda: unread() == 2, what="two unread while behind")
+            window.activateWindow()
+            await wait_until(lambda: unread() == 0, what="read once in front again")
+            first_new = tab.model.row_of_key(tab.model.unread_key or "")
+            assert tab.model.message_at(first_new).text == "Вы ещё здесь?"
+
+    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
+        qloop.run_until_complete(scenario(server))
 
 
 def test_every_shortcut_of_the_workspace_is_in_the_f1_table(

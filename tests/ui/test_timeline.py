@@ -321,6 +321,32 @@ def test_messages_arriving_below_while_reading_above_are_counted_on_a_button(
     run_with_server(qloop, scenario)
 
 
+def test_history_that_comes_after_a_live_message_shows_in_a_short_timeline(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]  # never opened: none of its messages is cached
+            assert session.service.messages(dialog_id) == []
+            channel, address = await session.address_of(dialog_id)
+            # the tab first, as the main window builds it, then the history is fetched;
+            # a customer's message comes in between
+            tab = ChatTab(session.service, dialog_id, session.runner)
+            session.adopt(tab)
+            await session.customer_says(channel, address, "Я тут, жду", "before-history")
+            await wait_until(lambda: tab.model.rowCount() == 1, what="the live message")
+            await session.service.open_dialog(dialog_id)
+            cached = [row.text for row in session.service.messages(dialog_id)]
+            assert len(cached) > 1
+            await wait_until(lambda: tab.model.rowCount() == len(cached), what="the history too")
+            shown = [tab.model.message_at(n).text for n in range(tab.model.rowCount())]
+            assert shown == cached and shown[-1] == "Я тут, жду"
+            bar = tab.timeline.verticalScrollBar()
+            await wait_until(lambda: bar.value() == bar.maximum(), what="still at the bottom")
+
+    run_with_server(qloop, scenario)
+
+
 # ---- days and system lines ------------------------------------------------------------------
 
 
