@@ -520,8 +520,8 @@ class ChatTab(QWidget):
         self.runner.start(self.service.reopen(self.dialog_id), key=f"reopen:{self.dialog_id}")
 
     def show_unread(self, count: int) -> None:
-        """ "New messages" above the last ``count`` customer messages; when they begin above
-        the screen, the timeline starts there instead of at the bottom."""
+        """Mark "New messages" above the last ``count`` customer messages; when they begin
+        above the screen, the timeline starts there instead of at the bottom."""
         marked = self.model.mark_unread(count)
         if marked.isValid():
             self._unread_timer.start()  # after the first scroll to the bottom
@@ -541,7 +541,7 @@ class ChatTab(QWidget):
             if self._was_at_bottom:  # it pushed the bottom down, out of view
                 self._scroll_timer.start()
             return
-        if self._at_bottom():
+        if self._was_at_bottom:
             self._scroll_timer.start()
             return
         me = self.service.me

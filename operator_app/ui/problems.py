@@ -143,7 +143,8 @@ def network_text(detail: str) -> str:
 
 
 def field_text(problem: FieldProblem) -> str | None:
-    """ "Check the field “Title”: at most 120 characters", or None for a problem not known."""
+    """The refusal of a field in words, e.g. "Check the field “Title”: at most 120
+    characters"; None for a kind of problem not known."""
     phrase = FIELD_PROBLEMS.get(problem.kind)
     if phrase is None:
         return None
