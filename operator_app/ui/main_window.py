@@ -565,9 +565,13 @@ class MainWindow(QMainWindow):
         )
 
     def close_dialog(self, dialog_id: int) -> CloseDialog:
+        from operator_app.core.shell_reads import known_tags
+
         from .close_dialog import CloseDialog
 
-        form = CloseDialog(self)
+        row = self.service.dialog(dialog_id)
+        current = row.dialog.tags if row is not None else ()
+        form = CloseDialog(self, known=known_tags(self.service), current=current)
         form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         form.accepted.connect(
             lambda: self.runner.start(

@@ -208,6 +208,10 @@
       <translation>Теги</translation>
     </message>
     <message>
+      <source>Already tagged: {tags}</source>
+      <translation>Уже отмечено: {tags}</translation>
+    </message>
+    <message>
       <source>You: </source>
       <translation>Вы: </translation>
     </message>

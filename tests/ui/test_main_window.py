@@ -131,6 +131,7 @@ def test_transfer_to_a_queue_with_a_comment_from_the_keyboard(
     run_with_server(qloop, scenario)
 
 
+@pytest.mark.qt_log_ignore("does not support raise", "grabbing the keyboard")  # offscreen popups
 def test_closing_a_dialog_records_resolution_and_tags(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot
 ) -> None:
@@ -142,6 +143,16 @@ def test_closing_a_dialog_records_resolution_and_tags(
             form = window.close_dialog(dialog_id)
             type_text(form.resolution_edit, "Вопрос решён")
             form.tags_edit.setText("delivery, refund")
+            # the tags in use are offered as one types, in any case and anywhere in the word
+            type_text(form.tags_edit, ", ДОСТ")
+            offered = form.tags_edit.suggestions
+            popup = offered.popup()
+            assert popup is not None
+            await wait_until(popup.isVisible, what="tags offered")
+            assert offered.currentCompletion() == "доставка"
+            form.tags_edit.complete_with(offered.currentCompletion())
+            assert form.tags_edit.text() == "delivery, refund, доставка, "
+            assert form.tags() == ["delivery", "refund", "доставка"]
             buttons = form.findChild(QDialogButtonBox)
             assert buttons is not None
             ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -155,7 +166,7 @@ def test_closing_a_dialog_records_resolution_and_tags(
             row = service.dialog(dialog_id)
             assert row is not None
             assert row.dialog.resolution == "Вопрос решён"
-            assert {"delivery", "refund"} <= set(row.dialog.tags)
+            assert {"delivery", "refund", "доставка"} <= set(row.dialog.tags)
             await wait_until(
                 lambda: window.models[Section.CLOSED_TODAY].row_of(dialog_id) >= 0,
                 what="listed under Closed today",
@@ -187,6 +198,37 @@ def test_tabs_by_keyboard(qloop: asyncio.AbstractEventLoop, qtbot: QtBot) -> Non
             )
             assert tabs.count() == 3 and ids[1] in window.tabs_by_dialog
             assert window.current_tab() is window.tabs_by_dialog[ids[1]]
+
+    run_with_server(qloop, scenario)
+
+
+def test_the_close_form_shows_the_dialogs_tags_which_closing_keeps(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            service = window.service
+            tagged = next(
+                row.dialog
+                for row in service.dialogs(Section.MINE)
+                if "VIP" in row.dialog.tags  # the demo's VIP client
+            )
+            form = window.close_dialog(tagged.id)
+            assert form.current_label.isVisible()
+            assert form.current_label.text().endswith("VIP")
+            assert "VIP" not in form.tags_edit.known  # nothing to offer twice
+            form.tags_edit.setText("  ,пароль,, пароль ,")  # loose typing
+            assert form.tags() == ["пароль"]
+            form.accept()
+
+            def closed_with_both() -> bool:
+                row = service.dialog(tagged.id)
+                return row is not None and {"VIP", "пароль"} <= set(row.dialog.tags)
+
+            await wait_until(closed_with_both, what="closed with the old tag and the new")
+            untagged = window.close_dialog(window.models[Section.MINE].dialog_id_at(0))
+            assert not untagged.current_label.isVisible()
+            untagged.reject()
 
     run_with_server(qloop, scenario)
 
