@@ -24,6 +24,7 @@ class FieldProblem:
     field: str
     kind: str
     limit: int | str | None = None
+    words: str = ""  # the validator's own (English) words, for a kind the UI does not know
 
     @classmethod
     def of(cls, error: Mapping[str, Any]) -> FieldProblem:
@@ -33,7 +34,7 @@ class FieldProblem:
             loc = loc[1:]
         ctx = error.get("ctx") or {}
         limit = next((ctx[k] for k in _LIMITS if k in ctx), error.get("limit"))
-        return cls(".".join(loc), str(error.get("type", "")), limit)
+        return cls(".".join(loc), str(error.get("type", "")), limit, str(error.get("msg", "")))
 
 
 _LIMITS = ("max_length", "min_length", "le", "ge", "lt", "gt", "pattern")

@@ -144,15 +144,15 @@ def network_text(detail: str) -> str:
 
 def field_text(problem: FieldProblem) -> str | None:
     """The refusal of a field in words, e.g. "Check the field “Title”: at most 120
-    characters"; None for a kind of problem not known."""
-    phrase = FIELD_PROBLEMS.get(problem.kind)
-    if phrase is None:
+    characters" (a kind of problem not known: the validator's words); None when it does not
+    say which field."""
+    if not problem.field:
         return None
+    phrase = FIELD_PROBLEMS.get(problem.kind)
+    said = tr(phrase).format(limit=problem.limit) if phrase is not None else problem.words
     name = FIELD_NAMES.get(problem.field.split(".")[0])
     field = tr(name) if name is not None else problem.field
-    return tr("Check the field “{field}”: {problem}").format(
-        field=field, problem=tr(phrase).format(limit=problem.limit)
-    )
+    return tr("Check the field “{field}”: {problem}").format(field=field, problem=said)
 
 
 def problem_text(error: ActionError | OfflineError) -> str:

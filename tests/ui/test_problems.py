@@ -200,10 +200,11 @@ def test_a_refused_field_is_named_and_its_problem_said_in_russian(russian: None)
     assert problem_text(spaced.value) == (
         "Проверьте поле «Сокращение»: только буквы, цифры, «_» и «-»"
     )
-    odd = ActionError(
-        ErrorCode.VALIDATION_ERROR, "Value error, odd", FieldProblem("x", "value_error")
-    )
-    assert problem_text(odd) == "Value error, odd"  # a kind not known: the validator's words
+    unknown = FieldProblem("body", "value_error", words="Value error, odd")
+    odd = ActionError(ErrorCode.VALIDATION_ERROR, "invalid request", unknown)
+    assert problem_text(odd) == "Проверьте поле «Текст»: Value error, odd"  # the validator's
+    nameless = ActionError(ErrorCode.VALIDATION_ERROR, "empty message", FieldProblem("", "x"))
+    assert problem_text(nameless) == "empty message"
 
 
 def test_a_servers_refused_field_is_said_in_russian(
@@ -227,5 +228,7 @@ def test_a_servers_refused_field_is_said_in_russian(
 
     with EmbeddedServer(demo=True, simulate_rate=0.0) as server:
         refused = qloop.run_until_complete(refuse(server.url))
-    assert refused.problem == FieldProblem("comment", "string_too_long", 2000)
+    assert refused.problem is not None
+    assert (refused.problem.field, refused.problem.kind) == ("comment", "string_too_long")
+    assert refused.problem.limit == 2000
     assert problem_text(refused) == "Проверьте поле «Комментарий»: не больше 2000 символов"
