@@ -3,7 +3,8 @@
 Usage: QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OUT_DIR]
 (`make screenshots`). Produces the main window, the sign-in window and the transfer dialog in
 Russian and English, light and dark (the sign-in window also set for a Chatwoot server), and
-the supervisor console's four tabs in Russian, light and dark, over two weeks of history.
+the supervisor console's four tabs in Russian, light and dark, over two weeks of history, and
+a dialog the operator comes back to, with «Новые сообщения» where the unseen messages begin.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from operator_app.ui.login import LoginDialog
 from operator_app.ui.main_window import MainWindow
 from operator_app.ui.supervisor.console import SupervisorConsole
 from operator_app.ui.transfer import TransferDialog
+from tests.ui.shell_helpers import address_of, customer_writes
 from tests.ui.supervisor.history import busy_fortnight
 
 OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
@@ -71,6 +73,31 @@ async def main_window_shots(app: QApplication, service: DeskService, lang: str, 
     await settle()
     save(transfer, f"transfer-{lang}-{look}")
     transfer.close()
+    window.close()
+    await window.runner.cancel_all()
+
+
+async def catch_up_shot(server: EmbeddedServer, service: DeskService) -> None:
+    """A dialog the operator comes back to: «Новые сообщения» where the unseen ones begin.
+    Taken last: the customer's messages stay on the demo server."""
+    window = MainWindow(service)
+    window.resize(1360, 820)
+    window.show()
+    for _ in range(100):
+        if service.dialogs(Section.MINE):
+            break
+        await settle(0.05)
+    rows = service.dialogs(Section.MINE)
+    behind = window.open_dialog(rows[0].dialog.id)
+    await settle(1.0)
+    window.open_dialog(rows[1].dialog.id)
+    channel, address = await address_of(service, rows[0].dialog.id)
+    for text in ("Заказ так и не пришёл", "Номер заказа 48213", "Подскажите, что делать?"):
+        await customer_writes(server, channel, address, text)
+    await settle(1.0)
+    window.chat_tabs.setCurrentWidget(behind)
+    await settle(0.6)
+    save(window, "main-new-messages-ru-light")
     window.close()
     await window.runner.cancel_all()
 
@@ -172,6 +199,17 @@ async def run(app: QApplication) -> None:
                 finally:
                     await service.close()
                     service.cache.close()
+        i18n.install_language("ru")
+        theme.apply(app, "light")
+        with tempfile.TemporaryDirectory() as cache_dir:
+            service = await sign_in(
+                server.url, DEMO_LOGIN, DEMO_PASSWORD, demo=True, cache_dir=Path(cache_dir)
+            )
+            try:
+                await catch_up_shot(server, service)
+            finally:
+                await service.close()
+                service.cache.close()
     finally:
         server.stop()
 
