@@ -47,7 +47,8 @@ def save(widget: QWidget, name: str) -> None:
     print(path)
 
 
-async def main_window_shots(app: QApplication, service: DeskService, lang: str, look: str) -> None:
+async def shown_window(service: DeskService) -> MainWindow:
+    """The main window at the screenshots' size, once the operator's dialogs are listed."""
     window = MainWindow(service)
     window.resize(1360, 820)
     window.show()
@@ -55,6 +56,11 @@ async def main_window_shots(app: QApplication, service: DeskService, lang: str, 
         if service.dialogs(Section.MINE):
             break
         await settle(0.05)
+    return window
+
+
+async def main_window_shots(app: QApplication, service: DeskService, lang: str, look: str) -> None:
+    window = await shown_window(service)
     rows = service.dialogs(Section.MINE)
     for row in rows[:3]:
         window.open_dialog(row.dialog.id)
@@ -80,13 +86,7 @@ async def main_window_shots(app: QApplication, service: DeskService, lang: str, 
 async def catch_up_shot(server: EmbeddedServer, service: DeskService) -> None:
     """A dialog the operator comes back to: «Новые сообщения» where the unseen ones begin.
     Taken last: the customer's messages stay on the demo server."""
-    window = MainWindow(service)
-    window.resize(1360, 820)
-    window.show()
-    for _ in range(100):
-        if service.dialogs(Section.MINE):
-            break
-        await settle(0.05)
+    window = await shown_window(service)
     rows = service.dialogs(Section.MINE)
     behind = window.open_dialog(rows[0].dialog.id)
     await settle(1.0)

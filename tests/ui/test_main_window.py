@@ -44,11 +44,18 @@ async def workspace(
         yield window
 
 
+def run_with_embedded(
+    qloop: asyncio.AbstractEventLoop, scenario: Callable[[EmbeddedServer], Awaitable[None]]
+) -> None:
+    """The scenario against the demo server, which it may also drive (customers' messages)."""
+    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
+        qloop.run_until_complete(scenario(server))
+
+
 def run_with_server(
     qloop: asyncio.AbstractEventLoop, scenario: Callable[[str], Awaitable[None]]
 ) -> None:
-    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
-        qloop.run_until_complete(scenario(server.url))
+    run_with_embedded(qloop, lambda server: scenario(server.url))
 
 
 def test_taking_a_waiting_dialog_moves_it_to_mine(
@@ -356,8 +363,7 @@ def test_new_messages_are_marked_where_they_begin_when_their_tab_comes_to_the_fr
             assert model.unread_key is None  # answered: nothing is new any more
             assert not model.day_header(first_new).endswith("Новые сообщения")
 
-    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
-        qloop.run_until_complete(scenario(server))
+    run_with_embedded(qloop, scenario)
 
 
 def test_messages_to_the_tab_in_front_while_the_window_was_behind_are_caught_up(
@@ -387,8 +393,7 @@ def test_messages_to_the_tab_in_front_while_the_window_was_behind_are_caught_up(
             first_new = tab.model.row_of_key(tab.model.unread_key or "")
             assert tab.model.message_at(first_new).text == "Вы ещё здесь?"
 
-    with EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False) as server:
-        qloop.run_until_complete(scenario(server))
+    run_with_embedded(qloop, scenario)
 
 
 def test_every_shortcut_of_the_workspace_is_in_the_f1_table(
