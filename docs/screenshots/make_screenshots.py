@@ -10,6 +10,7 @@ a dialog the operator comes back to, with «Новые сообщения» wher
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import tempfile
@@ -19,7 +20,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: tests' history
 
 import qasync
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from operator_app.app import DEMO_LOGIN, DEMO_PASSWORD, sign_in
@@ -45,6 +46,17 @@ def save(widget: QWidget, name: str) -> None:
     path = OUT / f"{name}.png"
     widget.grab().save(str(path))
     print(path)
+
+
+async def dispose(window: MainWindow, *others: QWidget) -> None:
+    """Close and delete the windows now, as the app lets a window go: before its core is
+    closed, and on this thread (left to the collector, one crashed the run at times)."""
+    await window.runner.cancel_all()
+    window.close()
+    for widget in (window, *others):
+        widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 async def shown_window(service: DeskService) -> MainWindow:
@@ -79,8 +91,7 @@ async def main_window_shots(app: QApplication, service: DeskService, lang: str, 
     await settle()
     save(transfer, f"transfer-{lang}-{look}")
     transfer.close()
-    window.close()
-    await window.runner.cancel_all()
+    await dispose(window, transfer)
 
 
 async def catch_up_shot(server: EmbeddedServer, service: DeskService) -> None:
@@ -98,8 +109,7 @@ async def catch_up_shot(server: EmbeddedServer, service: DeskService) -> None:
     window.chat_tabs.setCurrentWidget(behind)
     await settle(0.6)
     save(window, "main-new-messages-ru-light")
-    window.close()
-    await window.runner.cancel_all()
+    await dispose(window)
 
 
 async def login_shot(lang: str, look: str) -> None:
@@ -165,8 +175,7 @@ async def supervisor_shots(service: DeskService, look: str) -> None:
     await settle(0.6)
     save(console, f"supervisor-staffing-{look}")
     console.close()
-    window.close()
-    await window.runner.cancel_all()
+    await dispose(window, console)
 
 
 async def run(app: QApplication) -> None:
@@ -220,7 +229,10 @@ def main() -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     OUT.mkdir(parents=True, exist_ok=True)
-    loop.run_until_complete(run(app))
+    try:
+        loop.run_until_complete(run(app))
+    finally:
+        loop.close()  # joins qasync's executor threads: alive at exit, Qt aborts
     return 0
 
 

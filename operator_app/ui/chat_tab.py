@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -165,12 +165,7 @@ class ChatTab(QWidget):
         bar = self.timeline.verticalScrollBar()
         bar.valueChanged.connect(self._update_jump_button)
         bar.rangeChanged.connect(self._update_jump_button)
-        self.timeline.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.timeline and event.type() == QEvent.Type.Resize:
-            self._update_jump_button()
-        return super().eventFilter(watched, event)
+        self.timeline.resized.connect(self._update_jump_button)
 
     def _at_bottom(self) -> bool:
         bar = self.timeline.verticalScrollBar()

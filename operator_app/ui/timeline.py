@@ -41,6 +41,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QResizeEvent,
     QTextCursor,
     QTextLayout,
     QTextLine,
@@ -878,6 +879,8 @@ class TimelineView(QListView):
     link_activated = Signal(str)  # an http(s) URL from a message
     open_requested = Signal(object)  # Attachment
     save_requested = Signal(object)  # Attachment
+    resized = Signal()  # for what floats over it (a signal: an event filter on a child of the
+    # filter's own widget is called while that widget is being destroyed, and crashed)
 
     def __init__(
         self,
@@ -920,6 +923,10 @@ class TimelineView(QListView):
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.LanguageChange):
             self.delegate.forget()
         super().changeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
