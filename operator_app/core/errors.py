@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from operator_app.net.errors import ApiError, IncompatibleServer, NetError, ServerUnreachable
 from operator_app.protocol.enums import ErrorCode
+from operator_app.protocol.errors import FIELD_LIMIT_KEYS
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -33,11 +34,8 @@ class FieldProblem:
         if len(loc) > 1 and loc[0] == "body":  # a server's 422: where in the request
             loc = loc[1:]
         ctx = error.get("ctx") or {}
-        limit = next((ctx[k] for k in _LIMITS if k in ctx), error.get("limit"))
+        limit = next((ctx[k] for k in FIELD_LIMIT_KEYS if k in ctx), error.get("limit"))
         return cls(".".join(loc), str(error.get("type", "")), limit, str(error.get("msg", "")))
-
-
-_LIMITS = ("max_length", "min_length", "le", "ge", "lt", "gt", "pattern")
 
 
 class ActionError(Exception):

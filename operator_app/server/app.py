@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from operator_app import __version__
 from operator_app.protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, routes
 from operator_app.protocol import models as m
-from operator_app.protocol.errors import ErrorBody, ErrorCode
+from operator_app.protocol.errors import FIELD_LIMIT_KEYS, ErrorBody, ErrorCode
 from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
 
 from . import attachments, inbound, supervision, templates, ws
@@ -40,9 +40,6 @@ def error_response(code: ErrorCode, message: str, **details: Any) -> JSONRespons
     )
 
 
-_LIMITS = ("max_length", "min_length", "le", "ge", "lt", "gt")
-
-
 def _field_error(error: Mapping[str, Any]) -> dict[str, Any]:
     """One refused field for a 422's ``details.errors``: where, pydantic's words, and its
     kind and limit, from which a client words it in its operator's language."""
@@ -52,7 +49,7 @@ def _field_error(error: Mapping[str, Any]) -> dict[str, Any]:
         "type": str(error.get("type", "")),
     }
     ctx = error.get("ctx") or {}
-    limit = next((ctx[key] for key in _LIMITS if key in ctx), None)
+    limit = next((ctx[key] for key in FIELD_LIMIT_KEYS if key in ctx), None)
     if isinstance(limit, int | float | str):
         found["limit"] = limit
     return found

@@ -237,14 +237,11 @@ class TimelineModel(QAbstractListModel):
         clients = [row for row in self._rows if row.author == Author.CLIENT]
         if 0 < count <= len(clients):
             self.unread_key = clients[-count].key
-        marked = QModelIndex()
         for key in {before, self.unread_key} - {None}:
-            number = self.row_of_key(key) if key else -1
-            if number >= 0:
-                index = self.index(number)
+            index = self.index(self.row_of_key(key or ""))  # a row gone: an invalid index
+            if index.isValid():
                 self.dataChanged.emit(index, index)
-                marked = index if key == self.unread_key else marked
-        return marked
+        return self.index(self.row_of_key(self.unread_key or ""))
 
     def attachment_ready(self, attachment_id: int) -> None:
         """A thumbnail arrived: repaint the rows that show it."""
@@ -879,8 +876,8 @@ class TimelineView(QListView):
     link_activated = Signal(str)  # an http(s) URL from a message
     open_requested = Signal(object)  # Attachment
     save_requested = Signal(object)  # Attachment
-    resized = Signal()  # for what floats over it (a signal: an event filter on a child of the
-    # filter's own widget is called while that widget is being destroyed, and crashed)
+    resized = Signal()  # for what floats over it: one signal, not the parent filtering every
+    # event of the view (an event filter is also called while its owner is being destroyed)
 
     def __init__(
         self,
