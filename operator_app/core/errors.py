@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from operator_app.net.errors import ApiError, IncompatibleServer, NetError, ServerUnreachable
 from operator_app.protocol.enums import ErrorCode
-from operator_app.protocol.errors import FIELD_LIMIT_KEYS
+from operator_app.protocol.limits import FIELD_LIMIT_KEYS
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError

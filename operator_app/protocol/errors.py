@@ -18,11 +18,6 @@ class ErrorBody(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-# The keys of a validation error's context that hold the field's limit (pydantic's names):
-# a server's 422 reports it as ``limit``, and the client reads it from its own checks too.
-FIELD_LIMIT_KEYS = ("max_length", "min_length", "le", "ge", "lt", "gt", "pattern")
-
-
 # Websocket close codes (4000-4999 are application codes).
 WS_CLOSE_UNAUTHORIZED = 4001
 WS_CLOSE_INCOMPATIBLE = 4002

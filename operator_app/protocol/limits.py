@@ -8,3 +8,7 @@ MAX_REQUEST_BYTES = 256 * 1024  # any JSON body
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one attachment
 MAX_WS_FRAME_BYTES = 64 * 1024  # one websocket frame, either way
 PAGE_LIMIT_MAX = 500
+
+# The keys of a validation error's context that hold the field's limit (pydantic's names):
+# a server's 422 reports it as ``limit``, and the client reads it from its own checks too.
+FIELD_LIMIT_KEYS = ("max_length", "min_length", "le", "ge", "lt", "gt", "pattern")

@@ -20,8 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from operator_app import __version__
 from operator_app.protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, routes
 from operator_app.protocol import models as m
-from operator_app.protocol.errors import FIELD_LIMIT_KEYS, ErrorBody, ErrorCode
-from operator_app.protocol.limits import MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES, PAGE_LIMIT_MAX
+from operator_app.protocol.errors import ErrorBody, ErrorCode
+from operator_app.protocol.limits import (
+    FIELD_LIMIT_KEYS,
+    MAX_REQUEST_BYTES,
+    MAX_UPLOAD_BYTES,
+    PAGE_LIMIT_MAX,
+)
 
 from . import attachments, inbound, supervision, templates, ws
 from .access import Caller
