@@ -17,7 +17,8 @@ run: $(STAMP)  ## start the embedded demo backend and open the app logged in
 	$(PY) -m operator_app --demo
 
 # Two processes: the widget-heavy UI suites apart from the rest, so that no Qt object a UI
-# test leaves behind is ever destroyed in the middle of a core or server test.
+# test leaves behind is ever destroyed in the middle of a core or server test. The harness
+# itself frees them on the GUI thread (tests/conftest.py); the split is a second guard.
 test: $(STAMP)  ## the whole test suite, Qt offscreen
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --ignore=tests/ui --ignore=tests/e2e $(PYTEST_ARGS)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/ui tests/e2e $(PYTEST_ARGS)

@@ -110,9 +110,12 @@ def run_bare() -> None:
 def run_app(cache_file: str, big_dialog: int, tabs: int) -> None:
     import qasync
 
+    from operator_app.core.heap import LoopCollector
+
     app = QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    LoopCollector(loop).start()  # as app.main does
     result = loop.run_until_complete(_app_figures(Path(cache_file), big_dialog, tabs))
     say(result)
     os._exit(0)  # the figures are out; skip the teardown of 20 tabs and a large cache
@@ -406,9 +409,12 @@ class LiveProbe:
 def run_live(url: str, cache_file: str, work_dir: str, dialog_id: int, password: str) -> None:
     import qasync
 
+    from operator_app.core.heap import LoopCollector
+
     app = QApplication(sys.argv[:1])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    LoopCollector(loop).start()  # as app.main does
     loop.run_until_complete(_live(url, Path(cache_file), Path(work_dir), dialog_id, password))
     os._exit(0)
 

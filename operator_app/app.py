@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from operator_app import APP_ID, APP_NAME, __version__
+from operator_app.core.heap import LoopCollector
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
@@ -119,12 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     # policy, and the embedded backend's thread would then get a Qt loop too.
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = LoopCollector(loop)  # Qt objects are freed on this thread only: core/heap.py
+    collector.start()
     try:
         code: int = loop.run_until_complete(run(app, options))
         return code
     except KeyboardInterrupt:
         return 130
     finally:
+        collector.stop()
         loop.run_until_complete(loop.shutdown_asyncgens())
         asyncio.set_event_loop(None)
         loop.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Iterator
@@ -60,3 +61,16 @@ def fail_on_unexpected_warnings(
     if bad:
         lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in bad)
         pytest.fail(f"unexpected warnings logged:\n{lines}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """After a Qt test, free what its fixtures held, on this (the GUI) thread.
+
+    pytest lets go of a test's fixture values only after their teardown, so a window held by
+    one becomes garbage after the test's loop stopped collecting on this thread; the next
+    test's server thread would otherwise collect it, where Qt cannot destroy it.
+    """
+    yield
+    if "qapp" in getattr(item, "fixturenames", ()):
+        gc.collect()

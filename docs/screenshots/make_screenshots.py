@@ -4,7 +4,8 @@ Usage: QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [OU
 (`make screenshots`). Produces the main window, the sign-in window and the transfer dialog in
 Russian and English, light and dark (the sign-in window also set for a Chatwoot server), and
 the supervisor console's four tabs in Russian, light and dark, over two weeks of history, and
-a dialog the operator comes back to, with «Новые сообщения» where the unseen messages begin.
+a dialog the operator comes back to, with «Новые сообщения» where the unseen messages begin,
+and the admin's Staff tab.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import gc
 import os
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: tests' history
 
 import qasync
+import shiboken6
 from PySide6.QtCore import QDate, QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -54,7 +58,8 @@ async def dispose(window: MainWindow, *others: QWidget) -> None:
     await window.runner.cancel_all()
     window.close()
     for widget in (window, *others):
-        widget.deleteLater()
+        if shiboken6.isValid(widget):  # a console closed with WA_DeleteOnClose may be gone
+            widget.deleteLater()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
 
@@ -178,6 +183,38 @@ async def supervisor_shots(service: DeskService, look: str) -> None:
     await dispose(window, console)
 
 
+@asynccontextmanager
+async def signed_in(
+    server: EmbeddedServer, login: str = DEMO_LOGIN, password: str = DEMO_PASSWORD
+) -> AsyncIterator[DeskService]:
+    with tempfile.TemporaryDirectory() as cache_dir:
+        service = await sign_in(server.url, login, password, demo=True, cache_dir=Path(cache_dir))
+        try:
+            yield service
+        finally:
+            await service.close()
+            service.cache.close()
+
+
+async def staff_shot(service: DeskService) -> None:
+    """The admin's Staff tab, a colleague chosen."""
+    window = MainWindow(service)
+    console = window.open_supervisor_console()
+    assert isinstance(console, SupervisorConsole) and console.staff is not None
+    console.resize(1400, 860)
+    console.tabs.setCurrentWidget(console.staff)
+    for _ in range(100):
+        if console.staff.model.rowCount():
+            break
+        await settle(0.05)
+    anna = next(r.id for r in console.staff.model.rows() if r.login == DEMO_LOGIN)
+    console.staff.select(anna)
+    await settle(0.5)
+    save(console, "supervisor-staff-light")
+    console.close()
+    await dispose(window, console)
+
+
 async def run(app: QApplication) -> None:
     server = EmbeddedServer(demo=True, simulate_rate=0.0, reply_to_operators=False)
     server.start()
@@ -186,39 +223,20 @@ async def run(app: QApplication) -> None:
         for look in ("light", "dark"):
             i18n.install_language("ru")
             theme.apply(app, look)
-            with tempfile.TemporaryDirectory() as cache_dir:
-                service = await sign_in(
-                    server.url, "olga", DEMO_PASSWORD, demo=True, cache_dir=Path(cache_dir)
-                )
-                try:
-                    await supervisor_shots(service, look)
-                finally:
-                    await service.close()
-                    service.cache.close()
+            async with signed_in(server, "olga") as service:
+                await supervisor_shots(service, look)
         for lang, look in VARIANTS:
             i18n.install_language(lang)
             theme.apply(app, look)
-            with tempfile.TemporaryDirectory() as cache_dir:
-                service = await sign_in(
-                    server.url, DEMO_LOGIN, DEMO_PASSWORD, demo=True, cache_dir=Path(cache_dir)
-                )
-                try:
-                    await main_window_shots(app, service, lang, look)
-                    await login_shot(lang, look)
-                finally:
-                    await service.close()
-                    service.cache.close()
+            async with signed_in(server) as service:
+                await main_window_shots(app, service, lang, look)
+                await login_shot(lang, look)
         i18n.install_language("ru")
         theme.apply(app, "light")
-        with tempfile.TemporaryDirectory() as cache_dir:
-            service = await sign_in(
-                server.url, DEMO_LOGIN, DEMO_PASSWORD, demo=True, cache_dir=Path(cache_dir)
-            )
-            try:
-                await catch_up_shot(server, service)
-            finally:
-                await service.close()
-                service.cache.close()
+        async with signed_in(server) as service:
+            await catch_up_shot(server, service)
+        async with signed_in(server, "admin", "admin") as service:
+            await staff_shot(service)
     finally:
         server.stop()
 

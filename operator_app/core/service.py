@@ -497,6 +497,14 @@ class DeskService:
         if self.cache.upsert_operator(operator):
             self._emit(DirectoryChanged("operators"))
 
+    async def change_password(self, current: str, new: str) -> None:
+        """The operator's own password. This session stays signed in; the server signs out
+        the others (another computer where this login was remembered)."""
+        from operator_app.protocol.models import PasswordChange
+
+        body = build(PasswordChange, current_password=current, new_password=new)
+        await guarded(self.api.change_password(body))
+
     async def set_typing(self, dialog_id: int, on: bool) -> None:
         """Best effort: typing is ephemeral, so failures are dropped silently."""
         if self._realtime is not None and await self._realtime.send_typing(dialog_id, on):

@@ -19,9 +19,14 @@ from pathlib import Path
 from operator_app.protocol.errors import ErrorCode
 from operator_app.protocol.models import (
     CapacityRequest,
+    EnabledRequest,
     Message,
     Operator,
+    OperatorCreate,
     OperatorStatus,
+    PasswordReset,
+    QueueAssignment,
+    Role,
     StatusRequest,
 )
 from operator_app.protocol.reports import Board, BucketSize, Report, ReportRow, WhisperRequest
@@ -35,6 +40,24 @@ from .staffing import StaffingResult, operators_needed
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Memberships:
+    """The queues an operator works in, and the ones they supervise (supervisors only)."""
+
+    works_in: tuple[int, ...] = ()
+    supervises: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    login: str
+    name: str
+    password: str
+    role: Role = Role.OPERATOR
+    capacity: int = 5
+    queues: Memberships = Memberships()
 
 
 @dataclass(frozen=True)
@@ -112,6 +135,48 @@ class SupervisorService:
     async def set_capacity(self, operator_id: int, capacity: int) -> Operator:
         body = build(CapacityRequest, capacity=capacity)
         return await guarded(self.api.set_capacity(operator_id, body))
+
+    # ---- staff accounts (admins) ------------------------------------------------------------
+
+    async def staff(self) -> tuple[list[Operator], dict[int, str]]:
+        """Every account, enabled or not, by name; and every queue's name by id (asked now:
+        an admin's cache may not hold the queues yet, nor ones they do not belong to)."""
+        operators = await guarded(self.api.operators())
+        queues = await guarded(self.api.queues())
+        ordered = sorted(operators, key=lambda o: (o.name.casefold(), o.login))
+        return ordered, {queue.id: queue.name for queue in queues}
+
+    async def set_sign_in(self, operator_id: int, enabled: bool) -> Operator:
+        """Disabling signs the operator out everywhere and returns their dialogs to the queues."""
+        body = build(EnabledRequest, enabled=enabled)
+        return await guarded(self.api.set_enabled(operator_id, body))
+
+    async def create_account(self, account: NewAccount) -> Operator:
+        body = build(
+            OperatorCreate,
+            login=account.login,
+            name=account.name,
+            role=account.role,
+            password=account.password,
+            capacity=account.capacity,
+            queue_ids=list(account.queues.works_in),
+            supervised_queue_ids=list(account.queues.supervises),
+        )
+        return await guarded(self.api.create_operator(body))
+
+    async def set_queues(self, operator_id: int, queues: Memberships) -> Operator:
+        """Their open desks re-read what they may see (the server sends them a resync)."""
+        body = build(
+            QueueAssignment,
+            queue_ids=list(queues.works_in),
+            supervised_queue_ids=list(queues.supervises),
+        )
+        return await guarded(self.api.set_queues(operator_id, body))
+
+    async def reset_password(self, operator_id: int, new_password: str) -> None:
+        """The operator is signed out everywhere and signs in with the new password."""
+        body = build(PasswordReset, new_password=new_password)
+        await guarded(self.api.reset_password(operator_id, body))
 
     async def take_over(self, dialog_id: int) -> None:
         await self.desk.take(dialog_id)

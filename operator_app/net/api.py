@@ -39,11 +39,16 @@ if TYPE_CHECKING:
         CloseRequest,
         ContactCard,
         Dialog,
+        EnabledRequest,
         LoginResponse,
         Message,
         Operator,
+        OperatorCreate,
         Page,
+        PasswordChange,
+        PasswordReset,
         Queue,
+        QueueAssignment,
         SendMessageRequest,
         SendMessageResponse,
         ServerInfo,
@@ -206,6 +211,9 @@ class ApiClient:
 
         return await self._send("PUT", routes.MY_STATUS, Operator, StatusRequest(status=status))
 
+    async def change_password(self, body: PasswordChange) -> None:
+        await self._send_raw("PUT", routes.MY_PASSWORD, body)
+
     # ---- directory -------------------------------------------------------------------------
 
     async def operators(self) -> list[Operator]:
@@ -355,6 +363,27 @@ class ApiClient:
 
         path = routes.OPERATOR_CAPACITY.format(operator_id=operator_id)
         return await self._send("PUT", path, Operator, body)
+
+    async def set_enabled(self, operator_id: int, body: EnabledRequest) -> Operator:
+        from operator_app.protocol.models import Operator
+
+        path = routes.OPERATOR_ENABLED.format(operator_id=operator_id)
+        return await self._send("PUT", path, Operator, body)
+
+    async def create_operator(self, body: OperatorCreate) -> Operator:
+        from operator_app.protocol.models import Operator
+
+        return await self._send("POST", routes.OPERATORS, Operator, body)
+
+    async def set_queues(self, operator_id: int, body: QueueAssignment) -> Operator:
+        from operator_app.protocol.models import Operator
+
+        path = routes.OPERATOR_QUEUES.format(operator_id=operator_id)
+        return await self._send("PUT", path, Operator, body)
+
+    async def reset_password(self, operator_id: int, body: PasswordReset) -> None:
+        path = routes.OPERATOR_PASSWORD.format(operator_id=operator_id)
+        await self._send_raw("PUT", path, body)
 
     async def whisper(self, dialog_id: int, body: WhisperRequest) -> Message:
         from operator_app.protocol.models import Message

@@ -19,7 +19,15 @@ from .enums import MessageKind as MessageKind
 from .enums import OperatorStatus as OperatorStatus
 from .enums import Role as Role
 from .enums import TemplateScope as TemplateScope
-from .limits import MAX_COMMENT_CHARS, MAX_MESSAGE_CHARS, MAX_TAG_CHARS, MAX_TAGS
+from .limits import (
+    MAX_COMMENT_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_PASSWORD_CHARS,
+    MAX_QUEUES_LISTED,
+    MAX_TAG_CHARS,
+    MAX_TAGS,
+    MIN_PASSWORD_CHARS,
+)
 
 
 def without_nul(text: str) -> str:
@@ -223,6 +231,34 @@ class CapacityRequest(WireModel):
 
 class EnabledRequest(WireModel):
     enabled: bool
+
+
+class PasswordChange(WireModel):
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+    new_password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+
+
+class PasswordReset(WireModel):
+    new_password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+
+
+QueueIds = Annotated[list[int], Field(max_length=MAX_QUEUES_LISTED)]
+
+
+class QueueAssignment(WireModel):
+    """The queues an operator works in, and (a supervisor only) the ones they supervise."""
+
+    queue_ids: QueueIds = Field(default_factory=list)
+    supervised_queue_ids: QueueIds = Field(default_factory=list)
+
+
+class OperatorCreate(QueueAssignment):
+    # no spaces, no control characters (PostgreSQL stores no NUL)
+    login: str = Field(min_length=1, max_length=64, pattern=r"^[^\s\x00-\x1f\x7f]+$")
+    name: StoredText = Field(min_length=1, max_length=120)
+    role: Role = Role.OPERATOR
+    password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=MAX_PASSWORD_CHARS)
+    capacity: int = Field(default=5, ge=0, le=50)
 
 
 class TypingRequest(WireModel):

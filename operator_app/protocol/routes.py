@@ -7,12 +7,23 @@ LOGIN = f"{PREFIX}/auth/login"  # POST LoginRequest -> LoginResponse
 LOGOUT = f"{PREFIX}/auth/logout"  # POST, revokes the bearer token
 ME = f"{PREFIX}/me"  # GET -> Operator
 MY_STATUS = f"{PREFIX}/me/status"  # PUT StatusRequest -> Operator
+# PUT PasswordChange -> 204. A wrong current password: invalid_credentials. The caller's other
+# sessions are revoked; this one stays.
+MY_PASSWORD = f"{PREFIX}/me/password"
 
-OPERATORS = f"{PREFIX}/operators"  # GET -> list[Operator]
+# GET -> list[Operator]; POST OperatorCreate -> Operator, 201 (admin): a new account, published
+# as operator.updated (and queue.updated for its queues). A login in use: conflict.
+OPERATORS = f"{PREFIX}/operators"
 OPERATOR_STATUS = f"{PREFIX}/operators/{{operator_id}}/status"  # PUT StatusRequest (supervisor)
 OPERATOR_CAPACITY = f"{PREFIX}/operators/{{operator_id}}/capacity"  # PUT CapacityRequest
 # PUT EnabledRequest -> Operator (admin). Disabling revokes tokens and closes websockets (4005).
 OPERATOR_ENABLED = f"{PREFIX}/operators/{{operator_id}}/enabled"
+# PUT PasswordReset -> 204 (admin; not for the caller, who uses MY_PASSWORD). Revokes every
+# session of that operator and closes their websockets (4005): they sign in with the new one.
+OPERATOR_PASSWORD = f"{PREFIX}/operators/{{operator_id}}/password"
+# PUT QueueAssignment -> Operator (admin): replaces the queues the operator works in and
+# supervises. Their open desks are sent resync_required: what they may see has changed.
+OPERATOR_QUEUES = f"{PREFIX}/operators/{{operator_id}}/queues"
 QUEUES = f"{PREFIX}/queues"  # GET -> list[Queue]
 
 # GET ?scope=&cursor=&limit=&updated_since=&day_start= -> Page[Dialog]; day_start: the

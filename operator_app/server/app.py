@@ -65,7 +65,7 @@ def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        backend.loop = asyncio.get_running_loop()
+        backend.attach(asyncio.get_running_loop())
         if simulator is not None:
             simulator.start()
         try:
@@ -135,6 +135,11 @@ def current_caller(
     return backend.authenticate(bearer_token(authorization))
 
 
+def client_address(request: Request) -> str:
+    """Where a request comes from, for the failed-login rate limit."""
+    return request.client.host if request.client else "?"
+
+
 CallerDep = Annotated[Caller, Depends(current_caller)]
 SecretHeader = Annotated[str | None, Header(alias="X-Channel-Secret")]
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)]
@@ -152,8 +157,7 @@ def _add_auth_routes(app: FastAPI, backend: Backend) -> None:
 
     @app.post(routes.LOGIN)
     def login(body: m.LoginRequest, request: Request) -> m.LoginResponse:
-        address = request.client.host if request.client else "?"
-        return backend.login(body, address)
+        return backend.login(body, client_address(request))
 
     @app.post(routes.LOGOUT, status_code=204)
     def logout(caller: CallerDep) -> Response:
@@ -168,9 +172,18 @@ def _add_auth_routes(app: FastAPI, backend: Backend) -> None:
     def my_status(body: m.StatusRequest, caller: CallerDep) -> m.Operator:
         return backend.set_status(caller, caller.id, body.status)
 
+    @app.put(routes.MY_PASSWORD, status_code=204)
+    def my_password(body: m.PasswordChange, caller: CallerDep, request: Request) -> Response:
+        backend.change_password(caller, body, client_address(request))
+        return Response(status_code=204)
+
     @app.get(routes.OPERATORS)
     def operators(caller: CallerDep) -> list[m.Operator]:
         return backend.list_operators(caller)
+
+    @app.post(routes.OPERATORS, status_code=201)
+    def create_operator(body: m.OperatorCreate, caller: CallerDep) -> m.Operator:
+        return backend.create_operator(caller, body)
 
     @app.put(routes.OPERATOR_STATUS)
     def operator_status(operator_id: int, body: m.StatusRequest, caller: CallerDep) -> m.Operator:
@@ -185,6 +198,15 @@ def _add_auth_routes(app: FastAPI, backend: Backend) -> None:
     @app.put(routes.OPERATOR_ENABLED)
     def operator_enabled(operator_id: int, body: m.EnabledRequest, caller: CallerDep) -> m.Operator:
         return backend.set_enabled(caller, operator_id, body.enabled)
+
+    @app.put(routes.OPERATOR_PASSWORD, status_code=204)
+    def operator_password(operator_id: int, body: m.PasswordReset, caller: CallerDep) -> Response:
+        backend.reset_password(caller, operator_id, body)
+        return Response(status_code=204)
+
+    @app.put(routes.OPERATOR_QUEUES)
+    def operator_queues(operator_id: int, body: m.QueueAssignment, caller: CallerDep) -> m.Operator:
+        return backend.set_queues(caller, operator_id, body)
 
     @app.get(routes.QUEUES)
     def queues(caller: CallerDep) -> list[m.Queue]:

@@ -1,4 +1,5 @@
-"""``operator-server``: init, add-operator, add-queue, seed-demo, serve, simulate."""
+"""``operator-server``: init, add-operator, add-queue, set-channel, set-password,
+disable-operator, enable-operator, seed-demo, serve, simulate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from secrets import token_urlsafe
 from typing import Any
 
@@ -17,12 +19,15 @@ import httpx
 from sqlalchemy import delete, insert, select
 
 from operator_app.protocol import routes
-from operator_app.protocol.models import Channel, OperatorStatus, Role
+from operator_app.protocol.limits import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from operator_app.protocol.models import Channel, OperatorCreate, Role
 
 from . import db, demo, hub, security
 from . import schema as s
 from .embedded import EmbeddedServer, prepare_channels
+from .errors import ApiError
 from .schema import new_id
+from .service import Backend
 from .simulator import TrafficGenerator
 
 
@@ -31,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.run(args)
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, ApiError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return result
@@ -55,6 +60,24 @@ def _parser() -> argparse.ArgumentParser:
     op.add_argument("--queues", default="", help="comma-separated queue ids it works in")
     op.add_argument("--supervises", default="", help="comma-separated queue ids it supervises")
     op.set_defaults(run=cmd_add_operator)
+
+    pw = sub.add_parser("set-password", help="set an operator's password; revokes their sessions")
+    pw.add_argument("--db", required=True)
+    pw.add_argument("--login", required=True)
+    pw.add_argument("--password", help="prompted for (twice) when omitted")
+    pw.set_defaults(run=cmd_set_password)
+
+    off = sub.add_parser(
+        "disable-operator", help="turn sign-in off: revokes sessions, requeues active dialogs"
+    )
+    off.add_argument("--db", required=True)
+    off.add_argument("--login", required=True)
+    off.set_defaults(run=cmd_switch_sign_in, enabled=False)
+
+    on = sub.add_parser("enable-operator", help="turn sign-in back on")
+    on.add_argument("--db", required=True)
+    on.add_argument("--login", required=True)
+    on.set_defaults(run=cmd_switch_sign_in, enabled=True)
 
     queue = sub.add_parser("add-queue", help="create a queue")
     queue.add_argument("--db", required=True)
@@ -123,37 +146,77 @@ def cmd_add_operator(args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("password: ")
     if not password:
         raise ValueError("empty password")
-    engine = db.create(args.db)
+    account = OperatorCreate.model_construct(  # the password's length is the app's rule
+        login=args.login,
+        name=args.name,
+        role=Role(args.role),
+        password="",
+        capacity=args.capacity,
+        queue_ids=_ids(args.queues),
+        supervised_queue_ids=_ids(args.supervises),
+    )
+    with _console_backend(args.db) as backend:
+        created = backend.add_operator(account, security.hash_password(password))
+    print(f"operator {args.login} created with id {created.id}")
+    return 0
+
+
+# A console write must not prune the event log by a retention of its own: the serving
+# process prunes by its --retention.
+_NEVER_PRUNE = sys.maxsize
+
+
+@contextmanager
+def _console_backend(url: str) -> Iterator[Backend]:
+    """The server's own actions, run from the console: no loop, so nothing is published live
+    (the events are stored; clients get them when they next replay)."""
+    engine = db.create(url)
     db.init_schema(engine)
-    with engine.begin() as conn:
-        if conn.execute(select(s.operators.c.id).where(s.operators.c.login == args.login)).first():
-            raise ValueError(f"login {args.login!r} exists")
-        known = set(conn.execute(select(s.queues.c.id)).scalars())
-        wanted = set(_ids(args.queues)) | set(_ids(args.supervises))
-        if wanted - known:
-            raise LookupError(f"unknown queue ids: {sorted(wanted - known)}")
-        operator_id = new_id(
-            conn.execute(
-                insert(s.operators).values(
-                    login=args.login,
-                    name=args.name,
-                    role=args.role,
-                    password_hash=security.hash_password(password),
-                    status=OperatorStatus.OFFLINE,
-                    capacity=args.capacity,
-                    enabled=True,
-                    created_at=s.utcnow(),
-                )
-            )
+    backend = Backend(engine, event_retention=_NEVER_PRUNE)
+    try:
+        yield backend
+    finally:
+        backend.shutdown()
+        engine.dispose()
+
+
+def _operator_id(backend: Backend, login: str) -> int:
+    with backend.read() as conn:
+        found = conn.execute(select(s.operators.c.id).where(s.operators.c.login == login)).first()
+    if found is None:
+        raise LookupError(f"no operator with login {login!r}")
+    return int(found.id)
+
+
+def _new_password(given: str | None) -> str:
+    """The given one, else asked twice; either way as long as the protocol wants."""
+    password = given
+    if password is None:
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != password:
+            raise ValueError("the two passwords differ")
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise ValueError(
+            f"a password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
         )
-        for queue_id in _ids(args.queues):
-            conn.execute(insert(s.queue_members).values(queue_id=queue_id, operator_id=operator_id))
-        for queue_id in _ids(args.supervises):
-            conn.execute(
-                insert(s.queue_supervisors).values(queue_id=queue_id, operator_id=operator_id)
-            )
-    engine.dispose()
-    print(f"operator {args.login} created with id {operator_id}")
+    return password
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    password = _new_password(args.password)
+    with _console_backend(args.db) as backend:
+        backend.replace_password(_operator_id(backend, args.login), password)
+    print(f"password of {args.login} set; their sessions are revoked")
+    return 0
+
+
+def cmd_switch_sign_in(args: argparse.Namespace) -> int:
+    with _console_backend(args.db) as backend:
+        backend.switch_sign_in(_operator_id(backend, args.login), args.enabled)
+    if args.enabled:
+        print(f"operator {args.login} enabled")
+    else:
+        print(f"operator {args.login} disabled; their sessions are revoked")
     return 0
 
 

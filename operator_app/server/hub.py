@@ -111,6 +111,8 @@ class Connection:
         self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=queue_size)
         self.replaying = True
         self.held: list[tuple[int, str]] = []  # live events that arrived during the replay
+        self.after_replay: list[str] = []  # frames that follow the replay and the held events
+        self.rescoped = False  # the operator's queues changed: the session reloads its caller
         self.replayed_through = 0
         self.close_code: int | None = None
         self.closed = asyncio.Event()
@@ -152,6 +154,18 @@ class Connection:
         held, self.held = self.held, []
         for cursor, frame in held:
             self.offer(cursor, frame)
+        later, self.after_replay = self.after_replay, []
+        for frame in later:
+            self.offer(None, frame)
+
+    def offer_after_events(self, frame: str) -> None:
+        """A frame that is no event but must follow the events offered before it: while
+        replaying, it waits for the replay and the held events (``offer`` would send it at
+        once, ahead of them)."""
+        if self.replaying:
+            self.after_replay.append(frame)
+        else:
+            self.offer(None, frame)
 
     def kill(self, code: int) -> None:
         if self.close_code is None:
@@ -201,14 +215,24 @@ class Hub:
             return [c for peers in self._by_operator.values() for c in peers]
         return [c for op in audience for c in self._by_operator.get(op, ())]
 
+    def resync_operator(self, operator_id: int, frame: str) -> None:
+        """Sends the operator's desks a resync_required frame after the events offered so far:
+        what they may see changed, and they re-read everything."""
+        for conn in list(self._by_operator.get(operator_id, ())):
+            conn.rescoped = True
+            conn.offer_after_events(frame)
+
     def close_token(self, token_hash: str, code: int) -> None:
         for conn in self._targets(None):
             if conn.token_hash == token_hash:
                 conn.kill(code)
 
-    def close_operator(self, operator_id: int, code: int) -> None:
+    def close_operator(self, operator_id: int, code: int, keep_token: str | None = None) -> None:
+        """``keep_token``: the session of this token stays (a password change keeps the
+        caller's own)."""
         for conn in list(self._by_operator.get(operator_id, ())):
-            conn.kill(code)
+            if conn.token_hash != keep_token:
+                conn.kill(code)
 
     def close_all(self, code: int) -> None:
         for conn in self._targets(None):

@@ -286,6 +286,17 @@ event_audience = Table(
     sqlite_with_rowid=False,
 )
 
+# The cursor of the last change of each operator's queues (service.set_queues). A desk that
+# resumes from an older cursor missed what that change made visible or hid, which no event
+# carries: it is sent resync_required instead of a replay (ws.py). A new table, so
+# ``create_all`` adds it to an existing database.
+queue_changes = Table(
+    "queue_changes",
+    metadata,
+    Column("operator_id", ForeignKey("operators.id"), primary_key=True, autoincrement=False),
+    Column("cursor", BigInteger, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -52,6 +52,9 @@ from .writer import GroupWriter, WriteLock, settle_waiter
 
 log = logging.getLogger(__name__)
 
+QUEUES_CHANGED = "queues changed"  # the reason of the resync a queue change sends
+MAX_QUEUE_ID = 2**63 - 1  # larger ids name no queue (and no database takes them)
+
 REOPEN_WINDOW = timedelta(hours=24)  # a customer message later than this starts a new dialog
 RATING_REQUEST = {
     "ru": "Спасибо за обращение! Оцените, пожалуйста, нашу помощь от 1 до 5.",
@@ -100,6 +103,7 @@ class Backend:
         self.hub = hub or Hub()
         self.rate_limiter = security.LoginRateLimiter()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.published_through = 0  # the last cursor handed to the hub (``attach``)
         self._write_lock = WriteLock()
         self.writer = GroupWriter(self)
         hotsql.compile_all(engine.dialect)
@@ -144,15 +148,64 @@ class Backend:
             schedule = loop.call_soon if _running_loop() is loop else loop.call_soon_threadsafe
             schedule(self._publish_on_loop, published, answers or [])
 
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Publish on this loop from now on; events committed before are the replay's."""
+        with self.read() as conn:
+            self.published_through = event_sequence(conn)[0]
+        self.loop = loop
+
     def _publish_on_loop(
         self, published: list[Published], answers: list[tuple[asyncio.Future[Any], Any]]
     ) -> None:
         try:
             if published:
-                self.hub.publish(published)
+                self.hub.publish(self._after_foreign(published))
         finally:
             for waiter, result in answers:
                 settle_waiter(waiter, result, None)
+
+    def _after_foreign(self, published: list[Published]) -> list[Published]:
+        """Our events, after those another process (the server's CLI) committed since our
+        last: a desk's cursor would pass them for good, so they go out late rather than
+        never. Ours come in cursor order, so a gap is theirs; should ours ever come late,
+        the gap's read has sent them already and they are not sent twice."""
+        last = self.published_through
+        if published[0].cursor <= last:
+            published = [event for event in published if event.cursor > last]
+            if not published:
+                return []
+        self.published_through = published[-1].cursor
+        if published[0].cursor == last + 1:
+            return published
+        return self.stored_events(last, published[0].cursor) + published
+
+    def stored_events(self, after: int, before: int) -> list[Published]:
+        """The events strictly between two cursors, as the hub publishes them."""
+        from .txn import event_frame
+
+        events, audience = s.events.c, s.event_audience.c
+        with self.read() as conn:
+            rows = conn.execute(
+                select(events.cursor, events.payload, events.for_everyone)
+                .where(events.cursor > after, events.cursor < before)
+                .order_by(events.cursor)
+            ).all()
+            pairs = conn.execute(
+                select(audience.cursor, audience.operator_id).where(
+                    audience.cursor > after, audience.cursor < before
+                )
+            ).all()
+        who: dict[int, set[int]] = {}
+        for cursor, operator_id in pairs:
+            who.setdefault(cursor, set()).add(operator_id)
+        return [
+            Published(
+                cursor,
+                event_frame(cursor, payload),
+                None if everyone else frozenset(who.get(cursor, ())),
+            )
+            for cursor, payload, everyone in rows
+        ]
 
     def owns(self, waiter: asyncio.Future[Any]) -> bool:
         """Whether a waiter lives on this backend's running loop (answered with the events)."""
@@ -172,23 +225,22 @@ class Backend:
         if self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(func, *args)
 
-    def head_cursor(self) -> tuple[int, int]:
+    def replay_bounds(self, operator_id: int) -> tuple[int, int, int]:
+        """The head, the prune mark and the cursor of the last change of the operator's
+        queues (0: none), read together: where a desk's replay may start."""
+        changed = select(s.queue_changes.c.cursor).where(
+            s.queue_changes.c.operator_id == operator_id
+        )
         with self.read() as conn:
-            seq = conn.execute(select(s.event_sequence).where(s.event_sequence.c.id == 1)).one()
-            return int(seq.head), int(seq.pruned_through)
+            head, pruned = event_sequence(conn)
+            return head, pruned, int(conn.execute(changed).scalar() or 0)
 
     # ---- auth ----------------------------------------------------------------------------
 
     def login(self, req: m.LoginRequest, address: str) -> m.LoginResponse:
         if not compatible(req.protocol_version):
             raise incompatible(req.protocol_version)
-        wait = self.rate_limiter.retry_after(req.login, address)
-        if wait > 0:
-            raise ApiError(
-                ErrorCode.RATE_LIMITED,
-                "too many failed logins, try again later",
-                retry_after=round(wait, 1),
-            )
+        self._check_rate(req.login, address)
         with self.read() as conn:
             row = conn.execute(select(s.operators).where(s.operators.c.login == req.login)).first()
         if not security.verify_password(row.password_hash if row else None, req.password):
@@ -218,6 +270,15 @@ class Backend:
             protocol_version=PROTOCOL_VERSION,
             server_version=__version__,
         )
+
+    def _check_rate(self, login: str, address: str) -> None:
+        wait = self.rate_limiter.retry_after(login, address)
+        if wait > 0:
+            raise ApiError(
+                ErrorCode.RATE_LIMITED,
+                "too many failed logins, try again later",
+                retry_after=round(wait, 1),
+            )
 
     def authenticate(self, token: str) -> Caller:
         token_hash = security.digest(token)
@@ -283,27 +344,194 @@ class Backend:
             return views.operator(tx.conn, operator_id)
 
     def set_enabled(self, caller: Caller, operator_id: int, enabled: bool) -> m.Operator:
-        """Admin only. Disabling revokes the tokens, closes the websockets, requeues dialogs."""
+        """Admin only, and never off for themselves: that would lock them out mid-session."""
         caller.require_admin()
+        if operator_id == caller.id and not enabled:
+            raise ApiError(ErrorCode.CONFLICT, "an admin cannot disable themselves")
+        return self.switch_sign_in(operator_id, enabled, actor_id=caller.id)
+
+    def switch_sign_in(
+        self, operator_id: int, enabled: bool, actor_id: int | None = None
+    ) -> m.Operator:
+        """Off revokes the tokens, closes the websockets and requeues the active dialogs.
+        ``actor_id`` None: the server's console (``cli.py``), which has no caller."""
         with self.write() as tx:
             self._operator_row(tx.conn, operator_id)
-            if operator_id == caller.id and not enabled:
-                raise ApiError(ErrorCode.CONFLICT, "an admin cannot disable themselves")
-            values: dict[str, Any] = {"enabled": enabled}
             if not enabled:
-                values["status"] = m.OperatorStatus.OFFLINE
-                tx.conn.execute(delete(s.tokens).where(s.tokens.c.operator_id == operator_id))
+                self._sign_out_everywhere(tx, operator_id)
                 self._requeue_active(tx, operator_id)
             tx.conn.execute(
-                update(s.operators).where(s.operators.c.id == operator_id).values(**values)
+                update(s.operators).where(s.operators.c.id == operator_id).values(enabled=enabled)
             )
             tx.touched_operators.add(operator_id)
-            tx.audit(caller.id, "set_enabled", "operator", operator_id, enabled=enabled)
+            tx.audit(actor_id, "set_enabled", "operator", operator_id, enabled=enabled)
             routing.distribute(tx)
             result = views.operator(tx.conn, operator_id)
         if not enabled:
             self.call_on_loop(self.hub.close_operator, operator_id, WS_CLOSE_REVOKED)
         return result
+
+    def _sign_out_everywhere(self, tx: Tx, operator_id: int) -> None:
+        """Every token gone: nobody is at their desk, so routing stops assigning to them."""
+        tx.conn.execute(delete(s.tokens).where(s.tokens.c.operator_id == operator_id))
+        self._set_status(tx, operator_id, m.OperatorStatus.OFFLINE)
+
+    # ---- accounts and queue memberships (admin) ------------------------------------------
+
+    def create_operator(self, caller: Caller, body: m.OperatorCreate) -> m.Operator:
+        """A new account, offline and enabled, in its queues: every desk gets it as
+        operator.updated (the directory), each of its queues as queue.updated."""
+        caller.require_admin()
+        password_hash = security.hash_password(body.password)  # argon2: not under the lock
+        return self.add_operator(body, password_hash, actor_id=caller.id)
+
+    def add_operator(
+        self, body: m.OperatorCreate, password_hash: str, actor_id: int | None = None
+    ) -> m.Operator:
+        """The account with its queues, under the lock (``body.password`` is not read: the
+        hash is made before). ``actor_id`` None: the server's console (``cli.py``)."""
+        members, supervised = assignment(body, body.role)
+        with self.write() as tx:
+            check_queues(tx.conn, members, supervised)
+            operator_id = self._insert_operator(tx, body, password_hash)
+            tx.touched_queues.update(replace_memberships(tx, operator_id, members, supervised))
+            tx.touched_operators.add(operator_id)
+            tx.audit(
+                actor_id,
+                "create_operator",
+                "operator",
+                operator_id,
+                login=body.login,
+                name=body.name,
+                role=body.role,
+                capacity=body.capacity,
+                queue_ids=sorted(members),
+                supervised_queue_ids=sorted(supervised),
+            )  # never the password
+            return views.operator(tx.conn, operator_id)
+
+    def _insert_operator(self, tx: Tx, body: m.OperatorCreate, password_hash: str) -> int:
+        """The login compared exactly as stored, like signing in and the unique key do."""
+        taken = select(s.operators.c.id).where(s.operators.c.login == body.login)
+        if tx.conn.execute(taken).first() is not None:
+            raise ApiError(ErrorCode.CONFLICT, "the login is taken")
+        values = {
+            "login": body.login,
+            "name": body.name,
+            "role": body.role,
+            "password_hash": password_hash,
+            "status": m.OperatorStatus.OFFLINE,
+            "capacity": body.capacity,
+            "enabled": True,
+            "created_at": tx.now,
+        }
+        try:
+            return new_id(tx.conn.execute(insert(s.operators).values(values)))
+        except IntegrityError:  # another server process on the same database was first
+            raise ApiError(ErrorCode.CONFLICT, "the login is taken") from None  # rolls it all back
+
+    def set_queues(self, caller: Caller, operator_id: int, body: m.QueueAssignment) -> m.Operator:
+        """Replaces the queues the operator works in and supervises. Dialogs assigned to them
+        stay; waiting ones of a new queue may reach them now. Their open desks are sent
+        resync_required after this change's events: which dialogs they see changed, and no
+        event says so."""
+        caller.require_admin()
+        with self.write() as tx:
+            row = self._operator_row(tx.conn, operator_id)
+            members, supervised = assignment(body, m.Role(row.role))
+            check_queues(tx.conn, members, supervised)
+            changed = replace_memberships(tx, operator_id, members, supervised)
+            if changed:
+                self._note_queue_change(tx, operator_id)
+                tx.touched_queues.update(changed)
+            tx.audit(
+                caller.id,
+                "set_queues",
+                "operator",
+                operator_id,
+                queue_ids=sorted(members),
+                supervised_queue_ids=sorted(supervised),
+            )
+            routing.distribute(tx)
+            result = views.operator(tx.conn, operator_id)
+        if changed:  # the change's events are published first (write() scheduled them)
+            frame = ev.ResyncRequiredFrame(
+                head_cursor=tx.published[-1].cursor, reason=QUEUES_CHANGED
+            ).model_dump_json()
+            self.call_on_loop(self.hub.resync_operator, operator_id, frame)
+        return result
+
+    def _note_queue_change(self, tx: Tx, operator_id: int) -> None:
+        """operator.updated now rather than at finish(): its cursor marks the change for a
+        desk that resumes later (``replay_bounds``)."""
+        cursor = tx.append(ev.OperatorUpdated(operator=views.operator(tx.conn, operator_id)), None)
+        tx.conn.execute(delete(s.queue_changes).where(s.queue_changes.c.operator_id == operator_id))
+        tx.conn.execute(insert(s.queue_changes).values(operator_id=operator_id, cursor=cursor))
+
+    def reload_caller(self, caller: Caller) -> Caller:
+        """The caller with their queues as they are now (a websocket session keeps its
+        caller); as it was if they were disabled meanwhile (their session is closing)."""
+        with self.read() as conn:
+            fresh = load_caller(conn, caller.id, caller.token_hash)
+        return caller if fresh is None else replace(fresh, expires_at=caller.expires_at)
+
+    # ---- passwords -----------------------------------------------------------------------
+
+    def change_password(self, caller: Caller, body: m.PasswordChange, address: str) -> None:
+        """The caller's own. A wrong current password counts as a failed login: a stolen
+        token must not become a way to guess the password. The caller's other sessions are
+        revoked; the one asking stays."""
+        self._check_rate(caller.login, address)
+        with self.read() as conn:
+            old_hash = self._operator_row(conn, caller.id).password_hash
+        if not security.verify_password(old_hash, body.current_password):
+            self.rate_limiter.failed(caller.login, address)
+            raise ApiError(ErrorCode.INVALID_CREDENTIALS, "the current password is wrong")
+        new_hash = security.hash_password(body.new_password)  # argon2: not under the lock
+        with self.write() as tx:
+            # only over the hash just verified: a reset meanwhile made the current one stale
+            changed = tx.conn.execute(
+                update(s.operators)
+                .where(s.operators.c.id == caller.id, s.operators.c.password_hash == old_hash)
+                .values(password_hash=new_hash)
+            ).rowcount
+            if not changed:
+                raise ApiError(ErrorCode.INVALID_CREDENTIALS, "the current password is wrong")
+            tx.conn.execute(
+                delete(s.tokens).where(
+                    s.tokens.c.operator_id == caller.id,
+                    s.tokens.c.token_hash != caller.token_hash,
+                )
+            )
+            tx.audit(caller.id, "change_password", "operator", caller.id)
+        self.rate_limiter.succeeded(caller.login)
+        self.call_on_loop(self.hub.close_operator, caller.id, WS_CLOSE_REVOKED, caller.token_hash)
+
+    def reset_password(self, caller: Caller, operator_id: int, body: m.PasswordReset) -> None:
+        """Admin only, and not their own: that one asks for the current password."""
+        caller.require_admin()
+        if operator_id == caller.id:
+            raise ApiError(
+                ErrorCode.CONFLICT, "change your own password with PUT /api/v1/me/password"
+            )
+        self.replace_password(operator_id, body.new_password, actor_id=caller.id)
+
+    def replace_password(
+        self, operator_id: int, password: str, actor_id: int | None = None
+    ) -> None:
+        """Sets the password and revokes every session: they sign in again with the new one.
+        ``actor_id`` None: the server's console (``cli.py``), which has no caller."""
+        new_hash = security.hash_password(password)
+        with self.write() as tx:
+            self._operator_row(tx.conn, operator_id)
+            tx.conn.execute(
+                update(s.operators)
+                .where(s.operators.c.id == operator_id)
+                .values(password_hash=new_hash)
+            )
+            self._sign_out_everywhere(tx, operator_id)
+            tx.audit(actor_id, "reset_password", "operator", operator_id)
+        self.call_on_loop(self.hub.close_operator, operator_id, WS_CLOSE_REVOKED)
 
     def _requeue_active(self, tx: Tx, operator_id: int) -> None:
         active = tx.conn.execute(
@@ -792,6 +1020,50 @@ def checked_tags(tags: list[str]) -> list[str]:
     if bad:
         raise invalid("tags must be 1-40 characters", field="tags")
     return list(dict.fromkeys(cleaned))
+
+
+def event_sequence(conn: Connection) -> tuple[int, int]:
+    """The head cursor and the prune mark (events up to it are gone)."""
+    seq = conn.execute(select(s.event_sequence).where(s.event_sequence.c.id == 1)).one()
+    return int(seq.head), int(seq.pruned_through)
+
+
+def assignment(body: m.QueueAssignment, role: m.Role) -> tuple[set[int], set[int]]:
+    """The queues to work in and to supervise, without repeats. Only a supervisor supervises:
+    an admin sees every queue anyway, an operator none beyond their own."""
+    if body.supervised_queue_ids and role != m.Role.SUPERVISOR:
+        raise ApiError(ErrorCode.CONFLICT, "only a supervisor supervises queues")
+    return set(body.queue_ids), set(body.supervised_queue_ids)
+
+
+def check_queues(conn: Connection, members: set[int], supervised: set[int]) -> None:
+    wanted = members | supervised
+    if not wanted:
+        return
+    in_range = [q for q in wanted if 0 < q <= MAX_QUEUE_ID]
+    known = set(conn.execute(select(s.queues.c.id).where(s.queues.c.id.in_(in_range))).scalars())
+    unknown = wanted - known
+    if unknown:
+        field = "queue_ids" if unknown & members else "supervised_queue_ids"
+        raise invalid("unknown queue", field=field, queue_ids=sorted(unknown))
+
+
+def replace_memberships(
+    tx: Tx, operator_id: int, members: set[int], supervised: set[int]
+) -> set[int]:
+    """The operator's queues become these; the queues that gained or lost them."""
+    changed: set[int] = set()
+    for table, wanted in ((s.queue_members, members), (s.queue_supervisors, supervised)):
+        mine = table.c.operator_id == operator_id
+        had = set(tx.conn.execute(select(table.c.queue_id).where(mine)).scalars())
+        if had == wanted:
+            continue
+        tx.conn.execute(delete(table).where(mine))
+        if wanted:
+            rows = [{"queue_id": q, "operator_id": operator_id} for q in sorted(wanted)]
+            tx.conn.execute(insert(table), rows)
+        changed |= had ^ wanted
+    return changed
 
 
 def merge_tags(old: list[str], new: list[str]) -> list[str]:

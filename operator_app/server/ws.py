@@ -45,7 +45,7 @@ from .access import Caller
 from .errors import ApiError
 from .hub import Connection
 from .schema import utcnow
-from .service import Backend
+from .service import QUEUES_CHANGED, Backend
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,10 @@ class Session:
             self._expiry = asyncio.get_running_loop().call_later(
                 max(0.0, left), conn.kill, WS_CLOSE_UNAUTHORIZED
             )
-        head, pruned = await asyncio.to_thread(self.backend.head_cursor)
+        # read after connect: a queue change committed later reaches conn live instead
+        head, pruned, rescoped = await asyncio.to_thread(
+            self.backend.replay_bounds, conn.operator_id
+        )
         await conn.outbox.put(
             ev.HelloFrame(
                 protocol_version=PROTOCOL_VERSION,
@@ -313,26 +316,25 @@ class Session:
             ).model_dump_json()
         )
         self._pump = asyncio.create_task(self._pump_frames(conn), name="ws-pump")
-        await self._replay(conn, auth.since_cursor, head, pruned)
+        await self._replay(
+            conn, auth.since_cursor, head, resync_reason(auth.since_cursor, head, pruned, rescoped)
+        )
         while conn.close_code is None:
             message = await self.sock.receive()
             if message["type"] == "websocket.disconnect":
                 return
             await self._handle(conn, message)
 
-    async def _replay(self, conn: Connection, since: int | None, head: int, pruned: int) -> None:
+    async def _replay(
+        self, conn: Connection, since: int | None, head: int, resync: str | None
+    ) -> None:
         if since is None:
             await conn.outbox.put(ev.ReplayDoneFrame(cursor=head).model_dump_json())
             conn.go_live(head)
             return
-        if since < pruned or since > head:
-            reason = (
-                "cursor older than the server's retention"
-                if since < pruned
-                else ("cursor ahead of this server's history")
-            )
+        if resync is not None:
             await conn.outbox.put(
-                ev.ResyncRequiredFrame(head_cursor=head, reason=reason).model_dump_json()
+                ev.ResyncRequiredFrame(head_cursor=head, reason=resync).model_dump_json()
             )
             conn.go_live(head)
             return
@@ -359,6 +361,9 @@ class Session:
             conn.offer(None, ev.PongFrame(nonce=frame.nonce).model_dump_json())
         elif isinstance(frame, ev.TypingFrame):
             assert self.caller is not None
+            if conn.rescoped:  # the dialogs this session may type in changed
+                conn.rescoped = False
+                self.caller = await asyncio.to_thread(self.backend.reload_caller, self.caller)
             try:
                 await asyncio.to_thread(
                     self.backend.operator_typing, self.caller, frame.dialog_id, frame.on
@@ -416,6 +421,21 @@ class Session:
         if self._closer is not None and asyncio.current_task() is not self._closer:
             with contextlib.suppress(BaseException):
                 await self._closer
+
+
+def resync_reason(since: int | None, head: int, pruned: int, rescoped: int) -> str | None:
+    """Why a desk resuming from ``since`` re-reads everything instead of a replay; None:
+    it replays. ``rescoped``: the cursor of the last change of its operator's queues, which
+    made dialogs visible or hid them without an event for each."""
+    if since is None:
+        return None  # a first start: it reads everything anyway
+    if since < pruned:
+        return "cursor older than the server's retention"
+    if since > head:
+        return "cursor ahead of this server's history"
+    if since < rescoped:
+        return QUEUES_CHANGED
+    return None
 
 
 def _payload(message: Any) -> str | bytes:

@@ -18,6 +18,8 @@ REASONS = (
     N_("Chatwoot's API takes no files from this app: attachments cannot be sent."),
     N_("Use Chatwoot's own reports."),
     N_("This server reopens a closed dialog when the customer writes again."),
+    N_("You sign in to Chatwoot with an access token: change your password in Chatwoot itself."),
+    N_("Manage the agents in Chatwoot itself."),
 )
 
 

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 
     from .chat_tab import ChatTab
     from .close_dialog import CloseDialog
+    from .passwords import PasswordDialog
     from .supervisor.console import SupervisorConsole
     from .transfer import TransferDialog, TransferTarget
 
@@ -326,6 +327,15 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.account_menu = bar.addMenu(tr("&Account"))
+        self.password_action = self.account_menu.addAction(
+            tr("Change password…"), self.change_password
+        )
+        if (why := why_not(self.service, "change_password")) is not None:
+            self.password_action.setEnabled(False)
+            self.password_action.setToolTip(why)
+            self.password_action.setStatusTip(why)
+            self.account_menu.setToolTipsVisible(True)
+        self.account_menu.addSeparator()
         self.account_menu.addAction(tr("Log out"), lambda: self._leave("logout"))
         self.account_menu.addAction(
             tr("Log out and wipe the local cache…"), lambda: self._leave("wipe")
@@ -564,6 +574,27 @@ class MainWindow(QMainWindow):
             key=f"transfer:{dialog_id}",
         )
 
+    def change_password(self) -> PasswordDialog:
+        from .passwords import PasswordDialog
+
+        form = PasswordDialog(
+            lambda current, new: self.service.change_password(current, new),
+            self.runner,
+            title=tr("Change password"),
+            intro=tr(
+                "This computer stays signed in. Other computers where you are signed in "
+                "will ask for the new password."
+            ),
+            ask_current=True,
+            parent=self,
+        )
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.accepted.connect(
+            lambda: self.statusBar().showMessage(tr("Your password has been changed."), 15000)
+        )
+        form.open()
+        return form
+
     def close_dialog(self, dialog_id: int) -> CloseDialog:
         from operator_app.core.shell_reads import known_tags
 
@@ -688,8 +719,7 @@ class MainWindow(QMainWindow):
             text += " " + tr("Reconnecting in {n} s.").format(n=max(int(wait + 0.999), 0))
         elif state.phase == Phase.OFFLINE and state.error is not None:
             text += " " + problem_text(translate(state.error))
-        elif state.phase == Phase.OFFLINE and state.reason:
-            text += " " + state.reason
+        # Any other reason is the connection's own word for the log ("stopped"), never shown.
         self.banner_label.setText(text)
 
     def on_notice(self, level: str, text: str) -> None:

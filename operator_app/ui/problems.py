@@ -42,6 +42,11 @@ SERVER_SENTENCES = {
     ),
     "nobody is assigned to this dialog": N_("Nobody is assigned to this dialog now."),
     "an admin cannot disable themselves": N_("You cannot disable your own account."),
+    "the login is taken": N_("This login is taken: choose another."),
+    "only a supervisor supervises queues": N_("Only a supervisor supervises queues."),
+    "change your own password with PUT /api/v1/me/password": N_(
+        "Change your own password from Account → Change password."
+    ),
     "a message needs text or an attachment": N_("The message is empty."),
     "a whisper needs text": N_("The whisper is empty."),
     "the file is too large": N_("The file is too large for the server."),

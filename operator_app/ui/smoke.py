@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 import uuid
@@ -30,6 +31,8 @@ async def run_smoke(window: MainWindow, timeout: float = 30.0) -> int:
     """Return 0 when the whole slice works, 1 with a reason on stderr otherwise."""
     service = window.service
     try:
+        if gc.isenabled():  # app.main's LoopCollector: never a Qt object freed off this thread
+            raise SmokeFailure("the cycle collector may run on the embedded server's threads")
         await _wait(
             lambda: service.connection.phase == Phase.ONLINE, timeout, "the live connection"
         )

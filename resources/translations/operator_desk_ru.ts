@@ -32,6 +32,14 @@
       <translation>Этот сервер открывает закрытый диалог снова, когда клиент напишет ещё раз.</translation>
     </message>
     <message>
+      <source>You sign in to Chatwoot with an access token: change your password in Chatwoot itself.</source>
+      <translation>В Chatwoot вы входите по токену доступа: пароль меняется в самом Chatwoot.</translation>
+    </message>
+    <message>
+      <source>Manage the agents in Chatwoot itself.</source>
+      <translation>Сотрудниками управляют в самом Chatwoot.</translation>
+    </message>
+    <message>
       <source>To the latest message</source>
       <translation>К последнему сообщению</translation>
     </message>
@@ -244,6 +252,14 @@
       <translation>{h} ч {m:02d} мин</translation>
     </message>
     <message>
+      <source>Saving…</source>
+      <translation>Сохранение…</translation>
+    </message>
+    <message>
+      <source>Not saved: {why}</source>
+      <translation>Не сохранено: {why}</translation>
+    </message>
+    <message>
       <source>Online</source>
       <translation>В сети</translation>
     </message>
@@ -444,6 +460,10 @@
       <translation>&amp;Учётная запись</translation>
     </message>
     <message>
+      <source>Change password…</source>
+      <translation>Сменить пароль…</translation>
+    </message>
+    <message>
       <source>Log out</source>
       <translation>Выйти</translation>
     </message>
@@ -492,6 +512,18 @@
       <translation>Ответа сейчас никто не ждёт.</translation>
     </message>
     <message>
+      <source>Change password</source>
+      <translation>Смена пароля</translation>
+    </message>
+    <message>
+      <source>This computer stays signed in. Other computers where you are signed in will ask for the new password.</source>
+      <translation>На этом компьютере вход сохранится. Другие компьютеры, где вы вошли, попросят новый пароль.</translation>
+    </message>
+    <message>
+      <source>Your password has been changed.</source>
+      <translation>Пароль изменён.</translation>
+    </message>
+    <message>
       <source>Something went wrong: {e}</source>
       <translation>Что-то пошло не так: {e}</translation>
     </message>
@@ -510,6 +542,38 @@
     <message>
       <source>Message from {name}</source>
       <translation>Сообщение от {name}</translation>
+    </message>
+    <message>
+      <source>The two new passwords differ.</source>
+      <translation>Новые пароли не совпадают.</translation>
+    </message>
+    <message>
+      <source>New password:</source>
+      <translation>Новый пароль:</translation>
+    </message>
+    <message>
+      <source>Repeat it:</source>
+      <translation>Ещё раз:</translation>
+    </message>
+    <message>
+      <source>Type your current password.</source>
+      <translation>Введите текущий пароль.</translation>
+    </message>
+    <message>
+      <source>The current password is wrong.</source>
+      <translation>Текущий пароль неверен.</translation>
+    </message>
+    <message>
+      <source>The new password needs at least {n} characters.</source>
+      <translation>В новом пароле нужно не меньше {n} символов.</translation>
+    </message>
+    <message>
+      <source>Save password</source>
+      <translation>Сохранить пароль</translation>
+    </message>
+    <message>
+      <source>Current password:</source>
+      <translation>Текущий пароль:</translation>
     </message>
     <message>
       <source>The dialog is closed.</source>
@@ -566,6 +630,18 @@
     <message>
       <source>You cannot disable your own account.</source>
       <translation>Нельзя отключить собственную учётную запись.</translation>
+    </message>
+    <message>
+      <source>This login is taken: choose another.</source>
+      <translation>Этот логин занят: выберите другой.</translation>
+    </message>
+    <message>
+      <source>Only a supervisor supervises queues.</source>
+      <translation>Курировать очереди может только супервайзер.</translation>
+    </message>
+    <message>
+      <source>Change your own password from Account → Change password.</source>
+      <translation>Свой пароль меняют в меню «Учётная запись → Сменить пароль».</translation>
     </message>
     <message>
       <source>The message is empty.</source>
@@ -956,6 +1032,66 @@
       <translation>Действие</translation>
     </message>
     <message>
+      <source>Works in</source>
+      <translation>Работает в очередях</translation>
+    </message>
+    <message>
+      <source>Supervises</source>
+      <translation>Курирует</translation>
+    </message>
+    <message>
+      <source>Name:</source>
+      <translation>Имя:</translation>
+    </message>
+    <message>
+      <source>Login:</source>
+      <translation>Логин:</translation>
+    </message>
+    <message>
+      <source>Role:</source>
+      <translation>Роль:</translation>
+    </message>
+    <message>
+      <source>Password:</source>
+      <translation>Пароль:</translation>
+    </message>
+    <message>
+      <source>Chats at once:</source>
+      <translation>Чатов одновременно:</translation>
+    </message>
+    <message>
+      <source>Type the colleague's name.</source>
+      <translation>Введите имя коллеги.</translation>
+    </message>
+    <message>
+      <source>Type a login without spaces.</source>
+      <translation>Введите логин без пробелов.</translation>
+    </message>
+    <message>
+      <source>New account</source>
+      <translation>Новая учётная запись</translation>
+    </message>
+    <message>
+      <source>Tell the colleague their password in person or by phone, never in a chat.</source>
+      <translation>Сообщите пароль коллеге лично или по телефону, но не в чате.</translation>
+    </message>
+    <message>
+      <source>Create</source>
+      <translation>Создать</translation>
+    </message>
+    <message>
+      <source>Their desk re-reads its dialogs at once. Dialogs they hold stay theirs.</source>
+      <translation>Рабочее место сотрудника сразу перечитает диалоги. Диалоги, которые он ведёт, останутся за ним.</translation>
+    </message>
+    <message>
+      <source>Save</source>
+      <translation>Сохранить</translation>
+    </message>
+    <message>
+      <source>Queues of {name}</source>
+      <translation>Очереди: {name}</translation>
+    </message>
+    <message>
       <source>{n} dialogs wait past the SLA</source>
       <translation>Диалогов сверх SLA: {n}</translation>
     </message>
@@ -1072,6 +1208,14 @@
       <translation>Лимит изменён.</translation>
     </message>
     <message>
+      <source>Disable sign-in</source>
+      <translation>Запрет входа</translation>
+    </message>
+    <message>
+      <source>Disable</source>
+      <translation>Запретить</translation>
+    </message>
+    <message>
       <source>Take over</source>
       <translation>Забрать себе</translation>
     </message>
@@ -1104,6 +1248,10 @@
       <translation>Подсказка для оператора</translation>
     </message>
     <message>
+      <source>Staff</source>
+      <translation>Сотрудники</translation>
+    </message>
+    <message>
       <source>Dialogs (drag onto an operator to reassign)</source>
       <translation>Диалоги (перетащите на оператора, чтобы передать)</translation>
     </message>
@@ -1132,8 +1280,24 @@
       <translation>Диалог передан: {name}.</translation>
     </message>
     <message>
+      <source>Disable {name}'s account? They are signed out at once, and their dialogs go back to their queues.</source>
+      <translation>Запретить вход для учётной записи «{name}»? Сотрудник сразу выйдет из системы, а его диалоги вернутся в очереди.</translation>
+    </message>
+    <message>
       <source>Chats {name} may hold at once:</source>
       <translation>Сколько диалогов {name} ведёт одновременно:</translation>
+    </message>
+    <message>
+      <source>{name} may sign in again.</source>
+      <translation>{name}: вход снова разрешён.</translation>
+    </message>
+    <message>
+      <source>New password for {name}</source>
+      <translation>Новый пароль: {name}</translation>
+    </message>
+    <message>
+      <source>{name} is signed out everywhere and signs in with this password. Tell it to them in person or by phone, never in a chat.</source>
+      <translation>Сеансы сотрудника «{name}» будут завершены везде, войти можно будет с этим паролем. Сообщите его лично или по телефону, но не в чате.</translation>
     </message>
     <message>
       <source>Set status: {status}</source>
@@ -1142,6 +1306,22 @@
     <message>
       <source>The boards are not up to date: {why}</source>
       <translation>Данные панели устарели: {why}</translation>
+    </message>
+    <message>
+      <source>{name} can no longer sign in.</source>
+      <translation>{name}: вход запрещён.</translation>
+    </message>
+    <message>
+      <source>{name} has a new password.</source>
+      <translation>{name}: пароль изменён.</translation>
+    </message>
+    <message>
+      <source>Account {login} created.</source>
+      <translation>Учётная запись {login} создана.</translation>
+    </message>
+    <message>
+      <source>Queues of {name} saved.</source>
+      <translation>Очереди сотрудника «{name}» сохранены.</translation>
     </message>
     <message>
       <source>Stop monitoring</source>
@@ -1308,6 +1488,70 @@
       <translation>Не удалось записать {path}: {why}</translation>
     </message>
     <message>
+      <source>Supervisor</source>
+      <translation>Супервайзер</translation>
+    </message>
+    <message>
+      <source>Admin</source>
+      <translation>Администратор</translation>
+    </message>
+    <message>
+      <source>Employee</source>
+      <translation>Сотрудник</translation>
+    </message>
+    <message>
+      <source>Role</source>
+      <translation>Роль</translation>
+    </message>
+    <message>
+      <source>Sign-in</source>
+      <translation>Вход</translation>
+    </message>
+    <message>
+      <source>For your own account: Account → Change password.</source>
+      <translation>Для своей учётной записи: Учётная запись → Сменить пароль.</translation>
+    </message>
+    <message>
+      <source>Disabling an account signs it out everywhere and returns its dialogs to their queues. A new password signs the account out everywhere too.</source>
+      <translation>Запрет входа завершает все сеансы сотрудника и возвращает его диалоги в очереди. Новый пароль тоже завершает все его сеансы.</translation>
+    </message>
+    <message>
+      <source>New account…</source>
+      <translation>Новая учётная запись…</translation>
+    </message>
+    <message>
+      <source>Queues…</source>
+      <translation>Очереди…</translation>
+    </message>
+    <message>
+      <source>New password…</source>
+      <translation>Новый пароль…</translation>
+    </message>
+    <message>
+      <source>Disable sign-in…</source>
+      <translation>Запретить вход…</translation>
+    </message>
+    <message>
+      <source>Refresh</source>
+      <translation>Обновить</translation>
+    </message>
+    <message>
+      <source>allowed</source>
+      <translation>разрешён</translation>
+    </message>
+    <message>
+      <source>disabled</source>
+      <translation>запрещён</translation>
+    </message>
+    <message>
+      <source>Allow sign-in</source>
+      <translation>Разрешить вход</translation>
+    </message>
+    <message>
+      <source>supervises: {queues}</source>
+      <translation>курирует: {queues}</translation>
+    </message>
+    <message>
       <source>The share answered within the target time by the operators needed</source>
       <translation>Доля чатов, принятых в целевое время, если операторов столько, сколько нужно</translation>
     </message>
@@ -1466,10 +1710,6 @@
     <message>
       <source>Pinned (Ctrl+1…9 in a chat)</source>
       <translation>Закреплён (Ctrl+1…9 в чате)</translation>
-    </message>
-    <message>
-      <source>Save</source>
-      <translation>Сохранить</translation>
     </message>
     <message>
       <source>Shared</source>

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +10,7 @@ import qasync
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
+from operator_app.core.heap import LoopCollector
 from operator_app.ui.i18n import install_language
 
 
@@ -19,10 +19,10 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     qapp.setQuitOnLastWindowClosed(False)  # closing a window must not stop the loop
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
+    collector = LoopCollector(loop)  # as the app: cycles are collected on this thread only
+    collector.start()
     yield loop
-    # Free the test's windows now, on the GUI thread: left to the cycle collector they may be
-    # freed later on the embedded server's thread, where Qt cannot stop their timers.
-    gc.collect()
+    collector.stop()  # frees the test's windows now, here, and gives collection back
     # Run the pending deleteLater()s now, while the loop and the test's objects still exist;
     # left for pytest-qt's event processing before the next test, they crashed it.
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -60,6 +60,8 @@ def test_chatwoot_sign_in_with_account_and_access_token(
                 # what Chatwoot cannot do is disabled, saying why
                 assert not window.status_combo.isEnabled()
                 assert "Chatwoot" in window.status_combo.toolTip()
+                assert not window.password_action.isEnabled()  # an access token, no password
+                assert "Chatwoot" in window.password_action.toolTip()
                 await wait_until(lambda: service.dialog(11) is not None, what="the conversation")
                 tab = window.open_dialog(11)
                 assert not tab.attach_button.isEnabled()

@@ -493,6 +493,22 @@ def test_a_revoked_session_is_said_in_the_operators_language(
     run_with_server(qloop, scenario)
 
 
+def test_the_banner_says_offline_in_the_operators_language_only(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, russian: None
+) -> None:
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            await window.service.close()  # offline for the connection's own reason, "stopped"
+            state = window.service.connection
+            assert state.phase == Phase.OFFLINE and state.reason and state.error is None
+            await wait_until(lambda: window.banner.isVisible(), what="offline banner")
+            said = window.banner_label.text()
+            assert said == "Нет связи с сервером. Сохранённые диалоги доступны."
+            assert state.reason not in said
+
+    run_with_server(qloop, scenario)
+
+
 def test_models_pass_the_qt_model_tester(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot, qtmodeltester: ModelTester
 ) -> None:

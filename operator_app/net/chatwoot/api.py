@@ -26,13 +26,18 @@ from operator_app.protocol.models import (
     Dialog,
     DialogHistoryItem,
     DialogScope,
+    EnabledRequest,
     LoginResponse,
     Message,
     MessageKind,
     Operator,
+    OperatorCreate,
     OperatorStatus,
     Page,
+    PasswordChange,
+    PasswordReset,
     Queue,
+    QueueAssignment,
     SendMessageRequest,
     SendMessageResponse,
     Template,
@@ -149,6 +154,9 @@ class ChatwootApi(ApiClient):
     async def set_my_status(self, status: OperatorStatus) -> Operator:
         raise unsupported("set the availability through its documented API")
 
+    async def change_password(self, body: PasswordChange) -> None:
+        raise unsupported("change the password of an access token's user")
+
     # ---- directory -------------------------------------------------------------------------
 
     async def operators(self) -> list[Operator]:
@@ -158,6 +166,18 @@ class ChatwootApi(ApiClient):
     async def queues(self) -> list[Queue]:
         teams = await self._json("GET", f"{self._account}/teams")
         return [_mapped(mapping.queue, t) for t in _as_list(teams)]
+
+    async def set_enabled(self, operator_id: int, body: EnabledRequest) -> Operator:
+        raise unsupported("switch an agent's sign-in on or off through its documented API")
+
+    async def reset_password(self, operator_id: int, body: PasswordReset) -> None:
+        raise unsupported("set an agent's password through its documented API")
+
+    async def create_operator(self, body: OperatorCreate) -> Operator:
+        raise unsupported("create agents through this app")
+
+    async def set_queues(self, operator_id: int, body: QueueAssignment) -> Operator:
+        raise unsupported("change an agent's teams through this app")
 
     async def inbox_channels(self) -> dict[int, Channel]:
         answer = _as_obj(await self._json("GET", f"{self._account}/inboxes"))

@@ -14,6 +14,8 @@ class Capabilities:
     attachments: bool = True
     reports: bool = True
     reopen: bool = True
+    change_password: bool = True
+    manage_staff: bool = True  # accounts' sign-in and passwords (admins)
     # feature name -> why it is missing (the tooltip text)
     reasons: dict[str, str] = field(default_factory=dict)
 
@@ -25,6 +27,8 @@ CAPABILITIES = Capabilities(
     personal_templates=False,
     attachments=False,
     reports=False,
+    change_password=False,
+    manage_staff=False,
     reasons={
         "queue_position": "Chatwoot has no queue position.",
         "transfer_comment": "Chatwoot has no transfer comment: it is saved as a private note.",
@@ -32,5 +36,9 @@ CAPABILITIES = Capabilities(
         "personal_templates": "Chatwoot canned responses are shared by the whole account.",
         "attachments": "Chatwoot's API takes no files from this app: attachments cannot be sent.",
         "reports": "Use Chatwoot's own reports.",
+        "change_password": (
+            "You sign in to Chatwoot with an access token: change your password in Chatwoot itself."
+        ),
+        "manage_staff": "Manage the agents in Chatwoot itself.",
     },
 )

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QSpinBox,
     QSplitter,
@@ -40,21 +41,26 @@ from PySide6.QtWidgets import (
 from operator_app.core.errors import ActionError, OfflineError
 from operator_app.core.service import DeskService, MessagesChanged, TypingChanged
 from operator_app.core.supervision import SupervisorService, may_supervise
+from operator_app.protocol.enums import Role
 from operator_app.protocol.limits import MAX_COMMENT_CHARS
 from operator_app.protocol.models import OperatorStatus
 from operator_app.protocol.reports import Board, BucketSize
 
 from .. import theme
 from ..bridge import CoreBridge
+from ..capabilities import why_not
 from ..formatting import one_line
 from ..i18n import tr
 from ..labels import STATUS_LABELS
+from ..passwords import PasswordDialog
 from ..problems import problem_text
 from ..tasks import TaskRunner
+from .accounts import AccountDialog, QueuesDialog
 from .alerts import Alert, AlertSettings, AlertSound, AlertWatcher
 from .boards import OperatorBoardModel, QueueBoardModel, SupervisedDialogsModel
 from .monitor import MonitorGrid
 from .reports_view import ReportsView
+from .staff_view import StaffView
 from .staffing_view import StaffingView
 
 logger = logging.getLogger(__name__)
@@ -119,6 +125,12 @@ class SupervisorConsole(QWidget):
         self.tabs.addTab(self.reports, tr("Reports"))
         self.staffing = StaffingView()
         self.tabs.addTab(self.staffing, tr("Staffing"))
+        self.staff: StaffView | None = None
+        me = self.service.me
+        manages = why_not(self.service, "manage_staff") is None
+        if me is not None and me.role == Role.ADMIN and manages:
+            self.staff = StaffView(me.id)
+            self.tabs.addTab(self.staff, tr("Staff"))
         layout.addWidget(self.tabs, 1)
         self.status_line = QLabel("", self)
         self.status_line.setObjectName("muted")
@@ -240,6 +252,12 @@ class SupervisorConsole(QWidget):
         self._tick_timer.timeout.connect(self.dialogs_model.tick)
         self._tick_timer.start()
         self.tabs.currentChanged.connect(self._tab_changed)
+        if self.staff is not None:
+            self.staff.refresh_asked.connect(self.load_staff)
+            self.staff.password_asked.connect(self.ask_new_password)
+            self.staff.account_asked.connect(self.ask_new_account)
+            self.staff.queues_asked.connect(self.ask_queues)
+            self.staff.sign_in_asked.connect(self.switch_sign_in)
 
     # ---- live data --------------------------------------------------------------------------
 
@@ -305,6 +323,8 @@ class SupervisorConsole(QWidget):
         page = self.tabs.widget(index)
         if page in (self.reports, self.staffing) and self.reports.day_report is None:
             self.load_reports()
+        if page is self.staff and self.staff is not None and not self.staff.model.rowCount():
+            self.load_staff()
 
     # ---- alerts -----------------------------------------------------------------------------
 
@@ -409,6 +429,120 @@ class SupervisorConsole(QWidget):
             f"supervisor:capacity:{operator_id}",
             tr("Capacity changed."),
         )
+
+    # ---- staff accounts (admins) ------------------------------------------------------------
+
+    def load_staff(self) -> None:
+        self._start(self._load_staff(), "supervisor:staff")
+
+    async def _load_staff(self) -> None:
+        try:
+            staff, queue_names = await self.supervision.staff()
+        except (ActionError, OfflineError) as error:
+            self.show_problem(problem_text(error))
+            return
+        if self.staff is not None:
+            self.staff.show_staff(staff, queue_names)
+
+    def switch_sign_in(self, operator_id: int, enabled: bool) -> QMessageBox | None:
+        """Allowing runs at once; disabling asks first, as it signs a working operator out."""
+        if enabled:
+            self._act_on_staff(
+                self.supervision.set_sign_in(operator_id, True),
+                tr("{name} may sign in again.").format(name=self._staff_name(operator_id)),
+            )
+            return None
+        name = self._staff_name(operator_id)
+        question = QMessageBox(
+            QMessageBox.Icon.Question,
+            tr("Disable sign-in"),
+            tr(
+                "Disable {name}'s account? They are signed out at once, and their dialogs "
+                "go back to their queues."
+            ).format(name=name),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        question.button(QMessageBox.StandardButton.Yes).setText(tr("Disable"))
+        question.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        question.accepted.connect(
+            lambda: self._act_on_staff(
+                self.supervision.set_sign_in(operator_id, False),
+                tr("{name} can no longer sign in.").format(name=name),
+            )
+        )
+        question.open()
+        return question
+
+    def ask_new_password(self, operator_id: int) -> PasswordDialog:
+        name = self._staff_name(operator_id)
+        form = PasswordDialog(
+            lambda _current, new: self.supervision.reset_password(operator_id, new),
+            self.runner,
+            title=tr("New password for {name}").format(name=name),
+            intro=tr(
+                "{name} is signed out everywhere and signs in with this password. "
+                "Tell it to them in person or by phone, never in a chat."
+            ).format(name=name),
+            ask_current=False,
+            parent=self,
+        )
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.accepted.connect(
+            lambda: self.status_line.setText(tr("{name} has a new password.").format(name=name))
+        )
+        form.open()
+        return form
+
+    def ask_new_account(self) -> AccountDialog:
+        form = AccountDialog(
+            self.supervision.create_account, self.runner, self._queue_names(), parent=self
+        )
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        login = form.login
+        form.accepted.connect(
+            lambda: self._staff_changed(tr("Account {login} created.").format(login=login.text()))
+        )
+        form.open()
+        return form
+
+    def ask_queues(self, operator_id: int) -> QueuesDialog | None:
+        if self.staff is None or (row := self.staff.model.row_of(operator_id)) < 0:
+            return None
+        operator = self.staff.model.row_at(row)
+        form = QueuesDialog(
+            operator,
+            partial(self.supervision.set_queues, operator_id),
+            self.runner,
+            self._queue_names(),
+            parent=self,
+        )
+        form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        form.accepted.connect(
+            lambda: self._staff_changed(tr("Queues of {name} saved.").format(name=operator.name))
+        )
+        form.open()
+        return form
+
+    def _staff_changed(self, done: str) -> None:
+        self.status_line.setText(done)
+        self.load_staff()
+        self.refresh_board()
+
+    def _queue_names(self) -> dict[int, str]:
+        return dict(self.staff.model.queue_names) if self.staff is not None else {}
+
+    def _act_on_staff(self, coro: Coroutine[Any, Any, Any], done: str) -> None:
+        self._start(self._then_reload_staff(coro, done), "supervisor:staff-action")
+
+    async def _then_reload_staff(self, coro: Coroutine[Any, Any, Any], done: str) -> None:
+        await self._guarded(coro, done)
+        await self._load_staff()
+
+    def _staff_name(self, operator_id: int) -> str:
+        if self.staff is not None and (row := self.staff.model.row_of(operator_id)) >= 0:
+            return self.staff.model.row_at(row).name
+        return self._operator_name(operator_id)
 
     def open_monitor(self, dialog_id: int) -> None:
         self.monitor.open(dialog_id)

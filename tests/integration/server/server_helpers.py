@@ -186,3 +186,19 @@ def event_kinds(frames: list[Json]) -> list[str]:
 
 def run_cli(*args: str) -> None:
     assert cli.main(list(args)) == 0
+
+
+def signs_in(url: str, login: str, password: str) -> bool:
+    """Whether the password signs in; any other refusal than invalid_credentials fails."""
+    api = Api(url)
+    try:
+        response = api.http.post(
+            routes.LOGIN,
+            json={"login": login, "password": password, "protocol_version": PROTOCOL_VERSION},
+        )
+    finally:
+        api.close()
+    if response.status_code == 200:
+        return True
+    assert response.json()["code"] == "invalid_credentials", response.text
+    return False

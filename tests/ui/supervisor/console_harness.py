@@ -45,8 +45,9 @@ async def supervisor_desk(
     server: EmbeddedServer,
     login: str = "olga",
     settings: AlertSettings | None = None,
+    password: str = "demo",
 ) -> AsyncIterator[Desk]:
-    service = await sign_in(server.url, login, "demo", demo=True)
+    service = await sign_in(server.url, login, password, demo=True)
     errors: list[BaseException] = []
     runner = TaskRunner(on_error=errors.append)
     supervision = SupervisorService(service)
