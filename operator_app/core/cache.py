@@ -14,7 +14,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -396,14 +396,19 @@ class Cache:
             cur = self.conn.execute("DELETE FROM templates WHERE id = ?", (template_id,))
         return cur.rowcount > 0
 
-    def replace_operators(self, operators: Iterable[Operator]) -> bool:
-        return self._replace("operators", [(o.id, o.model_dump_json()) for o in operators])
+    def replace_operators(
+        self, operators: Iterable[Operator], keep: Set[int] = frozenset()
+    ) -> bool:
+        return self._replace("operators", [(o.id, o.model_dump_json()) for o in operators], keep)
 
-    def replace_queues(self, queues: Iterable[Queue]) -> bool:
-        return self._replace("queues", [(q.id, q.sla_seconds, q.model_dump_json()) for q in queues])
+    def replace_queues(self, queues: Iterable[Queue], keep: Set[int] = frozenset()) -> bool:
+        rows = [(q.id, q.sla_seconds, q.model_dump_json()) for q in queues]
+        return self._replace("queues", rows, keep)
 
-    def replace_templates(self, templates: Iterable[Template]) -> bool:
-        return self._replace("templates", [(t.id, t.model_dump_json()) for t in templates])
+    def replace_templates(
+        self, templates: Iterable[Template], keep: Set[int] = frozenset()
+    ) -> bool:
+        return self._replace("templates", [(t.id, t.model_dump_json()) for t in templates], keep)
 
     def _upsert_data(self, table: str, row_id: int, data: str, sla: int | None = None) -> bool:
         if self._one(f"SELECT data FROM {table} WHERE id = ?", (row_id,)) == data:
@@ -420,10 +425,15 @@ class Cache:
                 )
         return True
 
-    def _replace(self, table: str, rows: list[tuple[Any, ...]]) -> bool:
+    def _replace(self, table: str, rows: list[tuple[Any, ...]], keep: Set[int]) -> bool:
+        """The table becomes ``rows``, except the ids in ``keep``: those stay as stored,
+        present or absent (an event newer than the rows said so)."""
         columns = "id, sla_seconds, data" if table == "queues" else "id, data"
         before = self.conn.execute(f"SELECT {columns} FROM {table} ORDER BY id").fetchall()
-        after = sorted(rows, key=lambda row: int(row[0]))
+        kept = [row for row in before if row[0] in keep]
+        after = sorted(
+            [row for row in rows if row[0] not in keep] + kept, key=lambda row: int(row[0])
+        )
         if before == after:
             return False
         marks = ", ".join("?" * len(after[0])) if after else ""

@@ -491,11 +491,8 @@ class DeskService:
             self.sync.apply_dialog(await guarded(self.api.reopen(dialog_id)))
 
     async def set_status(self, status: OperatorStatus) -> None:
-        operator = await guarded(self.api.set_my_status(status))
-        if self.cache.set_me(operator):
-            self._emit(DirectoryChanged("me"))
-        if self.cache.upsert_operator(operator):
-            self._emit(DirectoryChanged("operators"))
+        mark = self.sync.stamps.clock
+        self.sync.apply_operator(await guarded(self.api.set_my_status(status)), mark)
 
     async def change_password(self, current: str, new: str) -> None:
         """The operator's own password. This session stays signed in; the server signs out
@@ -525,17 +522,19 @@ class DeskService:
         return card
 
     async def save_template(self, body: TemplateIn, template_id: int | None = None) -> Template:
+        mark = self.sync.stamps.clock
         if template_id is None:
             saved = await guarded(self.api.create_template(body))
         else:
             saved = await guarded(self.api.update_template(template_id, body))
-        if self.cache.upsert_template(saved):
+        fresh = self.sync.stamps.current(mark, "templates", saved.id)  # no event overtook it
+        if fresh and self.cache.upsert_template(saved):
             self._emit(DirectoryChanged("templates"))
         return saved
 
     async def delete_template(self, template_id: int) -> None:
         await guarded(self.api.delete_template(template_id))
-        if self.cache.delete_template(template_id):
+        if self.cache.delete_template(template_id):  # a deletion is final: no event undoes it
             self._emit(DirectoryChanged("templates"))
 
     def retry_connection_now(self) -> None:

@@ -5,8 +5,9 @@ the event. A first start (no cursor) and ``resync_required`` both take the serve
 at once and owe a *snapshot* (a paged REST walk of every visible dialog plus the directory);
 that debt is stored too (meta ``snapshot_owed``), so a snapshot cut short by the network is
 retried at the next hello instead of forgotten. Events keep being applied meanwhile: dialog
-rows only move forward in ``updated_at`` and messages are keyed by id, so the order in which a
-snapshot and live events land does not matter.
+rows only move forward in ``updated_at``, messages are keyed by id, and a directory row an
+event rewrote keeps the event's version over a list read before it (``DirectoryStamps``), so
+the order in which a snapshot and live events land does not matter.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from operator_app.protocol.events import (
     TemplateChanged,
     TemplateDeleted,
 )
-from operator_app.protocol.models import Dialog, DialogScope, DialogState, Message
+from operator_app.protocol.models import Dialog, DialogScope, DialogState, Message, Operator
 
 from .cache import Cache
 from .changes import (
@@ -75,7 +76,31 @@ BATCH_SECONDS = 0.010
 # in a replay).
 LIVE_RUN_FRAMES = 16
 CHECKPOINT_TASK = "sync-checkpoint"
+DIRECTORY_TABLES = ("operators", "queues", "templates")
 CHECKPOINT_EVERY_SECONDS = 1.0
+
+
+class DirectoryStamps:
+    """Which directory rows (operators, queues, templates) events rewrote, in order. A REST
+    answer read before such an event must not overwrite it: the event is at least as new, and
+    a change after it brings its own event. Dialogs need none of this (``updated_at``)."""
+
+    def __init__(self) -> None:
+        self.clock = 0  # a mark: the stamps so far
+        self._stamps: dict[tuple[str, int], int] = {}
+
+    def stamp(self, table: str, row_id: int) -> None:
+        self.clock += 1
+        self._stamps[(table, row_id)] = self.clock
+
+    def since(self, mark: int, table: str) -> set[int]:
+        """The rows of ``table`` events rewrote after ``mark``."""
+        return {row for (t, row), at in self._stamps.items() if t == table and at > mark}
+
+    def current(self, mark: int, table: str, row_id: int) -> bool:
+        """Whether an answer about the row, asked at ``mark``, may be stored: no event
+        rewrote the row since."""
+        return self._stamps.get((table, row_id), 0) <= mark
 
 
 class SyncEngine:
@@ -93,6 +118,7 @@ class SyncEngine:
         self._tasks = TaskSet()
         self._history_locks: dict[int, asyncio.Lock] = {}
         self._directory_fresh = False  # refreshed once per session, then kept by events
+        self.stamps = DirectoryStamps()
         self._acting_on: set[int] = set()  # dialogs with an action of mine in flight
         self._snapshot_again = False
         self._checkpointed = 0.0  # time.monotonic() of the last background checkpoint
@@ -269,18 +295,17 @@ class SyncEngine:
         if isinstance(event, DialogUpdated):
             return self._apply_dialog(event.dialog)
         if isinstance(event, OperatorUpdated):
-            changes: list[Change] = []
-            if event.operator.id == self.my_id and self.cache.set_me(event.operator):
-                changes.append(DirectoryChanged("me"))
-            if self.cache.upsert_operator(event.operator):
-                changes.append(DirectoryChanged("operators"))
-            return changes
+            self.stamps.stamp("operators", event.operator.id)
+            return self._store_operator(event.operator)
         if isinstance(event, QueueUpdated):
+            self.stamps.stamp("queues", event.queue.id)
             return [DirectoryChanged("queues")] if self.cache.upsert_queue(event.queue) else []
         if isinstance(event, TemplateChanged):
+            self.stamps.stamp("templates", event.template.id)
             changed = self.cache.upsert_template(event.template)
             return [DirectoryChanged("templates")] if changed else []
         if isinstance(event, TemplateDeleted):
+            self.stamps.stamp("templates", event.template_id)
             changed = self.cache.delete_template(event.template_id)
             return [DirectoryChanged("templates")] if changed else []
         if isinstance(event, ContactUpdated):
@@ -371,21 +396,37 @@ class SyncEngine:
             log.info("sync: directory refresh interrupted: %s", exc)
 
     async def refresh_directory(self) -> None:
+        """The directory from REST, except the rows events rewrote while it was read."""
+        mark = self.stamps.clock
         me = await self.api.me()
         operators = await self.api.operators()
         queues = await self.api.queues()
         templates = await self.api.templates()
+        newer = {table: self.stamps.since(mark, table) for table in DIRECTORY_TABLES}
         changes: list[Change] = []
-        if self.cache.set_me(me):
+        if me.id not in newer["operators"] and self.cache.set_me(me):
             changes.append(DirectoryChanged("me"))
-        if self.cache.replace_operators(operators):
+        if self.cache.replace_operators(operators, keep=newer["operators"]):
             changes.append(DirectoryChanged("operators"))
-        if self.cache.replace_queues(queues):
+        if self.cache.replace_queues(queues, keep=newer["queues"]):
             changes.append(DirectoryChanged("queues"))
-        if self.cache.replace_templates(templates):
+        if self.cache.replace_templates(templates, keep=newer["templates"]):
             changes.append(DirectoryChanged("templates"))
         self._directory_fresh = True
         self._emit(changes)
+
+    def apply_operator(self, operator: Operator, mark: int) -> None:
+        """A REST answer about an operator, asked at ``mark`` (``stamps.clock``)."""
+        if self.stamps.current(mark, "operators", operator.id):
+            self._emit(self._store_operator(operator))
+
+    def _store_operator(self, operator: Operator) -> list[Change]:
+        changes: list[Change] = []
+        if operator.id == self.my_id and self.cache.set_me(operator):
+            changes.append(DirectoryChanged("me"))
+        if self.cache.upsert_operator(operator):
+            changes.append(DirectoryChanged("operators"))
+        return changes
 
     async def snapshot(self) -> None:
         """Re-fetch the directory and every visible dialog; reset histories that fell behind."""

@@ -37,7 +37,16 @@ from operator_app.protocol.events import (
     TemplateDeleted,
     Typing,
 )
-from operator_app.protocol.models import Author, Dialog, DialogState, Page
+from operator_app.protocol.models import (
+    Author,
+    Dialog,
+    DialogState,
+    OperatorStatus,
+    Page,
+    Queue,
+    Template,
+    TemplateScope,
+)
 from tests.unit.core.core_factories import dialog, message, operator
 from tests.unit.core.core_fakes import FakeApi
 
@@ -174,6 +183,55 @@ async def test_directory_events(harness: Harness) -> None:
     assert DirectoryChanged("me") in harness.changes
     await harness.engine.on_frame(EventFrame(cursor=2, event=TemplateDeleted(template_id=99)))
     assert DirectoryChanged("templates") not in harness.changes  # nothing to delete
+
+
+@pytest.mark.asyncio
+async def test_a_directory_read_before_an_event_does_not_undo_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lists are read over several requests; an event applied meanwhile is newer than
+    what they say about its row (the chaos rounds once kept a colleague's load at 4 this way)."""
+    harness.cache.set_me(operator(1))
+    harness.cache.set_cursor(0)
+    shared = Template(id=7, scope=TemplateScope.SHARED, shortcut="hi", title="Hi", body="Hello")
+    harness.api.operator_list = [operator(1), operator(2, load=4), operator(3, load=1)]
+    harness.api.template_list = [shared]
+    gate = asyncio.Event()
+    original = harness.api.queues
+
+    async def slow_queues() -> list[Queue]:
+        await gate.wait()
+        return await original()
+
+    monkeypatch.setattr(harness.api, "queues", slow_queues)
+    refresh = asyncio.create_task(harness.engine.refresh_directory())
+    await harness.settle()  # the operators are read: colleague 2 at load 4
+    await harness.engine.on_frame(
+        EventFrame(cursor=1, event=OperatorUpdated(operator=operator(2, load=5)))
+    )
+    await harness.engine.on_frame(EventFrame(cursor=2, event=TemplateDeleted(template_id=7)))
+    gate.set()
+    await refresh
+    loads = {o.id: o.load for o in harness.cache.operators()}
+    assert loads == {1: 0, 2: 5, 3: 1}  # the event's 5 stays; 3, untouched, is the list's
+    assert harness.cache.templates() == []  # deleted by the event, though the list had it
+
+
+@pytest.mark.asyncio
+async def test_an_answer_about_an_operator_yields_to_a_newer_event(harness: Harness) -> None:
+    harness.cache.set_me(operator(1, status=OperatorStatus.AWAY))
+    harness.cache.set_cursor(0)
+    mark = harness.engine.stamps.clock  # the request leaves...
+    newer = operator(1, status=OperatorStatus.ONLINE, load=3)
+    await harness.engine.on_frame(EventFrame(cursor=1, event=OperatorUpdated(operator=newer)))
+    harness.engine.apply_operator(operator(1, status=OperatorStatus.ONLINE, load=2), mark)
+    me = harness.cache.me()
+    assert me is not None and me.load == 3
+    harness.engine.apply_operator(
+        operator(1, status=OperatorStatus.OFFLINE), harness.engine.stamps.clock
+    )
+    me = harness.cache.me()
+    assert me is not None and me.status is OperatorStatus.OFFLINE  # nothing newer: it lands
 
 
 @pytest.mark.asyncio
