@@ -26,6 +26,7 @@ from . import db, demo, hub, security
 from . import schema as s
 from .embedded import EmbeddedServer, prepare_channels
 from .errors import ApiError
+from .heap import SurvivorFreezer
 from .schema import new_id
 from .service import Backend
 from .simulator import TrafficGenerator
@@ -300,11 +301,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.demo:
         for channel, secret in server.channel_secrets.items():
             print(f"channel {channel} secret: {secret}")
-    # the start-up heap (modules, the app, compiled statements) is never garbage: frozen, the
-    # full collections that connections coming and going trigger skip it (with 1,000
-    # connections a full pass took 120 ms, 65 ms with it frozen)
+    # the start-up heap (modules, the app, compiled statements) is never garbage: frozen, and
+    # so are the survivors of each later full pass, thawed every ten minutes (heap.py)
     gc.collect()
     gc.freeze()
+    SurvivorFreezer().install()
     print(f"listening on {server.url}", flush=True)
     try:
         stop.wait()
