@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -66,11 +67,15 @@ def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         backend.attach(asyncio.get_running_loop())
+        looking = asyncio.create_task(backend.watch_foreign(), name="foreign-events")
         if simulator is not None:
             simulator.start()
         try:
             yield
         finally:
+            looking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await looking
             if simulator is not None:
                 await simulator.stop()
 

@@ -52,6 +52,7 @@ from .writer import GroupWriter, WriteLock, settle_waiter
 
 log = logging.getLogger(__name__)
 
+FOREIGN_LOOK_SECONDS = 2.0  # how often a quiet server looks for another process's events
 QUEUES_CHANGED = "queues changed"  # the reason of the resync a queue change sends
 MAX_QUEUE_ID = 2**63 - 1  # larger ids name no queue (and no database takes them)
 
@@ -104,6 +105,7 @@ class Backend:
         self.rate_limiter = security.LoginRateLimiter()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.published_through = 0  # the last cursor handed to the hub (``attach``)
+        self.foreign_look_seconds = FOREIGN_LOOK_SECONDS  # ``watch_foreign``
         self._write_lock = WriteLock()
         self.writer = GroupWriter(self)
         hotsql.compile_all(engine.dialect)
@@ -178,6 +180,36 @@ class Backend:
         if published[0].cursor == last + 1:
             return published
         return self.stored_events(last, published[0].cursor) + published
+
+    async def watch_foreign(self) -> None:
+        """On the loop while serving: another process's events reach the desks on a quiet
+        server too, at most two looks after they were committed (``publish_foreign``)."""
+        seen = self.published_through
+        while True:
+            await asyncio.sleep(self.foreign_look_seconds)
+            try:
+                seen = await self.publish_foreign(seen)
+            except Exception:  # a locked or broken database: the next look tries again
+                log.warning("looking for another process's events failed", exc_info=True)
+
+    async def publish_foreign(self, seen_head: int) -> int:
+        """Publishes the events up to ``seen_head`` (the head at the last look) still
+        unpublished: ours leave within a moment of their commit, so those are another
+        process's. Returns the head now, for the next look."""
+        if self.published_through < seen_head:
+            events = await asyncio.to_thread(
+                self.stored_events, self.published_through, seen_head + 1
+            )
+            last = self.published_through  # ours may have gone out meanwhile, the gap with them
+            fresh = [event for event in events if event.cursor > last]
+            self.published_through = max(last, seen_head)
+            if fresh:
+                self.hub.publish(fresh)
+        return await asyncio.to_thread(self.head)
+
+    def head(self) -> int:
+        with self.read() as conn:
+            return event_sequence(conn)[0]
 
     def stored_events(self, after: int, before: int) -> list[Published]:
         """The events strictly between two cursors, as the hub publishes them."""

@@ -235,3 +235,28 @@ def test_a_console_change_reaches_connected_desks_with_the_next_event(
         if f["event"]["kind"] == "operator.updated" and f["event"]["operator"]["login"] == "ann"
     ]
     assert ann and ann[-1]["enabled"] is False
+
+
+def test_a_console_change_reaches_connected_desks_on_a_quiet_server(
+    small_server: EmbeddedServer, small_world: str, small_login: Login
+) -> None:
+    """No event of the server's own follows: its periodic look at the head publishes what
+    stayed unpublished a whole period after it was committed (``Backend.watch_foreign``)."""
+    root = small_login("root")
+    desk = Ws(small_server.url, str(root.token))
+    try:
+        desk.handshake()
+        run_cli("disable-operator", "--db", small_world, "--login", "ann")
+        ann = desk.until(
+            lambda f: (
+                f.get("type") == "event"
+                and f["event"]["kind"] == "operator.updated"
+                and f["event"]["operator"]["login"] == "ann"
+            ),
+            timeout=10.0,
+        )
+        assert ann["event"]["operator"]["enabled"] is False
+        later = desk.quiet(2.5)  # one more look: nothing goes out twice
+    finally:
+        desk.close()
+    assert ann["cursor"] not in [f.get("cursor") for f in later]
