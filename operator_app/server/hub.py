@@ -222,6 +222,12 @@ class Hub:
             conn.rescoped = True
             conn.offer_after_events(frame)
 
+    def close_revoked(self, operator_ids: set[int], live_tokens: set[str], code: int) -> None:
+        """Closes the operators' sessions whose token is no longer among ``live_tokens``."""
+        for conn in self._targets(frozenset(operator_ids)):
+            if conn.token_hash not in live_tokens:
+                conn.kill(code)
+
     def close_token(self, token_hash: str, code: int) -> None:
         for conn in self._targets(None):
             if conn.token_hash == token_hash:

@@ -8,6 +8,7 @@ items to the connector.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,7 +180,9 @@ class Backend:
         self.published_through = published[-1].cursor
         if published[0].cursor == last + 1:
             return published
-        return self.stored_events(last, published[0].cursor) + published
+        foreign = self.stored_events(last, published[0].cursor)
+        self._end_revoked_sessions(foreign)
+        return foreign + published
 
     async def watch_foreign(self) -> None:
         """On the loop while serving: another process's events reach the desks on a quiet
@@ -204,8 +207,26 @@ class Backend:
             fresh = [event for event in events if event.cursor > last]
             self.published_through = max(last, seen_head)
             if fresh:
+                self._end_revoked_sessions(fresh)
                 self.hub.publish(fresh)
         return await asyncio.to_thread(self.head)
+
+    def _end_revoked_sessions(self, foreign: list[Published]) -> None:
+        """Another process's events (the console's disable-operator, set-password) deleted
+        the tokens of the operators they update: their open websockets end now, as they do
+        when an admin does it over REST, instead of at their token's expiry. On the loop,
+        and only for another process's events: rare."""
+        changed = operators_updated(foreign)
+        if not changed:
+            return
+        tokens = s.tokens.c
+        with self.read() as conn:
+            live = set(
+                conn.execute(
+                    select(tokens.token_hash).where(tokens.operator_id.in_(sorted(changed)))
+                ).scalars()
+            )
+        self.hub.close_revoked(changed, live, WS_CLOSE_REVOKED)
 
     def head(self) -> int:
         with self.read() as conn:
@@ -1052,6 +1073,16 @@ def checked_tags(tags: list[str]) -> list[str]:
     if bad:
         raise invalid("tags must be 1-40 characters", field="tags")
     return list(dict.fromkeys(cleaned))
+
+
+def operators_updated(events: list[Published]) -> set[int]:
+    """The operators that operator.updated events among ``events`` are about."""
+    changed = set()
+    for event in events:
+        body = json.loads(event.frame)["event"]
+        if body.get("kind") == "operator.updated":
+            changed.add(int(body["operator"]["id"]))
+    return changed
 
 
 def event_sequence(conn: Connection) -> tuple[int, int]:

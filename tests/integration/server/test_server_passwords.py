@@ -260,3 +260,24 @@ def test_a_console_change_reaches_connected_desks_on_a_quiet_server(
     finally:
         desk.close()
     assert ann["cursor"] not in [f.get("cursor") for f in later]
+
+
+@pytest.mark.parametrize(
+    "command", [["disable-operator"], ["set-password", "--password", NEW]], ids=["off", "pw"]
+)
+def test_a_console_revocation_ends_open_sessions_on_a_quiet_server(
+    small_server: EmbeddedServer, small_world: str, small_login: Login, command: list[str]
+) -> None:
+    """The console cannot reach the serving process's websockets; the server ends them when
+    it publishes the console's events, not at their token's expiry."""
+    ann, bob = small_login("ann"), small_login("bob")
+    anns, bobs = Ws(small_server.url, str(ann.token)), Ws(small_server.url, str(bob.token))
+    try:
+        anns.handshake()
+        bobs.handshake()
+        run_cli(*command, "--db", small_world, "--login", "ann")
+        assert anns.close_code(timeout=10.0) == WS_CLOSE_REVOKED
+        assert still_open(bobs)  # only the revoked operator's
+    finally:
+        anns.close()
+        bobs.close()
