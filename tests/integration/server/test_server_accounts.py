@@ -125,6 +125,21 @@ def test_creating_an_account_is_refused_without_a_trace(
     assert audit_details(server, "create_operator") == []
 
 
+def test_a_non_admin_is_refused_before_the_body_is_read(
+    server: EmbeddedServer, login: Login
+) -> None:
+    """403 first: a 422 would tell a non-admin which fields the admin's routes take."""
+    anna, olga = login("anna"), login("olga")
+    for method, path, body in (
+        ("POST", routes.OPERATORS, {"login": ""}),
+        ("PUT", queues_path(anna.id), {"queue_ids": "all"}),
+        ("PUT", routes.OPERATOR_PASSWORD.format(operator_id=anna.id), {"new_password": 1}),
+        ("PUT", routes.OPERATOR_ENABLED.format(operator_id=anna.id), {"enabled": "maybe"}),
+    ):
+        denied = olga.refused(method, path, 403, "forbidden", json=body)
+        assert denied["message"] == "only an admin may do this", path
+
+
 def test_a_login_is_compared_exactly_as_stored(server: EmbeddedServer, login: Login) -> None:
     admin = login("admin", "admin")
     other = admin.ok("POST", routes.OPERATORS, json=account("Anna", name="Ан\x00на"))
