@@ -76,8 +76,10 @@ BATCH_SECONDS = 0.010
 # in a replay).
 LIVE_RUN_FRAMES = 16
 CHECKPOINT_TASK = "sync-checkpoint"
-DIRECTORY_TABLES = ("operators", "queues", "templates")
 CHECKPOINT_EVERY_SECONDS = 1.0
+
+
+DIRECTORY_TABLES = ("operators", "queues", "templates")
 
 
 class DirectoryStamps:

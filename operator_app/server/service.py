@@ -181,7 +181,7 @@ class Backend:
         if published[0].cursor == last + 1:
             return published
         foreign = self.stored_events(last, published[0].cursor)
-        self._end_revoked_sessions(foreign)
+        self.hub.close_revoked(*self.sessions_left(foreign), WS_CLOSE_REVOKED)
         return foreign + published
 
     async def watch_foreign(self) -> None:
@@ -200,25 +200,32 @@ class Backend:
         unpublished: ours leave within a moment of their commit, so those are another
         process's. Returns the head now, for the next look."""
         if self.published_through < seen_head:
-            events = await asyncio.to_thread(
-                self.stored_events, self.published_through, seen_head + 1
+            events, sessions = await asyncio.to_thread(
+                self._stored_with_sessions, self.published_through, seen_head + 1
             )
             last = self.published_through  # ours may have gone out meanwhile, the gap with them
             fresh = [event for event in events if event.cursor > last]
             self.published_through = max(last, seen_head)
             if fresh:
-                self._end_revoked_sessions(fresh)
+                self.hub.close_revoked(*sessions, WS_CLOSE_REVOKED)
                 self.hub.publish(fresh)
         return await asyncio.to_thread(self.head)
 
-    def _end_revoked_sessions(self, foreign: list[Published]) -> None:
-        """Another process's events (the console's disable-operator, set-password) deleted
-        the tokens of the operators they update: their open websockets end now, as they do
-        when an admin does it over REST, instead of at their token's expiry. On the loop,
-        and only for another process's events: rare."""
+    def _stored_with_sessions(
+        self, after: int, before: int
+    ) -> tuple[list[Published], tuple[set[int], set[str]]]:
+        """``stored_events`` and their ``sessions_left``, read together in a worker thread."""
+        events = self.stored_events(after, before)
+        return events, self.sessions_left(events)
+
+    def sessions_left(self, foreign: list[Published]) -> tuple[set[int], set[str]]:
+        """The operators another process's events update, and the tokens they still have.
+        That process (the console's disable-operator, set-password) may have deleted the
+        others: their open websockets end when the events go out (``Hub.close_revoked``), as
+        they do when an admin does it over REST, not at their token's expiry."""
         changed = operators_updated(foreign)
         if not changed:
-            return
+            return changed, set()
         tokens = s.tokens.c
         with self.read() as conn:
             live = set(
@@ -226,7 +233,7 @@ class Backend:
                     select(tokens.token_hash).where(tokens.operator_id.in_(sorted(changed)))
                 ).scalars()
             )
-        self.hub.close_revoked(changed, live, WS_CLOSE_REVOKED)
+        return changed, live
 
     def head(self) -> int:
         with self.read() as conn:
