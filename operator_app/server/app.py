@@ -86,7 +86,6 @@ def create_app(backend: Backend, *, simulator: Simulator | None = None) -> FastA
     _add_dialog_routes(app, backend)
     _add_other_routes(app, backend)
     supervision.add_routes(app, backend)
-    ws.add_websocket_route(app, backend)
     app.add_middleware(BodySizeLimit)
     return app
 
@@ -344,16 +343,17 @@ def _add_other_routes(app: FastAPI, backend: Backend) -> None:
 
 
 def create_asgi_app(backend: Backend, *, simulator: Simulator | None = None) -> ASGIApp:
-    """What the server runs: the FastAPI app behind the lean route of customer messages."""
-    return InboundFastPath(create_app(backend, simulator=simulator), backend)
+    """What the server runs: the FastAPI app behind the lean routes of figure 7."""
+    return LeanRoutes(create_app(backend, simulator=simulator), backend)
 
 
 _INBOUND_HEAD, _INBOUND_TAIL = routes.INBOUND.split("{channel}")
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
-class InboundFastPath:
-    """``POST /channels/{channel}/inbound`` without the framework: the hot route of figure 7.
+class LeanRoutes:
+    """The two hot routes of figure 7 without the framework: customers' messages
+    (``POST /channels/{channel}/inbound``) and the staff's websocket (``ws.serve``).
 
     FastAPI's request cycle (its middleware stack, dependency solving, response validation)
     cost more than the message's whole write. A well-formed JSON post is answered here with
@@ -367,6 +367,9 @@ class InboundFastPath:
         self.backend = backend
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == routes.WS:
+            await ws.serve(self.backend, scope, receive, send)
+            return
         channel = _inbound_channel(scope)
         if channel is None:
             await self.app(scope, receive, send)

@@ -1,4 +1,4 @@
-"""The lean inbound route (app.InboundFastPath) answers exactly as the FastAPI route does.
+"""The lean inbound route (app.LeanRoutes) answers exactly as the FastAPI route does.
 
 ``application/json`` takes the lean route; ``application/vnd.api+json`` is JSON to FastAPI
 but not to the lean route, so the same request through the framework gives the reference
@@ -21,7 +21,7 @@ from operator_app.protocol import routes
 from operator_app.protocol.limits import MAX_REQUEST_BYTES
 from operator_app.server import inbound, security
 from operator_app.server import schema as s
-from operator_app.server.app import InboundFastPath
+from operator_app.server.app import LeanRoutes
 from operator_app.server.embedded import EmbeddedServer
 
 LEAN = "application/json"
@@ -129,7 +129,7 @@ async def test_only_the_lean_route_answers_a_plain_json_post(server: EmbeddedSer
         message = await receive()  # the body the lean route read, replayed
         reached.append(message["body"])
 
-    lean = InboundFastPath(framework, server.backend)
+    lean = LeanRoutes(framework, server.backend)
     body = json.dumps(message()).encode()
     sent: list[Message] = []
 

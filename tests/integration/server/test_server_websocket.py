@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from operator_app.protocol import PROTOCOL_VERSION, routes
 from operator_app.protocol import events as ev
@@ -34,6 +36,15 @@ def test_hello_then_replay_done_at_the_head(login: Login, websocket: Socket) -> 
     assert hello["protocol_version"] == PROTOCOL_VERSION
     assert replayed == []
     assert done == {"type": "replay_done", "cursor": hello["head_cursor"]}
+
+
+@pytest.mark.parametrize("path", [routes.WS + "/more", routes.WS[:-1], "/ws"])
+def test_a_websocket_at_another_path_is_refused(server: EmbeddedServer, path: str) -> None:
+    """Only the staff websocket's own path takes the lean route (app.LeanRoutes); any other
+    goes to the framework, which has no websocket route and refuses it."""
+    with pytest.raises(InvalidStatus) as refused:
+        connect(server.url.replace("http", "ws", 1) + path, open_timeout=5)
+    assert refused.value.response.status_code == 403
 
 
 def test_live_message_reaches_only_its_audience(
