@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from contextlib import AbstractContextManager
@@ -35,7 +37,7 @@ COMMIT_CHECKPOINT_PAGES = 50_000  # a commit checkpoints only if the background 
 # under a pass shrink with it (figure 7, six alternated pairs: p99 9.5 -> 7.7 ms median).
 CHECKPOINT_SECONDS = 0.25
 CHECKPOINT_ROUNDS = 4  # background rounds per pass at most
-# The last copy holds the write lock (the loop's writes wait: ~1 ms, up to 10): once a second.
+# The last copy holds the write lock (the loop's writes wait: ~1 ms): once a second.
 # Figure 7, three alternated pairs: 2.38/2.25/2.23x with each pass, 2.00/1.80/2.27x like this.
 FINISH_EVERY_PASSES = 4
 LEFT_UNDER_LOCK_PAGES = 64  # ...until the last round saw the log grow by at most this much
@@ -49,7 +51,13 @@ class Checkpointer:
     COMMIT_CHECKPOINT_PAGES and checkpointed inside the writer's step (25-60 ms, once every
     few seconds at 500 messages/s). So every FINISH_EVERY_PASSES-th pass ends with a last copy
     under the write lock, of the few pages written meanwhile: the log is then fully copied,
-    and the next transaction writes it from the start again."""
+    and the next transaction writes it from the start again.
+
+    The commits write the log without syncing it (``synchronous=NORMAL``): a checkpoint's
+    sync then writes out what was committed since the last one, 5-10 ms on the machine we
+    measure, and when that fell on the last copy the writes waited as long. So the files are
+    synced just before the lock is taken (``_flush``): the copy under it syncs only the last
+    milliseconds' pages (docs/performance.md, fifteenth round)."""
 
     def __init__(self, engine: Engine, write_lock: AbstractContextManager[object]) -> None:
         self.engine = engine
@@ -72,8 +80,22 @@ class Checkpointer:
         with self.engine.connect() as conn:
             self._copy_while_writing(conn)
             if finish:
+                self._flush()
                 with self._write_lock:
                     checkpoint(conn)
+
+    def _flush(self) -> None:
+        """Sync the database and its log while writes go on (what is written meanwhile is
+        the last copy's to sync). A file this cannot sync (Windows syncs only a file opened
+        for writing) is left to the copy, as before."""
+        database = self.engine.url.database or ""
+        for path in (database, database + "-wal"):
+            with contextlib.suppress(OSError):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
 
     def _run(self) -> None:
         passes = 0
