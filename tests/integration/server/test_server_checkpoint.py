@@ -8,7 +8,9 @@ Real SQLite files; the frame counts come from SQLite itself (``PRAGMA wal_checkp
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +134,25 @@ def test_the_passes_between_two_finishes_do_not_touch_the_write_lock(backend: Ba
 def test_every_hot_statement_is_compiled_when_the_backend_starts(backend: Backend) -> None:
     assert hotsql.defined_count() > 10  # the write path's statements register at import
     assert hotsql.not_compiled(backend.engine.dialect) == []
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's"
+)
+def test_the_checkpoint_thread_runs_below_the_servers_other_threads(tmp_path: Path) -> None:
+    engine = db.create(db.sqlite_url(str(tmp_path / "nice.db")))
+    db.init_schema(engine)
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    backend = Backend(engine)  # starts the checkpoint thread
+    try:
+        thread = backend.checkpointer._thread.native_id
+        assert thread is not None
+        lowered = min(19, ours + db.CHECKPOINT_NICENESS)
+        deadline = time.monotonic() + 5
+        while os.getpriority(os.PRIO_PROCESS, thread) != lowered and time.monotonic() < deadline:
+            time.sleep(0.01)  # it lowers itself first thing
+        assert os.getpriority(os.PRIO_PROCESS, thread) == lowered
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ours
+    finally:
+        backend.shutdown()
+        engine.dispose()
