@@ -171,8 +171,9 @@ def test_part_of_a_message_is_selected_in_a_plain_text_reader(
             QTest.keyClick(reader, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
             assert QGuiApplication.clipboard().text() == "48213"
             # it lies over the painted text, which it wraps the same way
-            option_rect = view.visualRect(view.model().index(row, 0))
-            shape = view.delegate.geometry(option_rect, _last(tab), view.font(), False)
+            index = view.model().index(row, 0)
+            header = bool(index.data(DayHeaderRole))  # the first message after midnight has one
+            shape = view.delegate.geometry(view.visualRect(index), _last(tab), view.font(), header)
             assert reader.geometry().topLeft() == shape.text.topLeft()
             assert reader.document().blockCount() == 2
 
