@@ -144,10 +144,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_add_operator(args: argparse.Namespace) -> int:
-    password = args.password or getpass.getpass("password: ")
-    if not password:
-        raise ValueError("empty password")
-    account = OperatorCreate.model_construct(  # the password's length is the app's rule
+    password = _new_password(args.password)  # the app's rule for a new password, too
+    account = OperatorCreate.model_construct(  # the other fields' rules are the backend's
         login=args.login,
         name=args.name,
         role=Role(args.role),

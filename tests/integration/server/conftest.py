@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from operator_app.server.embedded import EmbeddedServer
-from tests.integration.server.server_helpers import Api, Ws, run_cli
+from tests.integration.server.server_helpers import SMALL_PASSWORD, Api, Ws, run_cli
 
 SECRET = "small-world-secret"
 PG_ENV = "OPERATOR_TEST_PG_URL"
@@ -79,7 +79,7 @@ def small_world(tmp_path: Path) -> str:
     """An empty database built with the admin CLI: two queues, four people, no dialogs.
 
     Queue 1 "Sales" (webchat): ann, bob. Queue 2 "Billing" (email): bob, cid.
-    sue supervises queue 2; root is admin. Every password is "pw".
+    sue supervises queue 2; root is admin. Every password is SMALL_PASSWORD.
     """
     url = f"sqlite:///{tmp_path / 'small.db'}"
     run_cli("init", "--db", url)
@@ -104,7 +104,7 @@ def small_world(tmp_path: Path) -> str:
             "--role",
             role,
             "--password",
-            "pw",
+            SMALL_PASSWORD,
             "--queues",
             queues,
             "--supervises",
@@ -129,7 +129,7 @@ def small_login(small_server: EmbeddedServer) -> Iterator[Callable[..., Api]]:
     clients: list[Api] = []
 
     def make(name: str, online: bool = False) -> Api:
-        api = Api(small_server.url).login(name, "pw")
+        api = Api(small_server.url).login(name, SMALL_PASSWORD)
         clients.append(api)
         if online:
             api.status("online")

@@ -16,6 +16,7 @@ from operator_app.protocol import PROTOCOL_VERSION, routes
 from operator_app.server import cli
 
 Json = Any
+SMALL_PASSWORD = "small-world-pw"  # every account of the small world (conftest.small_world)
 
 
 class Api:

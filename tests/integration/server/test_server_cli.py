@@ -108,15 +108,24 @@ def test_simulate_reports_refusals(served_demo: str) -> None:
     assert "unauthorized" in result.stderr
 
 
+PW = "console-made-pw"
+
+
 def test_init_seed_and_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     run_cli("seed-demo", "--db", url)
     assert main(["seed-demo", "--db", url]) == 2  # not on top of existing data
     assert "empty database" in capsys.readouterr().err
     assert (
-        main(["add-operator", "--db", url, "--login", "anna", "--name", "A", "--password", "x"])
+        main(["add-operator", "--db", url, "--login", "anna", "--name", "A", "--password", PW]) == 2
+    )
+    assert "login is taken" in capsys.readouterr().err
+    # a console-made account keeps the app's rule for a new password (set-password does too)
+    assert (
+        main(["add-operator", "--db", url, "--login", "kim", "--name", "K", "--password", "pw"])
         == 2
     )
+    assert "8 to" in capsys.readouterr().err
     assert (
         main(
             [
@@ -128,7 +137,7 @@ def test_init_seed_and_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixt
                 "--name",
                 "Zoe",
                 "--password",
-                "pw",
+                PW,
                 "--queues",
                 "9",
             ]
@@ -145,7 +154,7 @@ def test_init_seed_and_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixt
         "--name",
         "Зоя",
         "--password",
-        "pw",
+        PW,
         "--queues",
         "4",
         "--capacity",
@@ -156,7 +165,7 @@ def test_init_seed_and_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixt
     from operator_app.server.embedded import EmbeddedServer
 
     with EmbeddedServer(database_url=url, demo=False) as srv:
-        zoe = Api(srv.url).login("zoe", "pw")
+        zoe = Api(srv.url).login("zoe", PW)
         assert zoe.me["queue_ids"] == [4] and zoe.me["capacity"] == 3
         queues = {q["name"]: q for q in zoe.ok("GET", routes.QUEUES)}
         assert queues["VIP"]["channels"] == ["telegram", "vk"]

@@ -14,7 +14,14 @@ from operator_app.server import schema as s
 from operator_app.server.cli import main
 from operator_app.server.embedded import EmbeddedServer
 from tests.integration.server.conftest import SECRET
-from tests.integration.server.server_helpers import Api, Ws, customer_says, run_cli, signs_in
+from tests.integration.server.server_helpers import (
+    SMALL_PASSWORD,
+    Api,
+    Ws,
+    customer_says,
+    run_cli,
+    signs_in,
+)
 
 Login = Callable[..., Api]
 Socket = Callable[..., Ws]
@@ -147,7 +154,7 @@ def test_console_set_password_revokes_the_sessions(
     ann = small_login("ann")
     run_cli("set-password", "--db", small_world, "--login", "ann", "--password", NEW)
     ann.refused("GET", routes.ME, 401, "unauthorized")
-    assert not signs_in(small_server.url, "ann", "pw")
+    assert not signs_in(small_server.url, "ann", SMALL_PASSWORD)
     assert signs_in(small_server.url, "ann", NEW)
 
 
@@ -185,7 +192,7 @@ def test_console_disable_and_enable_operator(
         routes.LOGIN,
         403,
         "account_disabled",
-        json={"login": "ann", "password": "pw", "protocol_version": PROTOCOL_VERSION},
+        json={"login": "ann", "password": SMALL_PASSWORD, "protocol_version": PROTOCOL_VERSION},
     )
     stranger.close()
     dialog = root.dialog(dialog_id)
@@ -193,7 +200,7 @@ def test_console_disable_and_enable_operator(
     operators = {o["login"]: o for o in root.ok("GET", routes.OPERATORS)}
     assert operators["ann"]["enabled"] is False and operators["ann"]["status"] == "offline"
     run_cli("enable-operator", "--db", small_world, "--login", "ann")
-    assert signs_in(small_server.url, "ann", "pw")
+    assert signs_in(small_server.url, "ann", SMALL_PASSWORD)
 
 
 @pytest.mark.parametrize(
