@@ -31,9 +31,9 @@ class _Compiled:
     names: tuple[str, ...]  # the parameters, in order for a positional paramstyle
     positional: bool  # qmark (SQLite) or named (pyformat: psycopg)
     defaults: Mapping[str, Any]  # literal values the statement carries (e.g. ``count + 1``)
-    bind_processors: tuple[Processor | None, ...]  # by position in ``names``
+    bind_processors: tuple[tuple[int, Processor], ...]  # (position in ``names``, processor)
     row_type: Any  # namedtuple of the result columns, or None
-    result_processors: tuple[Processor | None, ...]
+    result_processors: tuple[tuple[int, Processor], ...]  # (column position, processor)
 
 
 class Hot:
@@ -43,13 +43,18 @@ class Hot:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._by_dialect: dict[str, _Compiled] = {}
+        self._last: tuple[Dialect, _Compiled] | None = None
         _DEFINED.append(self)
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
+        last = self._last  # a server runs one engine: its dialect, statement after statement
+        if last is not None and last[0] is dialect:
+            return last[1]
         key = _dialect_key(dialect)
         found = self._by_dialect.get(key)
         if found is None:
             found = self._by_dialect[key] = self._compile(dialect)
+        self._last = (dialect, found)
         return found
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -63,9 +68,8 @@ class Hot:
         if not columns:  # INSERT/UPDATE ... RETURNING
             columns = list(getattr(compiled, "returning", None) or ())
         row_type = namedtuple("HotRow", [c.key for c in columns]) if columns else None
-        results = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-        )
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        binds = [processors.get(name) for name in names]
         return _Compiled(
             sql=compiled.string,
             names=names,
@@ -75,9 +79,9 @@ class Hot:
                 for b, name in compiled.bind_names.items()
                 if not b.required and b.value is not None
             },
-            bind_processors=tuple(processors.get(name) for name in names),
+            bind_processors=_with_processor(binds),
             row_type=row_type,
-            result_processors=results,
+            result_processors=_with_processor(results),
         )
 
     def _parameters(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
@@ -86,11 +90,8 @@ class Hot:
             values = [params[n] if n in params else defaults[n] for n in compiled.names]
         else:  # the common case, also per row of an executemany
             values = [params[n] for n in compiled.names]
-        if any(compiled.bind_processors):
-            values = [
-                value if processor is None else processor(value)
-                for value, processor in zip(values, compiled.bind_processors, strict=True)
-            ]
+        for position, processor in compiled.bind_processors:
+            values[position] = processor(values[position])
         if compiled.positional:
             return tuple(values)
         return dict(zip(compiled.names, values, strict=True))  # only its own, as Core sends
@@ -98,12 +99,12 @@ class Hot:
     def _row(self, compiled: _Compiled, raw: Sequence[Any] | None) -> Any:
         if raw is None or compiled.row_type is None:
             return raw
-        if not any(compiled.result_processors):
+        if not compiled.result_processors:
             return compiled.row_type._make(raw)
-        return compiled.row_type._make(
-            value if processor is None else processor(value)
-            for value, processor in zip(raw, compiled.result_processors, strict=True)
-        )
+        values = list(raw)
+        for position, processor in compiled.result_processors:
+            values[position] = processor(values[position])
+        return compiled.row_type._make(values)
 
     def _execute(
         self,
@@ -193,6 +194,11 @@ def _dialect_key(dialect: Dialect) -> str:
 
 def _nothing(_compiled: _Compiled, _cursor: Any) -> None:
     return None
+
+
+def _with_processor(processors: Sequence[Processor | None]) -> tuple[tuple[int, Processor], ...]:
+    """The positions that have a processor: the others pass as they are."""
+    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 def _bind_processor(bind: BindParameter[Any], dialect: Dialect) -> Processor | None:

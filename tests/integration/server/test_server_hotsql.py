@@ -159,3 +159,14 @@ def test_an_audit_row_keeps_its_details(engine: Engine) -> None:
     )
     assert row.details == {"message_id": 5, "note": "ё"}
     assert row.created_at == WHEN
+
+
+def test_a_statement_keeps_one_compiled_form_per_dialect_in_any_order() -> None:
+    """The last dialect's form is kept at hand: another dialect in between gets its own."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement = Hot(select(s.dialogs.c.id).where(s.dialogs.c.id == bindparam("id")))
+    lite, pg, other_lite = sqlite.dialect(), postgresql.psycopg.dialect(), sqlite.dialect()
+    forms = [statement._compiled(d).sql for d in (lite, pg, lite, other_lite, pg)]
+    assert [form.endswith("= ?") for form in forms] == [True, False, True, True, False]
+    assert "= %(id)s" in forms[1] and forms[4] == forms[1]

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import event
+
+from operator_app.protocol import models as m
 from operator_app.protocol import routes
+from operator_app.server import db, inbound, schema
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.server.service import Backend
 from tests.integration.server.conftest import SECRET
 from tests.integration.server.server_helpers import Api, Ws, customer_says
 
@@ -273,8 +278,6 @@ def test_an_old_closed_dialog_is_not_reopened(
 
     from sqlalchemy import update
 
-    from operator_app.server import schema
-
     ann = small_login("ann", online=True)
     old = says(small_server, "web-old")
     ann.ok("POST", routes.CLOSE.format(dialog_id=old), json={})
@@ -294,8 +297,6 @@ def test_an_old_closed_dialog_is_not_reopened(
 def test_operator_actions_are_audited(small_server: EmbeddedServer, small_login: Login) -> None:
     from sqlalchemy import select
 
-    from operator_app.server import schema
-
     ann = small_login("ann", online=True)
     dialog_id = says(small_server, "web-audit")
     ann.send(dialog_id, "Добрый день")
@@ -311,3 +312,30 @@ def test_operator_actions_are_audited(small_server: EmbeddedServer, small_login:
     for action in ("set_status", "send_message", "set_tags", "close"):
         assert any(a[0] == action for a in actions), actions
     assert all(r.created_at is not None for r in rows)
+
+
+def test_only_a_new_or_reopened_dialog_makes_a_message_read_the_waiting_line(
+    small_world: str,
+) -> None:
+    """A message to an open dialog changes nobody's load and adds nobody to the line: every
+    change that could free an operator distributes itself, so the message's write skips it."""
+    engine = db.create(small_world)
+    statements: list[str] = []
+    event.listen(engine, "connect", lambda raw, _record: raw.set_trace_callback(statements.append))
+    backend = Backend(engine)
+
+    def customer(address: str, text: str) -> list[str]:
+        message = m.InboundMessage(address=address, name="", text=text, external_id=text)
+        statements.clear()
+        backend.writer.run(lambda tx: inbound._accept(tx, m.Channel.WEBCHAT, message))
+        return [sql for sql in statements if "ORDER BY dialogs.queued_at" in sql]
+
+    try:
+        assert customer("web-line", "first") != []  # a new dialog joins the line
+        assert customer("web-line", "second") == []  # the same dialog, open: no change
+        with engine.begin() as conn:
+            conn.execute(schema.dialogs.update().values(state="closed", closed_at=schema.utcnow()))
+        assert customer("web-line", "third") != []  # reopened: back in the line
+    finally:
+        backend.shutdown()
+        engine.dispose()
