@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, make_url, select, update
 from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from operator_app.server import db
@@ -161,12 +161,13 @@ def test_an_audit_row_keeps_its_details(engine: Engine) -> None:
     assert row.created_at == WHEN
 
 
+LITE, PG = "sqlite://", "postgresql+psycopg://"
+
+
 def test_a_statement_keeps_one_compiled_form_per_dialect_in_any_order() -> None:
     """The last dialect's form is kept at hand: another dialect in between gets its own."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     statement = Hot(select(s.dialogs.c.id).where(s.dialogs.c.id == bindparam("id")))
-    lite, pg, other_lite = sqlite.dialect(), postgresql.psycopg.dialect(), sqlite.dialect()
+    lite, pg, other_lite = (make_url(url).get_dialect()() for url in (LITE, PG, LITE))
     forms = [statement._compiled(d).sql for d in (lite, pg, lite, other_lite, pg)]
     assert [form.endswith("= ?") for form in forms] == [True, False, True, True, False]
     assert "= %(id)s" in forms[1] and forms[4] == forms[1]
