@@ -528,7 +528,8 @@ def bench_fanout(bench: Bench) -> None:
     durable_p99 = durable["latency"].get("p99", float("nan"))
     each = ", ".join(
         f"{r['app']['latency'].get('p99', 0) * 1000:.1f} / "
-        f"{r['floor']['latency'].get('p99', 0) * 1000:.1f} ms ({r['ratio']:.2f}x)"
+        f"{r['floor']['latency'].get('p99', 0) * 1000:.1f} ms ({r['ratio']:.2f}x, "
+        f"{r['app']['cpu_share'] * 100:.0f}%)"
         for r in rounds
     )
     bench.rows.append(
@@ -541,7 +542,10 @@ def bench_fanout(bench: Bench) -> None:
             verdict(ratio <= 2),
             [
                 *(
-                    [f"rounds of app then floor, p99 app / floor: {each}; the median is shown"]
+                    [
+                        f"rounds of app then floor, p99 app / floor (ratio, the app server's CPU "
+                        f"share: the machine's speed at the time): {each}; the median is shown"
+                    ]
                     if len(rounds) > 1
                     else []
                 ),
