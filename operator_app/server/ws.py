@@ -64,6 +64,11 @@ SEND_NOW = "operator.send_now"  # the ASGI scope extension SendNowProtocol offer
 DEFLATE_WINDOW_BITS = 12
 DEFLATE_MEM_LEVEL = 5
 DEFLATE_SETTINGS = {"memLevel": DEFLATE_MEM_LEVEL}
+# A shared frame under this many bytes goes out uncompressed (RSV1 clear: permessage-deflate
+# leaves it to the sender, message by message), as the `ws` library's default threshold: a
+# live event (~0.9 KiB) then costs no compression here and no fresh decompressor in each of
+# its ~10 desks, 0.07-0.11 ms of its median delivery (docs/performance.md, figure 7)
+COMPRESS_FROM_BYTES = 1024
 
 
 def deflate_factory() -> ServerPerMessageDeflateFactory:
@@ -78,24 +83,26 @@ def deflate_factory() -> ServerPerMessageDeflateFactory:
 class SharedFrames:
     """The wire bytes of the last text frame, plain and compressed, each built on first
     use: the hub offers an event's frame to its connections one after another, and every
-    connection that took the shared parameters writes the same bytes."""
+    connection that took the shared parameters writes the same bytes. ``deflated``: the
+    connection took the compression; a text under COMPRESS_FROM_BYTES goes plain anyway."""
 
     def __init__(self) -> None:
         self.compressions = 0  # for tests and diagnostics
         self._text: str | None = None
+        self._data = b""
         self._plain = b""
         self._deflated = b""
 
     def wire(self, text: str, deflated: bool) -> bytes:
         if text is not self._text:
-            self._text, self._plain, self._deflated = text, b"", b""
-        if deflated:
+            self._text, self._data, self._plain, self._deflated = text, text.encode(), b"", b""
+        if deflated and len(self._data) >= COMPRESS_FROM_BYTES:
             if not self._deflated:
-                self._deflated = _deflated_frame(text.encode())
+                self._deflated = _deflated_frame(self._data)
                 self.compressions += 1
             return self._deflated
         if not self._plain:
-            self._plain = _text_frame(text.encode())
+            self._plain = _text_frame(self._data)
         return self._plain
 
 

@@ -217,7 +217,7 @@ def test_today_starts_at_the_callers_midnight_kept_within_the_last_26_hours() ->
         start_of_today(datetime(2026, 11, 24), now)
 
 
-@pytest.mark.parametrize("size", [10, 125, 126, 4_000, 65_535, 65_536, 70_000])
+@pytest.mark.parametrize("size", [10, 125, 126, 511, 512, 4_000, 65_535, 65_536, 70_000])
 @pytest.mark.parametrize("compressed", [False, True])
 def test_a_shared_frame_reads_back_as_its_text(size: int, compressed: bool) -> None:
     """SharedFrames builds its frames' bytes outside the connection's protocol (RSV1 set by
@@ -237,7 +237,11 @@ def test_a_shared_frame_reads_back_as_its_text(size: int, compressed: bool) -> N
     shared = ws.SharedFrames()
     wire = shared.wire(text, deflated=compressed)
     assert shared.wire(text, deflated=compressed) is wire  # built once per text
-    assert shared.compressions == (1 if compressed else 0)
+    # compressed from COMPRESS_FROM_BYTES on; a smaller one goes plain (RSV1 clear) to a
+    # client that took the compression too, and reads back the same
+    squeezed = compressed and len(text.encode()) >= ws.COMPRESS_FROM_BYTES
+    assert shared.compressions == (1 if squeezed else 0)
+    assert bool(wire[0] & 0x40) == squeezed  # RSV1: "this message is compressed"
     client.receive_data(wire + wire)  # twice: each message decodes on its own
     frames = [event for event in client.events_received() if isinstance(event, Frame)]
     assert [bytes(f.data).decode() for f in frames] == [text, text]
@@ -246,6 +250,7 @@ def test_a_shared_frame_reads_back_as_its_text(size: int, compressed: bool) -> N
 
 def test_shared_frames_follow_the_text_they_were_built_for() -> None:
     shared = ws.SharedFrames()
-    first = shared.wire("первое", deflated=True)
-    assert shared.wire("второе", deflated=True) != first
+    first = shared.wire("первое " * 200, deflated=True)
+    assert shared.wire("второе " * 200, deflated=True) != first
     assert shared.compressions == 2
+    assert shared.wire("третье", deflated=True) == shared.wire("третье", deflated=False)
