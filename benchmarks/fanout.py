@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks.generate import SIZES, Plan, dialog_plans
 from benchmarks.servers import MARK, token_of
 from operator_app.protocol import PROTOCOL_VERSION
+from operator_app.server.ws import COMPRESS_FROM_BYTES
 
 
 def say(payload: dict[str, Any]) -> None:
@@ -210,6 +211,16 @@ def frame_for(message_id: int, dialog_id: int, text: str) -> str:
     return json.dumps({"type": "event", "cursor": message_id, "event": event}, ensure_ascii=False)
 
 
+def floor_compression(dialog_id: int) -> str | None:
+    """The frames go out as the app's server sends a live event: plain under
+    ws.COMPRESS_FROM_BYTES (the bench's ~0.8 KiB frames are), else permessage-deflate, there
+    with websockets' default context takeover: broadcast compresses for each connection, and
+    with the app's parameters (a fresh compressor per message, ws.deflate_factory) that cost
+    the floor more (194 against 142 us of loop CPU per ten-frame event in-process)."""
+    sample = frame_for(0, dialog_id, f"load 0 {MARK}{time.time():.6f}")
+    return "deflate" if len(sample.encode()) >= COMPRESS_FROM_BYTES else None
+
+
 class DurableLog:
     """What a durable server does before it delivers, at its barest: the message and its
     event (the frame) committed to SQLite in WAL mode, synchronous=NORMAL, as the app's
@@ -252,13 +263,13 @@ async def run_floor(
         by_id[staff_id] = ws
         await ws.wait_closed()
 
-    # permessage-deflate with 12-bit windows and memLevel 5, as the app server offers it, but
-    # with websockets' default context takeover: broadcast compresses for each connection, and
-    # with the app's parameters (a fresh compressor per message, ws.deflate_factory) that cost
-    # the floor more (194 against 142 us of loop CPU per ten-frame event in-process), so the
-    # floor keeps its faster setting; its clients also get the smaller frames it makes
     async with serve(
-        handler, "127.0.0.1", 0, max_size=2**20, ping_interval=None, compression="deflate"
+        handler,
+        "127.0.0.1",
+        0,
+        max_size=2**20,
+        ping_interval=None,
+        compression=floor_compression(active[0].id),
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         say({"port": port})
