@@ -170,7 +170,7 @@ def _accept(tx: Tx, channel: m.Channel, msg: m.InboundMessage) -> m.InboundAccep
         dialog=row,
         participants=participants,  # a customer's message changes nobody's part in it
     )
-    if not still_open:  # a new or reopened dialog waits; one open already changes no one's load
+    if not still_open:  # a new or reopened dialog may join the line; an open one changes nothing
         routing.distribute_later(tx)
     return m.InboundAccepted(dialog_id=dialog_id, message_id=message_id)
 
