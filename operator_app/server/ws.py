@@ -66,8 +66,9 @@ DEFLATE_MEM_LEVEL = 5
 DEFLATE_SETTINGS = {"memLevel": DEFLATE_MEM_LEVEL}
 # A shared frame under this many bytes goes out uncompressed (RSV1 clear: permessage-deflate
 # leaves it to the sender, message by message), as the `ws` library's default threshold: a
-# live event (~0.9 KiB) then costs no compression here and no fresh decompressor in each of
-# its ~10 desks, 0.07-0.11 ms of its median delivery (docs/performance.md, figure 7)
+# short message's live event (~0.8 KiB) then costs no compression here and no fresh
+# decompressor in each of its ~10 desks, 0.07-0.11 ms of its median delivery (docs/
+# performance.md, figure 7)
 COMPRESS_FROM_BYTES = 1024
 
 
