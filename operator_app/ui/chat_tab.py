@@ -39,6 +39,7 @@ from operator_app.protocol.models import Attachment, DialogState, MessageKind, T
 
 from . import theme
 from .capabilities import why_not
+from .elided_label import ElidedLabel
 from .formatting import one_line
 from .i18n import tr
 from .labels import CHANNEL_LABELS
@@ -191,12 +192,10 @@ class ChatTab(QWidget):
         row = QHBoxLayout(header)
         row.setContentsMargins(14, 8, 10, 8)
         self.channel_label = QLabel(header)
-        self.title_label = QLabel(header)
+        self.title_label = ElidedLabel(header)  # the customer's name: as long as they like
         self.title_label.setObjectName("title")
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.subtitle_label = QLabel(header)
+        self.subtitle_label = ElidedLabel(header)
         self.subtitle_label.setObjectName("muted")
-        self.subtitle_label.setTextFormat(Qt.TextFormat.PlainText)
         titles = QVBoxLayout()
         titles.setSpacing(0)
         titles.addWidget(self.title_label)

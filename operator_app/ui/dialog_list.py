@@ -260,6 +260,9 @@ class DialogDelegate(QStyledItemDelegate):
     whose look keeps changing is painted in place (a pixmap costs as much again)."""
 
     ROW_HEIGHT = 64
+    # The view stretches a row to its width: a hint wider than the narrowest list (the
+    # panel's minimum) made it scroll sideways and cut the time and the waiting timer off.
+    ROW_MIN_WIDTH = 200
     ICON = 32
     CACHED_ROWS = 64  # a few screens of rows: ~84 KB each at 330x64
 
@@ -270,7 +273,7 @@ class DialogDelegate(QStyledItemDelegate):
         self._painted: dict[int, tuple[DialogRow, RowLook]] = {}  # painted in place, by id
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        return QSize(280, self.ROW_HEIGHT)
+        return QSize(self.ROW_MIN_WIDTH, self.ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         row: DialogRow | None = index.data(DialogRowRole)

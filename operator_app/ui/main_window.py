@@ -278,7 +278,9 @@ class MainWindow(QMainWindow):
         self.right_splitter.setStretchFactor(1, 1)
         self.right_splitter.setSizes([220, 480])
         column.addWidget(self.right_splitter, 1)
-        panel.setMinimumWidth(220)
+        # a minimum set here overrides the layout's: where the template buttons' words need
+        # more (in Russian), the panel's edge cut "Новый" to "Н…й"
+        panel.setMinimumWidth(max(220, column.minimumSize().width()))
         return panel
 
     # ---- wiring ----------------------------------------------------------------------------

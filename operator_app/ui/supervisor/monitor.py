@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from operator_app.core.service import DeskService, MessagesChanged, TypingChanged
 
+from ..elided_label import ElidedLabel
 from ..formatting import one_line
 from ..i18n import tr
 from ..tasks import TaskRunner
@@ -72,12 +73,10 @@ class MonitorPane(QFrame):
 
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.title = QLabel("", self)
+        self.title = ElidedLabel(self)  # the customer's name: as long as they like
         self.title.setObjectName("title")
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.subtitle = QLabel("", self)
+        self.subtitle = ElidedLabel(self)
         self.subtitle.setObjectName("muted")
-        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
         names = QVBoxLayout()
         names.setSpacing(0)
         names.addWidget(self.title)
@@ -105,7 +104,7 @@ class MonitorPane(QFrame):
         names = {o.id: o.name for o in self.service.operators()}
         queues = {q.id: q.name for q in self.service.queues()}
         d = row.dialog
-        self.title.setText(one_line(d.contact_name, 60))
+        self.title.setText(one_line(d.contact_name))
         assignee = names.get(d.assignee_id, "—") if d.assignee_id else tr("nobody")
         self.subtitle.setText(
             tr("{queue} · operator: {operator}").format(

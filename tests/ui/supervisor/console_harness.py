@@ -83,12 +83,17 @@ async def supervisor_desk(
 
 
 async def customer_writes(
-    server: EmbeddedServer, address: str, text: str, external_id: str, queue_id: int | None = None
+    server: EmbeddedServer,
+    address: str,
+    text: str,
+    external_id: str,
+    queue_id: int | None = None,
+    name: str = "Тест Клиент",
 ) -> int:
     """A customer message through the real inbound API; returns the dialog id."""
     body: dict[str, object] = {
         "address": address,
-        "name": "Тест Клиент",
+        "name": name,
         "text": text,
         "external_id": external_id,
     }

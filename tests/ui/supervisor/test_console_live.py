@@ -236,6 +236,25 @@ def test_monitor_shows_messages_and_typing_live_then_whisper_and_take_over(
     qloop.run_until_complete(scenario())
 
 
+def test_a_monitored_customer_with_the_longest_name_keeps_the_console_on_screen(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
+) -> None:
+    """The pane's header cuts the customer's name (before, 60 of its characters set the
+    pane's minimum width, ~900 pixels) and gives the whole name in its tooltip."""
+    name = "Ы" * 120  # one word, the longest name a channel may send
+
+    async def scenario() -> None:
+        async with supervisor_desk(server) as desk:
+            dialog_id = await customer_writes(server, "monitor-long", "Привет", "l-1", name=name)
+            await wait_until(lambda: desk.service.dialog(dialog_id) is not None, what="listed")
+            pane = desk.console.monitor.open(dialog_id)
+            assert pane.minimumSizeHint().width() < 500
+            assert desk.console.minimumSizeHint().width() < 1024
+            assert pane.title.full_text() == name and pane.title.toolTip() == name
+
+    qloop.run_until_complete(scenario())
+
+
 def test_force_status_and_capacity_from_the_operator_menu(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
 ) -> None:
