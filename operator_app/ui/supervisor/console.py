@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QListWidget,
@@ -54,6 +53,7 @@ from ..i18n import tr
 from ..labels import STATUS_LABELS
 from ..passwords import PasswordDialog
 from ..problems import problem_text
+from ..table_columns import FillColumn
 from ..tasks import TaskRunner
 from .accounts import AccountDialog, QueuesDialog
 from .alerts import Alert, AlertSettings, AlertSound, AlertWatcher
@@ -202,6 +202,7 @@ class SupervisorConsole(QWidget):
         layout.setSpacing(2)
         label = QLabel(title, box)
         label.setObjectName("title")
+        label.setWordWrap(True)  # "Dialogs (drag onto an operator…)" ran into the next title
         layout.addWidget(label)
         layout.addWidget(widget, 1)
         return box
@@ -213,9 +214,7 @@ class SupervisorConsole(QWidget):
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.verticalHeader().hide()
-        header = view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # names take the rest
+        FillColumn(view, 0)  # names take the rest, never cut short
         view.setAlternatingRowColors(True)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(lambda pos, v=view: self._context_menu(v, pos))

@@ -13,7 +13,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -26,6 +25,7 @@ from operator_app.protocol.models import Operator
 
 from .. import theme
 from ..i18n import N_, tr
+from ..table_columns import FillColumn
 from .boards import AnyIndex, RowTableModel
 
 ROLE_LABELS = {
@@ -114,9 +114,7 @@ class StaffView(QWidget):
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.verticalHeader().hide()
         table.setAlternatingRowColors(True)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        FillColumn(table, 3)
         return table
 
     def _buttons(self) -> QHBoxLayout:

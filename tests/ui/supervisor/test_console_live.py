@@ -255,6 +255,34 @@ def test_a_monitored_customer_with_the_longest_name_keeps_the_console_on_screen(
     qloop.run_until_complete(scenario())
 
 
+def test_names_stay_whole_on_a_laptop_and_take_the_room_on_a_wide_screen(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
+) -> None:
+    """On 1,024 x 640 the boards' names were cut to a letter or two ("Ан…") beside roomy
+    figures; now the name column keeps its names (the table scrolls sideways if it must).
+    On a wide screen the name column still takes the room the figures leave."""
+
+    async def scenario() -> None:
+        async with supervisor_desk(server) as desk:
+            views = [desk.console.dialogs_view, desk.console.operator_view]
+            await wait_until(lambda: all(v.model().rowCount() for v in views), what="rows")
+            desk.console.resize(1024, 640)
+            await asyncio.sleep(0.2)
+            for view in views:
+                header = view.horizontalHeader()
+                assert header.sectionSize(0) >= view.sizeHintForColumn(0), "a name is cut"
+
+            desk.console.resize(1900, 900)
+            await asyncio.sleep(0.2)
+            for view in views:
+                header = view.horizontalHeader()
+                shown = sum(header.sectionSize(c) for c in range(header.count()))
+                assert shown == view.viewport().width(), "the columns leave a gap"
+                assert header.sectionSize(0) > view.sizeHintForColumn(0)  # names take the rest
+
+    qloop.run_until_complete(scenario())
+
+
 def test_force_status_and_capacity_from_the_operator_menu(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
 ) -> None:
