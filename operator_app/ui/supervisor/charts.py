@@ -22,6 +22,7 @@ from .. import theme
 
 SERIES_COLOURS = ("accent", "sla_warn", "sla_ok", "sla_breach")
 MAX_LABELS = 12  # more category labels than this overlap: the rest stay blank
+MAX_TICKS = 6  # of a small count's value axis: 0-5 in ones, up to 10 in twos
 
 
 _override: list[theme.Theme] = []
@@ -151,8 +152,11 @@ def _axes(
     assert isinstance(y_axis, QValueAxis)
     ceiling = max(math.ceil(top * 1.1), 1)
     if ceiling <= 10:  # small counts: whole-number ticks, never "1, 1, 2"
+        # eleven ticks crowded a chart on a laptop's screen, and Qt cut every label to "…"
+        step = 1 if ceiling < MAX_TICKS else 2
+        ceiling = -(-ceiling // step) * step
         y_axis.setRange(0, ceiling)
-        y_axis.setTickCount(ceiling + 1)
+        y_axis.setTickCount(ceiling // step + 1)
     else:
         y_axis.setRange(0, ceiling)
         y_axis.applyNiceNumbers()

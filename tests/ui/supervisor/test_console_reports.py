@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCharts import QBarSeries, QLineSeries
+from PySide6.QtCharts import QBarSeries, QLineSeries, QValueAxis
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -19,6 +19,7 @@ from operator_app.core.clock import local_midnight
 from operator_app.core.staffing import operators_needed
 from operator_app.server.embedded import EmbeddedServer
 from operator_app.ui import theme
+from operator_app.ui.supervisor.charts import new_chart_view, show_lines
 from tests.helpers.qt_async import wait_until
 
 from .console_harness import Desk, supervisor_desk
@@ -189,3 +190,20 @@ def test_staffing_headings_fit_their_columns_in_russian(
                 assert width <= header.sectionSize(column), heading
 
     qloop.run_until_complete(scenario())
+
+
+@pytest.mark.parametrize(
+    ("values", "top", "ticks"),
+    [([0.4], 1, 2), ([3.0, 2.0], 4, 5), ([4.6], 6, 4), ([8.3, 7.0], 10, 6), ([42.0], 50, 6)],
+)
+def test_a_value_axis_has_few_enough_ticks_to_read(
+    qapp: QApplication, values: list[float], top: int, ticks: int
+) -> None:
+    """First response in minutes (top ~8) had eleven ticks: in a chart of a laptop-sized
+    console Qt cut every label to "…". Small values step by one up to five, else by two."""
+    view = new_chart_view("t")
+    show_lines(view, [f"{n}" for n in range(len(values))], [("v", values)])
+    (axis,) = view.chart().axes(Qt.Orientation.Vertical)
+    assert isinstance(axis, QValueAxis)
+    assert (axis.min(), axis.max(), axis.tickCount()) == (0, top, ticks)
+    assert axis.max() >= max(values)
