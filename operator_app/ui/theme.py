@@ -127,6 +127,10 @@ def apply(app: QApplication, name: str, font_size: int = 0) -> Theme:
     palette.setColor(role.PlaceholderText, QColor(theme.muted))
     palette.setColor(role.Link, QColor(theme.accent))
     palette.setColor(role.Mid, QColor(theme.border))
+    # setColor(role, ...) sets every group: a disabled checkbox, menu item or tool button
+    # looked as available as the rest
+    for text_role in (role.WindowText, role.Text, role.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, text_role, QColor(theme.muted))
     app.setPalette(palette)
     if font_size:
         font = app.font()

@@ -1,0 +1,31 @@
+"""The theme's palette: what is disabled looks it, in both looks."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QCheckBox, QToolButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from operator_app.ui import theme
+
+
+def painted(widget: QWidget) -> QImage:
+    return widget.grab().toImage()
+
+
+@pytest.mark.parametrize("look", ["light", "dark"])
+def test_disabled_controls_look_disabled(qapp: QApplication, qtbot: QtBot, look: str) -> None:
+    """The palette gave disabled text the enabled colour: the templates' Edit and Delete
+    with nothing chosen, or "Remember me" without a keyring, looked available."""
+    theme.apply(qapp, look)
+    try:
+        for widget in (QCheckBox("Запомнить меня"), QToolButton(text="Изменить")):
+            qtbot.addWidget(widget)
+            widget.resize(widget.sizeHint())
+            widget.show()
+            enabled = painted(widget)
+            widget.setEnabled(False)
+            assert painted(widget) != enabled, type(widget).__name__
+    finally:
+        theme.apply(qapp, "light")
