@@ -20,7 +20,9 @@ def test_disabled_controls_look_disabled(qapp: QApplication, qtbot: QtBot, look:
     with nothing chosen, or "Remember me" without a keyring, looked available."""
     theme.apply(qapp, look)
     try:
-        for widget in (QCheckBox("Запомнить меня"), QToolButton(text="Изменить")):
+        button = QToolButton()
+        button.setText("Изменить")
+        for widget in (QCheckBox("Запомнить меня"), button):
             qtbot.addWidget(widget)
             widget.resize(widget.sizeHint())
             widget.show()
