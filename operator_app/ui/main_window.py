@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         self.chat_tabs.setMovable(True)
         self.chat_tabs.setDocumentMode(True)
         self.chat_tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.chat_tabs.tabBar().setDrawBase(False)  # Fusion's base line: white on the dark theme
         # where QTabWidget keeps its pages (tabs are built in it: see open_dialog)
         self._tab_pages = self.chat_tabs.findChild(
             QStackedWidget, options=Qt.FindChildOption.FindDirectChildrenOnly

@@ -12,7 +12,13 @@ import pytest
 from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialogButtonBox,
+    QStyleOptionViewItem,
+    QWidget,
+)
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +27,7 @@ from operator_app.core.service import DeliveryState, DeskService, Section
 from operator_app.protocol import routes
 from operator_app.protocol.models import DialogState, MessageKind, OperatorStatus
 from operator_app.server.embedded import EmbeddedServer
+from operator_app.ui import theme
 from operator_app.ui.dialog_list import DraftRole
 from operator_app.ui.main_window import MainWindow
 from operator_app.ui.shortcuts_help import SHORTCUTS
@@ -621,3 +628,27 @@ def test_ctrl_shift_s_cycles_my_status_on_the_server(
             assert window.status_combo.currentData() == OperatorStatus.ONLINE
 
     run_with_server(qloop, scenario)
+
+
+def test_no_light_line_under_the_tabs_on_the_dark_theme(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, qapp: QApplication
+) -> None:
+    """Fusion drew the tab bar's base in its own light colour: a white line ran from the
+    last tab to the client card on the dark theme."""
+    theme.apply(qapp, "dark")
+
+    async def scenario(url: str) -> None:
+        async with workspace(url, qtbot) as window:
+            window.resize(1360, 820)
+            window.open_dialog(window.models[Section.MINE].dialog_id_at(0))
+            await asyncio.sleep(0.2)
+            bar = window.chat_tabs.tabBar()
+            image = window.chat_tabs.grab().toImage()
+            x = window.chat_tabs.width() - 20  # right of the only tab
+            lightest = max(image.pixelColor(x, y).lightness() for y in range(bar.height() + 2))
+            assert lightest < 100, f"a light line under the tabs ({lightest})"
+
+    try:
+        run_with_server(qloop, scenario)
+    finally:
+        theme.apply(qapp, "light")
