@@ -39,7 +39,7 @@ from operator_app.protocol.models import Attachment, DialogState, MessageKind, T
 
 from . import theme
 from .capabilities import why_not
-from .elided_label import ElidedLabel
+from .fitting_labels import ElidedLabel, WrappedLabel
 from .formatting import one_line
 from .i18n import tr
 from .labels import CHANNEL_LABELS
@@ -77,6 +77,10 @@ class Composer(QPlainTextEdit):
             self.submitted.emit()
             return
         super().keyPressEvent(event)
+
+
+def client_typing_text() -> str:
+    return "✎ " + tr("The client is typing…")
 
 
 class ChatTab(QWidget):
@@ -145,9 +149,8 @@ class ChatTab(QWidget):
         layout.addWidget(self.timeline, 1)
         self._build_jump_button()
 
-        self.typing_label = QLabel("", self)
+        self.typing_label = WrappedLabel(self)  # problems name files, too
         self.typing_label.setObjectName("typingLine")
-        self.typing_label.setTextFormat(Qt.TextFormat.PlainText)
         self.typing_label.setContentsMargins(14, 2, 14, 2)
         layout.addWidget(self.typing_label)
         layout.addWidget(self._build_composer())
@@ -277,10 +280,8 @@ class ChatTab(QWidget):
         clip = QLabel(self.attachment_bar)
         clip.setPixmap(icon("attach").pixmap(16, 16))
         row.addWidget(clip)
-        self.attachment_label = QLabel(self.attachment_bar)
+        self.attachment_label = WrappedLabel(self.attachment_bar)
         self.attachment_label.setObjectName("muted")
-        self.attachment_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.attachment_label.setWordWrap(True)
         self.clear_attachments_button = QToolButton(self.attachment_bar)
         self.clear_attachments_button.setText("✕")
         self.clear_attachments_button.setToolTip(tr("Remove the attached files"))
@@ -551,14 +552,16 @@ class ChatTab(QWidget):
 
     def on_messages_changed(self, change: MessagesChanged) -> None:
         self.model.apply(change)
-        if change.inserted and any(r.author.value == "client" for r in change.inserted):
+        # the client's message ends their typing; a problem or a notice stays its time
+        shows_typing = self.typing_label.text() == client_typing_text()
+        if shows_typing and any(r.author.value == "client" for r in change.inserted):
             self.typing_label.setText("")
 
     def on_typing(self, change: TypingChanged) -> None:
         if change.who != "client":
             return
         self._style_status_line(problem=False)
-        self.typing_label.setText("✎ " + tr("The client is typing…") if change.on else "")
+        self.typing_label.setText(client_typing_text() if change.on else "")
         if change.on:
             self._client_typing_timer.start()
 

@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from operator_app.core.service import DeliveryState
+from operator_app.core.service import DeliveryState, Section
 from operator_app.protocol.limits import MAX_UPLOAD_BYTES
 from operator_app.protocol.models import MessageKind
 from operator_app.server.embedded import EmbeddedServer
@@ -18,6 +18,7 @@ from operator_app.ui import i18n, theme
 from operator_app.ui.main_window import MainWindow
 from tests.helpers.qt_async import type_text, wait_until
 from tests.ui.chat_harness import desk, run_with_server
+from tests.ui.shell_helpers import signed_in_window
 
 
 def test_comment_mode_is_impossible_to_miss_and_sends_a_comment(
@@ -158,3 +159,51 @@ def test_screenshots_in_russian_light_and_dark(
     finally:
         i18n.install_language("en")
         theme.apply(app, "light")
+
+
+def test_a_long_file_name_never_widens_the_window(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The attached files' names and the problem line wrapped only at spaces: one file
+    name of 200 characters made the window 2,128 pixels wide. They wrap within the tab now,
+    a longer word clipped, the whole text in the tooltip."""
+
+    async def scenario(server: EmbeddedServer) -> None:
+        async with signed_in_window(server, qtbot) as (service, window):
+            window.resize(1024, 640)
+            tab = window.open_dialog(service.dialogs(Section.MINE)[0].dialog.id)
+            contract = tmp_path / ("Договор_поставки_" + "x" * 180 + ".pdf")
+            contract.write_bytes(b"%PDF-1.4")
+            missing = tmp_path / ("y" * 200 + ".txt")
+            tab.set_attachments([contract, missing])
+            await asyncio.sleep(0.2)
+            assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+            assert tab.attachment_label.isVisible()
+            assert contract.name in tab.attachment_label.toolTip()
+            assert missing.name in tab.typing_label.toolTip()
+            assert tab.send_button.geometry().right() <= tab.width()
+
+    run_with_server(qloop, scenario)
+
+
+def test_a_clients_message_ends_their_typing_but_not_a_problem_shown(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The status line is shared: a client's message cleared it whatever it said, so a
+    refused file's reason vanished as soon as the client wrote."""
+
+    async def scenario(server: EmbeddedServer) -> None:
+        async with desk(server) as session:
+            dialog_id = session.mine()[0]
+            tab = await session.open_tab(dialog_id)
+            await wait_until(lambda: tab.model.rowCount() > 0, what="history")
+            channel, address = await session.address_of(dialog_id)
+            tab.set_attachments([tmp_path / "gone.txt"])
+            problem = tab.typing_label.text()
+            assert "gone.txt" in problem
+            rows = tab.model.rowCount()
+            await session.customer_says(channel, address, "Ещё вопрос", "after-problem")
+            await wait_until(lambda: tab.model.rowCount() > rows, what="the client's message")
+            assert tab.typing_label.text() == problem
+
+    run_with_server(qloop, scenario)

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from pytestqt.qtbot import QtBot
 
-from operator_app.ui.elided_label import ElidedLabel
+from operator_app.ui.fitting_labels import ElidedLabel
 
 NAME = "Александра-Виктория Константинопольская-Преображенская"
 

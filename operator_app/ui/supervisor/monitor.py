@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from operator_app.core.service import DeskService, MessagesChanged, TypingChanged
 
-from ..elided_label import ElidedLabel
+from ..fitting_labels import ElidedLabel
 from ..formatting import one_line
 from ..i18n import tr
 from ..tasks import TaskRunner

@@ -1,14 +1,15 @@
-"""A one-line label that cuts its text to the width it is given.
+"""Labels whose text never sets the window's width.
 
-A plain QLabel asks for its whole text as its minimum width, so a customer's 120-character
-name in a header widened the window past the screen and pushed the dialog's buttons off it.
+A plain QLabel asks for its whole text as its minimum width (a wrapping one, for its longest
+word), so a customer's 120-character name in a header, or a long file name in the composer,
+widened the window past the screen and pushed the dialog's buttons off it.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 MIN_CHARS = 8  # the narrowest it gets: a few letters and the ellipsis
 
@@ -55,3 +56,20 @@ class ElidedLabel(QLabel):
         shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
         super().setText(shown)
         self.setToolTip(self._full if shown != self._full else "")
+
+
+class WrappedLabel(QLabel):
+    """Plain text wrapped at the width the layout gives, whatever its longest word: a word
+    wider than that is clipped, and the whole text is in the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.setSizePolicy(policy)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
