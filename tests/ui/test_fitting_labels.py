@@ -1,12 +1,13 @@
-"""The one-line label of the headers: cut to its width, whole again when there is room."""
+"""Labels whose text never sets the window's width: cut to one line, or wrapped."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
-from operator_app.ui.fitting_labels import ElidedLabel
+from operator_app.ui.fitting_labels import ElidedLabel, WrappedLabel
 
 NAME = "Александра-Виктория Константинопольская-Преображенская"
 
@@ -39,3 +40,19 @@ def test_markup_stays_text(qtbot: QtBot) -> None:
     label.setText("<b>bold</b>")
     label.resize(400, 30)
     assert label.text() == "<b>bold</b>" and label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_wrapped_label_asks_no_width_for_its_longest_word(qtbot: QtBot) -> None:
+    label = WrappedLabel()
+    qtbot.addWidget(label)
+    word = "Договор_поставки_" + "x" * 180 + ".pdf"
+    label.setText(f"{word} (8 B), счёт.pdf (2 KB)")
+    layout_owner = QWidget()
+    qtbot.addWidget(layout_owner)
+    row = QHBoxLayout(layout_owner)
+    row.addWidget(label)
+    assert row.minimumSize().width() < 100  # a plain wrapping label: the word's whole width
+    layout_owner.resize(300, 200)
+    layout_owner.show()
+    assert label.width() <= 300 and label.toolTip() == label.text()
+    assert label.textFormat() == Qt.TextFormat.PlainText
