@@ -49,6 +49,7 @@ from .bridge import CoreBridge
 from .capabilities import why_not
 from .client_card import ClientCard
 from .dialog_list import DialogDelegate, DialogIdRole, DialogListModel, FilterEdit
+from .fitting_labels import ElidedLabel
 from .i18n import N_, tr
 from .labels import STATUS_LABELS
 from .list_filters import ListFilters
@@ -172,9 +173,8 @@ class MainWindow(QMainWindow):
         bar.setObjectName("topBar")
         row = QHBoxLayout(bar)
         row.setContentsMargins(12, 6, 12, 6)
-        self.me_label = QLabel(bar)
+        self.me_label = ElidedLabel(bar)  # an account's name may be 120 characters long
         self.me_label.setObjectName("title")
-        self.me_label.setTextFormat(Qt.TextFormat.PlainText)
         row.addWidget(self.me_label)
         row.addStretch(1)
         self.load_label = QLabel(bar)

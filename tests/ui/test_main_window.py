@@ -652,3 +652,29 @@ def test_no_light_line_under_the_tabs_on_the_dark_theme(
         run_with_server(qloop, scenario)
     finally:
         theme.apply(qapp, "light")
+
+
+def test_an_account_with_the_longest_name_keeps_the_window_on_a_laptop_screen(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot
+) -> None:
+    """The top bar's name asked for its whole width: an admin may give an account a name
+    of 120 characters, and the window grew past the screen with it."""
+    name = "Ж" * 120
+
+    async def scenario(server: EmbeddedServer) -> None:
+        admin = Api(server.url).login("admin", "admin")
+        try:
+            body = {"login": "longname", "name": name, "password": "long-name-1", "queue_ids": [1]}
+            admin.ok("POST", routes.OPERATORS, json=body)
+        finally:
+            admin.close()
+        async with signed_in_window(
+            server, qtbot, "longname", "long-name-1", expect_mine=False
+        ) as (_service, window):
+            window.resize(1024, 640)
+            await wait_until(lambda: window.me_label.full_text() == name, what="the name")
+            await asyncio.sleep(0.1)
+            assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+            assert window.me_label.toolTip() == name and window.me_label.text().endswith("…")
+
+    run_with_embedded(qloop, scenario)
