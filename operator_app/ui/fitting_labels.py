@@ -7,8 +7,10 @@ widened the window past the screen and pushed the dialog's buttons off it.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 MIN_CHARS = 8  # the narrowest it gets: a few letters and the ellipsis
@@ -35,7 +37,9 @@ class ElidedLabel(QLabel):
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         margins = self.contentsMargins()
-        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+        # rounded up: a text 194.2 pixels wide is cut at 194
+        text_width = math.ceil(QFontMetricsF(self.font()).horizontalAdvance(self._full))
+        width = text_width + margins.left() + margins.right()
         return QSize(width, hint.height())
 
     def minimumSizeHint(self) -> QSize:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from operator_app.ui.fitting_labels import ElidedLabel, WrappedLabel
@@ -56,3 +56,22 @@ def test_a_wrapped_label_asks_no_width_for_its_longest_word(qtbot: QtBot) -> Non
     layout_owner.show()
     assert label.width() <= 300 and label.toolTip() == label.text()
     assert label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_label_with_room_for_its_text_shows_it_whole(qtbot: QtBot) -> None:
+    """The top bar's name came out as "Анна Смирно…" with room to spare: the label asked for
+    the text's width rounded (194 of 194.2 pixels), and Qt cut it at 194."""
+    bar = QWidget()
+    qtbot.addWidget(bar)
+    row = QHBoxLayout(bar)
+    label = ElidedLabel(bar)
+    label.setObjectName("title")
+    label.setText("Анна Смирнова")
+    row.addWidget(label)
+    row.addStretch(1)
+    bar.setStyleSheet("QLabel#title { font-weight: 600; font-size: 22px; }")
+    bar.resize(600, 40)
+    bar.show()
+    qtbot.waitUntil(lambda: label.width() > 0)
+    QApplication.processEvents()
+    assert label.text() == "Анна Смирнова"
