@@ -26,7 +26,7 @@ class FillColumn(QObject):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)  # sized by fit()
         header.setStretchLastSection(False)
-        # a wrapped cell asks for the width it has: the column could only grow
+        # one line a row: a name squeezed into two lines made rows of uneven height
         view.setWordWrap(False)
         self._timer = QTimer(self, singleShot=True, interval=0)  # one fit per burst of changes
         self._timer.timeout.connect(self.fit)
