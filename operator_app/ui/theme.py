@@ -160,6 +160,7 @@ def stylesheet(t: Theme) -> str:
     QPushButton:hover {{ border-color: {t.accent}; }}
     QPushButton:disabled {{ color: {t.muted}; }}
     QPushButton#primary {{ background: {t.accent}; color: {t.accent_text}; border: none; }}
+    QPushButton#primary:disabled {{ background: {t.border}; color: {t.muted}; }}
     QPushButton#primary[comment="true"] {{ background: {t.comment_border}; color: #1F1400; }}
     QToolButton {{ border: none; padding: 4px; border-radius: 6px; }}
     QToolButton#jumpToLatest {{ background: {t.base}; border: 1px solid {t.accent};

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QCheckBox, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QPushButton, QToolButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from operator_app.ui import theme
@@ -22,7 +22,9 @@ def test_disabled_controls_look_disabled(qapp: QApplication, qtbot: QtBot, look:
     try:
         button = QToolButton()
         button.setText("Изменить")
-        for widget in (QCheckBox("Запомнить меня"), button):
+        send = QPushButton("Отправить")  # a closed dialog's: it looked ready to send
+        send.setObjectName("primary")
+        for widget in (QCheckBox("Запомнить меня"), button, send):
             qtbot.addWidget(widget)
             widget.resize(widget.sizeHint())
             widget.show()
