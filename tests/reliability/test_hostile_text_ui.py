@@ -1,6 +1,7 @@
 """Hostile customer text through the real server into a real chat tab: HTML and script stay
 literal text, right-to-left and zero-width marks, very long words and huge emoji runs wrap
-inside the bubble, nothing widens the timeline. A screenshot is taken and checked.
+inside the bubble, nothing widens the timeline. A screenshot is taken and checked. And a
+customer's name as long as a channel may send it never widens the window.
 """
 
 from __future__ import annotations

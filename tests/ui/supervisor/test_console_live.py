@@ -240,7 +240,7 @@ def test_a_monitored_customer_with_the_longest_name_keeps_the_console_on_screen(
     qloop: asyncio.AbstractEventLoop, qtbot: QtBot, server: EmbeddedServer
 ) -> None:
     """The pane's header cuts the customer's name (before, 60 of its characters set the
-    pane's minimum width, ~900 pixels) and gives the whole name in its tooltip."""
+    pane's minimum width, ~850 pixels) and gives the whole name in its tooltip."""
     name = "Ы" * 120  # one word, the longest name a channel may send
 
     async def scenario() -> None:
